@@ -1,0 +1,73 @@
+"""Runtime configuration, read only from the environment (CONTRACT 2).
+
+Every path the pipeline writes derives from ``CLM_DATA_DIR``; secrets are read here and never logged.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Development key only: production deployments set CLM_PII_KEY. Never printed or stored.
+_DEV_PII_KEY = "clm-development-pii-key-not-secret"
+
+
+@dataclass(frozen=True)
+class Settings:
+    raw_dir: Path
+    data_dir: Path
+    serving_db: Path
+    pii_key: str
+    pii_key_is_default: bool
+
+    @property
+    def build_dir(self) -> Path:
+        return self.data_dir / "build"
+
+    @property
+    def build_db(self) -> Path:
+        # Same basename as the served file: dbt-duckdb names the catalog after the file.
+        return self.build_dir / self.serving_db.name
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.data_dir / "quarantine"
+
+    @property
+    def data_docs_dir(self) -> Path:
+        return self.data_dir / "data_docs"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.data_dir / "dagster"
+
+    @property
+    def dbt_target_dir(self) -> Path:
+        return self.data_dir / "dbt_target"
+
+    def ensure_dirs(self) -> None:
+        for path in (self.data_dir, self.build_dir, self.quarantine_dir, self.dagster_home):
+            path.mkdir(parents=True, exist_ok=True)
+        self.serving_db.parent.mkdir(parents=True, exist_ok=True)
+
+
+def _path(value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (Path.cwd() / path)
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    data_dir = _path(env.get("CLM_DATA_DIR") or "data/warehouse")
+    serving = env.get("CLM_SERVING_DB")
+    key = env.get("CLM_PII_KEY")
+    return Settings(
+        raw_dir=_path(env.get("CLM_RAW_DIR") or "data/raw"),
+        data_dir=data_dir,
+        serving_db=_path(serving) if serving else data_dir / "serving.duckdb",
+        pii_key=key or _DEV_PII_KEY,
+        pii_key_is_default=not key,
+    )

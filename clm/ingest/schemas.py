@@ -1,0 +1,294 @@
+"""What each landed entity must contain (CONTRACT 3) and the raw tables it lands in.
+
+This module is the interface between ingestion and dbt staging:
+
+* every entity lands in ``raw.<source>__<entity>`` with one VARCHAR column per field below, holding the
+  value as landed (JSON scalars as their text, e.g. ``true``, ``1700000000``), plus the audit columns
+  ``AUDIT_COLUMNS``; nested paths are flattened with ``__`` (``metadata.crm_contact_id`` ->
+  ``metadata__crm_contact_id``);
+* array fields (``items[]``, ``lines[]``) land in child tables ``raw.billing__subscription_items`` and
+  ``raw.billing__invoice_lines``, one row per element, carrying the parent key, the element index and the
+  parent row's audit columns, so staging can keep the children of the parent's latest version;
+* ingestion validates every value against ``kind`` before loading, so staging casts never fail; a record
+  with any bad value (its children included) goes to quarantine whole.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Kinds of value. Every raw column is VARCHAR; the kind says what text is valid.
+STRING = "string"
+INTEGER = "integer"  # optional sign and digits
+DECIMAL = "decimal"  # a number in major units (CRM amounts)
+MINOR_AMOUNT = "minor_amount"  # integer amount in the currency's minor unit (JPY: yen)
+BOOLEAN = "boolean"  # true/false/t/f/1/0/yes/no, any case
+ISO_TIMESTAMP = "iso_timestamp"  # ISO-8601; no offset means UTC
+UNIX_TIMESTAMP = "unix_timestamp"  # integer seconds since the epoch, UTC
+DATE = "date"  # YYYY-MM-DD
+CURRENCY = "currency"  # ISO 4217 code, any case; must be in seeds/currencies.csv
+COUNTRY = "country"  # ISO 3166-1 alpha-2, any case
+ENUM = "enum"  # one of ``values`` (compared lower-cased and trimmed)
+
+AUDIT_COLUMNS: tuple[str, ...] = (
+    "_run_id",  # VARCHAR: the run that loaded the row
+    "_source_file",  # VARCHAR: path relative to the landing-zone root
+    "_load_date",  # DATE: from the load_date= partition
+    "_row_number",  # BIGINT: physical line (CSV, JSONL) or 1-based row (Parquet) of the record in its file
+    "_loaded_at",  # TIMESTAMP (UTC)
+)
+
+
+@dataclass(frozen=True)
+class Field:
+    path: str  # dotted path in the record, e.g. "metadata.crm_contact_id"
+    kind: str = STRING
+    not_null: bool = False  # a null or empty value quarantines the record
+    required: bool = True  # False: the column may be absent from a file (then all nulls)
+    values: tuple[str, ...] = ()  # allowed values for ENUM
+    # Time of a past event: must lie in [2000-01-01, end of the drop's load date]. Forward-looking
+    # fields (service period end, trial_end, ...) are only checked for [2000-01-01, 2100-01-01).
+    event_time: bool = False
+    # Amounts: negative values are rejected unless allow_negative (proration credits are negative).
+    allow_negative: bool = False
+
+    @property
+    def column(self) -> str:
+        return self.path.replace(".", "__")
+
+
+@dataclass(frozen=True)
+class ChildTable:
+    array_path: str  # "items" or "lines"
+    table: str  # raw table name without schema
+    parent_key_column: str  # column holding the parent's primary key in the child table
+    fields: tuple[Field, ...]
+    index_column: str = "item_index"  # 0-based position in the array
+
+
+@dataclass(frozen=True)
+class Entity:
+    source: str
+    name: str
+    primary_key: tuple[str, ...]
+    fields: tuple[Field, ...]
+    # Columns that order versions of one key (newest wins), before load date / file / row number.
+    version_by: tuple[str, ...] = ()
+    children: tuple[ChildTable, ...] = field(default_factory=tuple)
+
+    @property
+    def table(self) -> str:
+        return f"{self.source}__{self.name}"
+
+    @property
+    def required_paths(self) -> tuple[str, ...]:
+        return tuple(f.path for f in self.fields if f.required)
+
+
+_STATUS_SUB = ("trialing", "active", "past_due", "unpaid", "canceled", "incomplete", "incomplete_expired")
+_SEGMENTS = ("smb", "mid_market", "enterprise")
+
+ENTITIES: tuple[Entity, ...] = (
+    Entity(
+        "crm",
+        "contacts",
+        primary_key=("contact_id",),
+        version_by=("updated_at",),
+        fields=(
+            Field("contact_id", not_null=True),
+            Field("email"),
+            Field("first_name"),
+            Field("last_name"),
+            Field("company"),
+            Field("country", COUNTRY),
+            Field("segment", ENUM, values=_SEGMENTS),
+            Field("acquisition_channel"),
+            Field("referred_by_contact_id"),
+            Field("created_at", ISO_TIMESTAMP, not_null=True, event_time=True),
+            Field("updated_at", ISO_TIMESTAMP, not_null=True, event_time=True),
+            Field("is_deleted", BOOLEAN),
+        ),
+    ),
+    Entity(
+        "crm",
+        "deals",
+        primary_key=("deal_id",),
+        version_by=("created_at",),
+        fields=(
+            Field("deal_id", not_null=True),
+            Field("contact_id"),
+            Field("deal_stage", ENUM, not_null=True, values=("open", "won", "lost")),
+            Field("amount", DECIMAL),
+            Field("currency", CURRENCY),
+            Field("created_at", ISO_TIMESTAMP, not_null=True, event_time=True),
+            Field("closed_at", ISO_TIMESTAMP, event_time=True),
+        ),
+    ),
+    Entity(
+        "crm",
+        "marketing_spend",
+        primary_key=("spend_date", "channel"),
+        fields=(
+            Field("spend_date", DATE, not_null=True, event_time=True),
+            Field("channel", not_null=True),
+            Field("amount", DECIMAL, not_null=True),
+            Field("currency", CURRENCY, not_null=True),
+        ),
+    ),
+    Entity(
+        "crm",
+        "nps_responses",
+        primary_key=("response_id",),
+        fields=(
+            Field("response_id", not_null=True),
+            Field("contact_id", not_null=True),
+            Field("score", INTEGER, not_null=True),  # 0-10, checked by ingestion
+            Field("responded_at", ISO_TIMESTAMP, not_null=True, event_time=True),
+        ),
+    ),
+    Entity(
+        "billing",
+        "customers",
+        primary_key=("id",),
+        version_by=("created",),
+        fields=(
+            Field("id", not_null=True),
+            Field("email"),
+            Field("created", UNIX_TIMESTAMP, not_null=True, event_time=True),
+            Field("currency", CURRENCY),
+            Field("metadata.crm_contact_id", required=False),
+        ),
+    ),
+    Entity(
+        "billing",
+        "subscriptions",
+        primary_key=("id",),
+        # No updated_at in Stripe objects: `created` never changes, so the load date decides (CONTRACT 3).
+        version_by=("created",),
+        fields=(
+            Field("id", not_null=True),
+            Field("customer", not_null=True),
+            Field("status", ENUM, not_null=True, values=_STATUS_SUB),
+            Field("created", UNIX_TIMESTAMP, not_null=True, event_time=True),
+            Field("start_date", UNIX_TIMESTAMP, event_time=True),
+            Field("trial_start", UNIX_TIMESTAMP, event_time=True),
+            Field("trial_end", UNIX_TIMESTAMP),
+            Field("cancel_at_period_end", BOOLEAN),
+            Field("canceled_at", UNIX_TIMESTAMP, event_time=True),
+            Field("ended_at", UNIX_TIMESTAMP, event_time=True),
+            Field(
+                "cancellation_details.reason",
+                ENUM,
+                values=("cancellation_requested", "payment_failed", "payment_disputed"),
+            ),
+        ),
+        children=(
+            ChildTable(
+                "items",
+                "billing__subscription_items",
+                parent_key_column="subscription_id",
+                fields=(
+                    Field("id", required=False),
+                    Field("price.id"),
+                    Field("price.unit_amount", MINOR_AMOUNT),
+                    Field("price.currency", CURRENCY),
+                    Field("price.recurring.interval", ENUM, values=("day", "week", "month", "year")),
+                    Field("price.recurring.interval_count", INTEGER),
+                    Field("quantity", INTEGER),
+                ),
+            ),
+        ),
+    ),
+    Entity(
+        "billing",
+        "invoices",
+        primary_key=("id",),
+        version_by=("created",),
+        fields=(
+            Field("id", not_null=True),
+            Field("customer", not_null=True),
+            Field("subscription"),
+            Field("status", ENUM, not_null=True, values=("draft", "open", "paid", "void", "uncollectible")),
+            Field("currency", CURRENCY, not_null=True),
+            Field("created", UNIX_TIMESTAMP, not_null=True, event_time=True),
+            Field("status_transitions.paid_at", UNIX_TIMESTAMP, event_time=True),
+            Field("amount_due", MINOR_AMOUNT),
+            Field("amount_paid", MINOR_AMOUNT),
+        ),
+        children=(
+            ChildTable(
+                "lines",
+                "billing__invoice_lines",
+                parent_key_column="invoice_id",
+                index_column="line_index",
+                fields=(
+                    Field("id"),
+                    Field("type", ENUM, values=("subscription", "invoiceitem")),
+                    Field("amount", MINOR_AMOUNT, allow_negative=True),
+                    Field("currency", CURRENCY),
+                    Field("period.start", UNIX_TIMESTAMP),
+                    Field("period.end", UNIX_TIMESTAMP),
+                    Field("proration", BOOLEAN),
+                    Field("quantity", INTEGER),
+                    Field("price.id", required=False),
+                    Field(
+                        "price.recurring.interval",
+                        ENUM,
+                        required=False,
+                        values=("day", "week", "month", "year"),
+                    ),
+                    Field("price.recurring.interval_count", INTEGER, required=False),
+                ),
+            ),
+        ),
+    ),
+    Entity(
+        "billing",
+        "charges",
+        primary_key=("id",),
+        version_by=("created",),
+        fields=(
+            Field("id", not_null=True),
+            Field("customer", not_null=True),
+            Field("invoice"),
+            Field("amount", MINOR_AMOUNT, not_null=True),
+            Field("amount_refunded", MINOR_AMOUNT),
+            Field("currency", CURRENCY, not_null=True),
+            Field("status", ENUM, not_null=True, values=("succeeded", "failed", "pending")),
+            Field("failure_code"),
+            Field("created", UNIX_TIMESTAMP, not_null=True, event_time=True),
+        ),
+    ),
+    Entity(
+        "support",
+        "tickets",
+        primary_key=("ticket_id",),
+        version_by=("updated_at",),
+        fields=(
+            Field("ticket_id", not_null=True),
+            Field("requester_email"),
+            Field("created_at", ISO_TIMESTAMP, not_null=True, event_time=True),
+            Field("updated_at", ISO_TIMESTAMP, not_null=True, event_time=True),
+            Field("first_reply_at", ISO_TIMESTAMP, event_time=True),
+            Field("solved_at", ISO_TIMESTAMP, event_time=True),
+            Field("status", ENUM, values=("new", "open", "pending", "hold", "solved", "closed")),
+            Field("priority"),
+            Field("channel"),
+            Field("satisfaction_rating", ENUM, values=("good", "bad", "offered", "unoffered")),
+            Field("reopens", INTEGER),
+        ),
+    ),
+)
+
+ENTITIES_BY_KEY: dict[tuple[str, str], Entity] = {(e.source, e.name): e for e in ENTITIES}
+
+# Amounts above this many major units are "absurd" and quarantined (configurable in the gate config).
+DEFAULT_ABSURD_AMOUNT = 10_000_000
+
+
+def entity(source: str, name: str) -> Entity:
+    try:
+        return ENTITIES_BY_KEY[(source, name)]
+    except KeyError:
+        known = ", ".join(f"{s}/{n}" for s, n in ENTITIES_BY_KEY)
+        raise KeyError(f"unknown entity {source}/{name}; the landing zone knows {known}") from None
