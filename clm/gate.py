@@ -1,0 +1,194 @@
+"""The quality gate: decides whether a built run may be published (write-audit-publish).
+
+It validates staged and mart tables in the build database with Great Expectations (in-database, read-only;
+suites in ``expectations/suites.py``), and checks the share of each entity's rows that the current run
+quarantined (``audit.load_manifest``) against ``expectations/gate.yml``. Every failure carries the check,
+the table, the count of bad rows and one human-readable line (CONTRACT 1).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from expectations.checkpoint import CheckpointRun, run_checkpoint, unknown_config_checks
+from expectations.config import GateConfig, load_config
+
+QUARANTINE_CHECK = "quarantine.max_fraction"
+
+
+@dataclass(frozen=True)
+class GateFailure:
+    check: str  # "<table>.<columns>.<kind>" from the suites, or QUARANTINE_CHECK
+    table: str  # "schema.table", or "<source>/<entity>" for quarantine checks
+    unexpected_count: int | None  # bad rows; None when the check is not about rows (row count, missing table)
+    message: str  # one line for humans
+    blocking: bool = True
+
+
+@dataclass(frozen=True)
+class GateResult:
+    passed: bool
+    failures: tuple[GateFailure, ...]  # blocking
+    warnings: tuple[GateFailure, ...]  # reported, not blocking
+    data_docs_index: Path | None
+    tables_validated: tuple[str, ...]
+    tables_missing: tuple[str, ...]
+    seconds: float
+
+    @property
+    def message(self) -> str:
+        """One line for the run summary."""
+        if self.passed:
+            extra = f", {len(self.warnings)} warning(s)" if self.warnings else ""
+            return f"quality gate passed: {len(self.tables_validated)} table(s) validated{extra}"
+        first = "; ".join(f.message for f in self.failures[:3])
+        more = f"; and {len(self.failures) - 3} more" if len(self.failures) > 3 else ""
+        return f"quality gate blocked publishing, {len(self.failures)} check(s) failed: {first}{more}"
+
+
+def _rows(count: int | None) -> str:
+    return "1 bad row" if count == 1 else f"{count} bad rows"
+
+
+def _exception_message(info: Any) -> str | None:
+    """GX reports errors either flat or keyed by metric; return the first message, if any."""
+    if not isinstance(info, dict):
+        return None
+    if info.get("raised_exception"):
+        return str(info.get("exception_message") or "error").splitlines()[0]
+    for nested in info.values():
+        message = _exception_message(nested)
+        if message:
+            return message
+    return None
+
+
+def _expectation_failure(table: str, outcome: Any) -> tuple[str, int | None, str]:
+    """(check name, bad rows, message) for one failed GX expectation result."""
+    config = outcome.expectation_config
+    check = (config.meta or {}).get("check", config.type)
+    result = outcome.result or {}
+    error = _exception_message(outcome.exception_info)
+    if error:
+        return check, None, f"{check} on {table} could not be evaluated: {error}"
+    count = result.get("unexpected_count")
+    if count is None and config.type == "unexpected_rows_expectation":
+        count = result.get("observed_value")
+    if count is not None:
+        total = result.get("element_count")
+        of = f" of {total}" if total is not None else ""
+        mostly = config.kwargs.get("mostly")
+        allowed = f", at most {1 - mostly:.2%} allowed" if mostly not in (None, 1, 1.0) else ""
+        return check, int(count), f"{check} failed on {table}: {_rows(int(count))}{of}{allowed}"
+    observed = result.get("observed_value")
+    return check, None, f"{check} failed on {table}: observed {observed!r} ({config.type})"
+
+
+def _blocking(config: GateConfig, severity: str | None) -> bool:
+    return severity != "warning" or config.warnings_block
+
+
+def _expectation_findings(run: CheckpointRun, config: GateConfig) -> list[GateFailure]:
+    findings: list[GateFailure] = []
+    for table, suite_result in run.results.items():
+        for outcome in suite_result.results:
+            if outcome.success:
+                continue
+            check, count, message = _expectation_failure(table, outcome)
+            severity = getattr(outcome.expectation_config, "severity", None)
+            severity_value = getattr(severity, "value", severity)
+            findings.append(GateFailure(check, table, count, message, _blocking(config, severity_value)))
+    # GX's result order is not the suite's order; sort so the run message is stable.
+    return sorted(findings, key=lambda f: (f.table, f.check))
+
+
+def _missing_findings(run: CheckpointRun, config: GateConfig) -> list[GateFailure]:
+    findings = [
+        GateFailure(
+            f"{suite.table}.table_exists",
+            suite.qualified_name,
+            None,
+            f"{suite.qualified_name} is missing from the build database: "
+            f"its {len(suite.checks)} check(s) did not run",
+            config.missing_table == "fail",
+        )
+        for suite in run.missing_tables
+    ]
+    findings += [
+        GateFailure(
+            missing.check,
+            missing.suite.qualified_name,
+            None,
+            f"{missing.check} did not run: {missing.suite.qualified_name} has no column "
+            + ", ".join(missing.columns),
+            config.missing_column == "fail",
+        )
+        for missing in run.missing_columns
+    ]
+    return findings
+
+
+def quarantined_fractions(build_db: Path, run_id: str) -> list[tuple[str, int, int]]:
+    """(``source/entity``, rows_read, rows_quarantined) for the run's landed files, per entity."""
+    with duckdb.connect(str(build_db), read_only=True) as con:
+        exists = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'audit' and table_name = 'load_manifest'"
+        ).fetchone()
+        if not exists or not exists[0]:
+            return []
+        rows = con.execute(
+            """
+            select source || '/' || entity, sum(rows_read)::bigint, sum(rows_quarantined)::bigint
+            from audit.load_manifest where run_id = ? group by all order by 1
+            """,
+            [run_id],
+        ).fetchall()
+    return [(entity, int(read or 0), int(quarantined or 0)) for entity, read, quarantined in rows]
+
+
+def _quarantine_findings(build_db: Path, run_id: str, config: GateConfig) -> list[GateFailure]:
+    findings = []
+    for entity, read, quarantined in quarantined_fractions(build_db, run_id):
+        limit = config.quarantine_limit(entity)
+        if read <= 0 or quarantined / read <= limit:
+            continue
+        findings.append(
+            GateFailure(
+                QUARANTINE_CHECK,
+                entity,
+                quarantined,
+                f"{QUARANTINE_CHECK} failed on {entity}: {quarantined} of {read} rows read were quarantined "
+                f"in run {run_id} ({quarantined / read:.1%} > {limit:.1%} allowed)",
+            )
+        )
+    return findings
+
+
+def run_gate(build_db: Path, data_docs_dir: Path, run_id: str, config_path: Path | None = None) -> GateResult:
+    """Validate the build database for ``run_id``; ``passed`` says whether it may be published."""
+    started = time.perf_counter()
+    config = load_config(config_path)
+    unknown = unknown_config_checks(config)
+    if unknown:
+        raise ValueError(f"gate config names checks that no suite defines: {', '.join(sorted(unknown))}")
+    if not build_db.exists():
+        raise FileNotFoundError(f"quality gate: build database {build_db} does not exist")
+    findings = _quarantine_findings(build_db, run_id, config)
+    run = run_checkpoint(build_db, data_docs_dir, config, run_name=run_id)
+    findings += _missing_findings(run, config) + _expectation_findings(run, config)
+    failures = tuple(f for f in findings if f.blocking)
+    return GateResult(
+        passed=not failures,
+        failures=failures,
+        warnings=tuple(f for f in findings if not f.blocking),
+        data_docs_index=run.data_docs_index,
+        tables_validated=tuple(run.results),
+        tables_missing=tuple(s.qualified_name for s in run.missing_tables),
+        seconds=time.perf_counter() - started,
+    )

@@ -1,0 +1,153 @@
+"""``clm generate``: deterministic, streaming synthetic extracts in the landing layout (CONTRACT 3 and 5).
+
+Same arguments, byte-identical files, on any machine and any day: every customer's records come from an RNG
+seeded with (seed, customer index), the calendar comes from ``start``/``end`` (never the wall clock), and
+files are written in a fixed order. Customers are simulated one at a time and each record is written at once
+to the open file of its (entity, drop), so memory does not grow with ``customers``.
+
+    from clm.generate import generate
+    summary = generate(Path("data/raw"), customers=2000, seed=42, messy=False)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+from random import Random
+
+from clm.generate.catalog import PAID_CHANNELS
+from clm.generate.layout import DropLayout
+from clm.generate.messy import inject_faults
+from clm.generate.model import Context, simulate_customer
+from clm.generate.writers import SPECS, DropWriters
+
+__all__ = ["DEFAULT_END", "DEFAULT_START", "MANIFEST_NAME", "generate"]
+
+DEFAULT_START = date(2022, 1, 1)
+DEFAULT_END = date(2026, 10, 31)
+MANIFEST_NAME = "_clm_generate.json"  # root files starting with "_" are ignored by ingestion
+GENERATOR_VERSION = 1
+
+
+def generate(
+    out_dir: Path,
+    customers: int,
+    seed: int,
+    start: date | None = None,
+    end: date | None = None,
+    messy: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> dict:
+    """Write the extracts under ``out_dir`` and ``out_dir/_clm_generate.json``; return a summary.
+
+    The summary is the manifest (parameters, load dates, rows per entity, faults) with ``files`` as a count.
+
+    ``customers`` counts simulated people (CRM contacts, about 60% of whom buy, plus a few billing-only
+    customers). A directory written by an earlier ``generate`` is cleared of that run's files first; any
+    other non-empty directory is refused rather than mixed with foreign data.
+    """
+    if customers < 1:
+        raise ValueError("customers must be at least 1")
+    out_dir = Path(out_dir)
+    layout = DropLayout(start or DEFAULT_START, end or DEFAULT_END)
+    say = progress or (lambda _msg: None)
+    _prepare(out_dir)
+    ctx = Context(seed=seed, customers=customers, layout=layout)
+
+    writers = DropWriters(out_dir, layout)
+    for spend in _marketing_spend(ctx):
+        writers.write("marketing_spend", layout.drop_of(spend.pop("_ts")), spend)
+    step = max(1, customers // 10)
+    for i in range(customers):
+        for rec in simulate_customer(ctx, i):
+            for drop, version in layout.place(rec.sorted_versions()):
+                writers.write(rec.entity, drop, version)
+        if (i + 1) % step == 0 or i + 1 == customers:
+            say(f"simulated {i + 1:,}/{customers:,} customers")
+    files = writers.close()
+
+    extra: list[tuple[str, str, int]] = []
+    faults: list[dict] = []
+    if messy:
+        files, extra, faults = inject_faults(out_dir, layout, files)
+        say(f"injected {len(faults)} faults in {len(extra)} extra files")
+
+    rows: dict[str, int] = {f"{SPECS[e].source}/{e}": 0 for e in SPECS}
+    for entity, _path, n in files:
+        rows[f"{SPECS[entity].source}/{entity}"] += n
+    manifest = {
+        "generator": "clm.generate",
+        "generator_version": GENERATOR_VERSION,
+        "parameters": {
+            "customers": customers,
+            "seed": seed,
+            "start": layout.start.isoformat(),
+            "end": layout.end.isoformat(),
+            "messy": messy,
+        },
+        "load_dates": [d.isoformat() for d in layout.load_dates],
+        "rows": rows,
+        "files": [_file_entry(e, path, n, False) for e, path, n in files]
+        + [_file_entry(e, path, n, True) for e, path, n in extra],
+        "faults": faults,
+    }
+    (out_dir / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    say(f"wrote {len(manifest['files'])} files under {out_dir}")
+    # The summary for callers: the manifest with the file list replaced by its length.
+    return {**manifest, "files": len(manifest["files"]), "manifest": str(out_dir / MANIFEST_NAME)}
+
+
+def _file_entry(entity: str, path: str, rows: int, injected: bool) -> dict:
+    # rows: records (CSV/JSONL lines after the header, Parquet rows), faulty ones included for injected files.
+    return {"path": path, "entity": f"{SPECS[entity].source}/{entity}", "rows": rows, "injected": injected}
+
+
+def _prepare(out_dir: Path) -> None:
+    """Remove what a previous run wrote (listed in its manifest); refuse to write over anything else."""
+    manifest = out_dir / MANIFEST_NAME
+    if manifest.exists():
+        previous = json.loads(manifest.read_text(encoding="utf-8"))
+        listed = [f["path"] for f in previous.get("files", [])] + [
+            f["file"] for f in previous.get("faults", [])
+        ]
+        for rel in listed:
+            target = out_dir / rel
+            if target.is_file():
+                target.unlink()
+        manifest.unlink()
+        for folder in sorted((p for p in out_dir.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+            if not any(folder.iterdir()):
+                folder.rmdir()
+    if out_dir.exists() and any(out_dir.iterdir()):
+        raise FileExistsError(
+            f"{out_dir} is not empty and was not written by clm generate: choose an empty or new directory"
+        )
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+
+def _marketing_spend(ctx: Context):
+    """One row per day per paid channel, scaled to the expected paying sign-ups that day (CAC targets)."""
+    layout = ctx.layout
+    days = (layout.end - layout.start).days + 1
+    # Sign-up density of day k under the linear growth of Context.signup_ts, times an average
+    # paying conversion of about one half.
+    for k in range(days):
+        day = layout.start + timedelta(days=k)
+        rng = Random(f"{ctx.seed}:spend:{day.isoformat()}")
+        tau = (k + 0.5) / days
+        signups = ctx.customers * (1 + 2 * tau) / 2 / days
+        for channel in sorted(PAID_CHANNELS):
+            share, cac = PAID_CHANNELS[channel]
+            noise = 0.6 + 0.8 * rng.random()
+            amount = signups * share * 0.5 * cac * noise
+            if channel == "outbound" and day.weekday() >= 5:
+                amount *= 0.1  # SDRs do not work weekends
+            yield {
+                "spend_date": day.isoformat(),
+                "channel": channel,
+                "amount": f"{amount:.2f}",
+                "currency": "USD",
+                "_ts": layout.horizon - (layout.end - day).days * 86_400,
+            }

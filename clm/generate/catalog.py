@@ -1,0 +1,261 @@
+"""Reference data of the synthetic business: plans, prices, markets, channels and names.
+
+Everything here is a constant, so a generated tree depends only on (customers, seed, start, end).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect
+from itertools import accumulate
+from random import Random
+
+DAY = 86_400
+HOUR = 3_600
+
+# Stripe zero-decimal currencies carry whole units; the others carry cents.
+MINOR_PER_MAJOR = {"usd": 100, "eur": 100, "gbp": 100, "jpy": 1}
+
+# Per-seat monthly list prices in MINOR units (JPY: whole yen, so 5800 means 5,800 yen).
+PLAN_MONTHLY: dict[str, dict[str, int]] = {
+    "starter": {"usd": 1500, "eur": 1400, "gbp": 1200, "jpy": 2200},
+    "growth": {"usd": 3900, "eur": 3600, "gbp": 3200, "jpy": 5800},
+    "pro": {"usd": 8900, "eur": 8200, "gbp": 7200, "jpy": 13000},
+    "enterprise": {"usd": 14900, "eur": 13900, "gbp": 11900, "jpy": 22000},
+}
+PLAN_ORDER = ("starter", "growth", "pro", "enterprise")
+PLAN_NAMES = {"starter": "Starter", "growth": "Growth", "pro": "Pro", "enterprise": "Enterprise"}
+
+# Billing cadences: (Stripe interval, interval_count, months per period, price factor vs. monthly x months).
+CADENCES: dict[str, tuple[str, int, int, float]] = {
+    "monthly": ("month", 1, 1, 1.0),
+    "quarterly": ("month", 3, 3, 0.95),  # Stripe has no "quarter": month x 3
+    "yearly": ("year", 1, 12, 10 / 12),  # two months free
+}
+
+# One-off products (invoice items, no recurring price), prices in minor units.
+ONE_OFF: dict[str, dict[str, int]] = {
+    "onboarding": {"usd": 50000, "eur": 46000, "gbp": 40000, "jpy": 75000},
+    "training": {"usd": 25000, "eur": 23000, "gbp": 20000, "jpy": 37000},
+    "credits_pack": {"usd": 9900, "eur": 9200, "gbp": 7900, "jpy": 15000},
+    "data_export": {"usd": 4900, "eur": 4500, "gbp": 3900, "jpy": 7300},
+}
+ONE_OFF_PRODUCTS = tuple(ONE_OFF)
+
+# Keep every invoice far below the "absurd amount" threshold (10M major units) even in yen.
+MAX_PERIOD_MAJOR = 5_000_000
+
+_price_cache: dict[tuple[str, str, str], dict] = {}
+
+
+def recurring_price(plan: str, cadence: str, currency: str) -> dict:
+    """The Stripe price object of a plan; shared (read-only) by every record that references it."""
+    key = (plan, cadence, currency)
+    price = _price_cache.get(key)
+    if price is None:
+        interval, count, months, factor = CADENCES[cadence]
+        unit = round(PLAN_MONTHLY[plan][currency] * months * factor)
+        price = {
+            "id": f"price_{plan}_{cadence}_{currency}",
+            "object": "price",
+            "active": True,
+            "currency": currency,
+            "nickname": f"{PLAN_NAMES[plan]} {cadence}",
+            "product": f"prod_{plan}",
+            "recurring": {"interval": interval, "interval_count": count, "usage_type": "licensed"},
+            "type": "recurring",
+            "unit_amount": unit,
+        }
+        _price_cache[key] = price
+    return price
+
+
+def one_off_price(product: str, currency: str) -> dict:
+    key = (product, "one_off", currency)
+    price = _price_cache.get(key)
+    if price is None:
+        price = {
+            "id": f"price_{product}_{currency}",
+            "object": "price",
+            "active": True,
+            "currency": currency,
+            "nickname": product.replace("_", " ").title(),
+            "product": f"prod_{product}",
+            "recurring": None,
+            "type": "one_time",
+            "unit_amount": ONE_OFF[product][currency],
+        }
+        _price_cache[key] = price
+    return price
+
+
+def max_quantity(price: dict) -> int:
+    per_major = MINOR_PER_MAJOR[price["currency"]]
+    return max(1, MAX_PERIOD_MAJOR * per_major // price["unit_amount"])
+
+
+class Weighted:
+    """A fixed weighted choice; bisect on cumulative weights is much cheaper than Random.choices."""
+
+    __slots__ = ("values", "cum", "total")
+
+    def __init__(self, pairs: tuple[tuple[object, float], ...]) -> None:
+        self.values = tuple(v for v, _ in pairs)
+        self.cum = tuple(accumulate(w for _, w in pairs))
+        self.total = self.cum[-1]
+
+    def pick(self, rng: Random):
+        return self.values[bisect(self.cum, rng.random() * self.total)]
+
+
+# Countries: (alpha-2, billing currency, CRM export offsets seen for contacts there).
+COUNTRIES = Weighted(
+    (
+        ("US", 40),
+        ("GB", 12),
+        ("DE", 10),
+        ("JP", 9),
+        ("FR", 7),
+        ("CA", 6),
+        ("NL", 5),
+        ("AU", 5),
+        ("ES", 4),
+        ("IE", 2),
+    )
+)
+# fmt: off
+CURRENCY_BY_COUNTRY = {
+    "US": "usd", "CA": "usd", "AU": "usd", "GB": "gbp", "JP": "jpy",
+    "DE": "eur", "FR": "eur", "NL": "eur", "ES": "eur", "IE": "eur",
+}
+# Offsets in minutes. Many CRM integrations export in UTC, so UTC is common everywhere.
+OFFSETS_BY_COUNTRY = {
+    "US": (0, -300, -480), "CA": (0, -300), "AU": (0, 600), "GB": (0, 60), "JP": (0, 540),
+    "DE": (0, 60), "FR": (0, 60), "NL": (0, 60), "ES": (0, 60), "IE": (0, 60),
+}
+# fmt: on
+
+CHANNELS = Weighted(
+    (
+        ("organic", 28),
+        ("paid_search", 22),
+        ("paid_social", 15),
+        ("referral", 10),
+        ("partner", 9),
+        ("outbound", 16),
+    )
+)
+# Paid channels get a marketing_spend row every day: (share of signups, target cost per paying customer USD).
+PAID_CHANNELS: dict[str, tuple[float, float]] = {
+    "paid_search": (0.22, 320.0),
+    "paid_social": (0.15, 240.0),
+    "partner": (0.09, 450.0),
+    "outbound": (0.16, 1900.0),
+}
+
+SEGMENT_BY_CHANNEL = {
+    "outbound": Weighted((("smb", 15), ("mid_market", 45), ("enterprise", 40))),
+    "partner": Weighted((("smb", 45), ("mid_market", 40), ("enterprise", 15))),
+}
+SEGMENT_DEFAULT = Weighted((("smb", 76), ("mid_market", 19), ("enterprise", 5)))
+
+# Journeys: lead (never buys), trial (converts or lapses), direct (buys self-serve),
+# sales (CRM deal won or lost), oneoff (buys one-off products only, repeatedly).
+JOURNEYS = {
+    "smb": Weighted((("lead", 34), ("trial", 34), ("direct", 15), ("oneoff", 13), ("sales", 4))),
+    "mid_market": Weighted((("lead", 30), ("trial", 24), ("direct", 8), ("oneoff", 6), ("sales", 32))),
+    "enterprise": Weighted((("lead", 26), ("trial", 6), ("sales", 68))),
+}
+BILLING_ONLY_JOURNEYS = Weighted((("direct", 60), ("oneoff", 40)))
+
+PLANS_BY_SEGMENT = {
+    "smb": Weighted((("starter", 60), ("growth", 40))),
+    "mid_market": Weighted((("growth", 50), ("pro", 50))),
+    "enterprise": Weighted((("pro", 40), ("enterprise", 60))),
+}
+CADENCE_BY_SEGMENT = {
+    "smb": Weighted((("monthly", 75), ("quarterly", 8), ("yearly", 17))),
+    "mid_market": Weighted((("monthly", 50), ("quarterly", 15), ("yearly", 35))),
+    "enterprise": Weighted((("monthly", 10), ("quarterly", 10), ("yearly", 80))),
+}
+SEATS_BY_SEGMENT = {"smb": (1, 5), "mid_market": (5, 40), "enterprise": (25, 300)}
+
+# Monthly hazards and per-invoice payment failure rates by segment.
+CANCEL_HAZARD = {"smb": 0.032, "mid_market": 0.016, "enterprise": 0.008}
+PAYMENT_FAILURE = {"smb": 0.07, "mid_market": 0.045, "enterprise": 0.025}
+DUNNING_RECOVERY = 0.6
+UPGRADE_HAZARD = 0.03
+DOWNGRADE_HAZARD = 0.012
+REACTIVATION = 0.18
+DUNNING_RETRY_DAYS = (2, 5, 9, 14)  # Stripe Smart Retries: up to four retries within two weeks
+
+FAILURE_CODES = Weighted(
+    (
+        (("card_declined", "Your card was declined."), 50),
+        (("insufficient_funds", "Your card has insufficient funds."), 30),
+        (("expired_card", "Your card has expired."), 12),
+        (("processing_error", "An error occurred while processing your card."), 8),
+    )
+)
+CANCEL_FEEDBACK = Weighted(
+    (
+        ("too_expensive", 30),
+        ("missing_features", 20),
+        ("switched_service", 18),
+        ("unused", 22),
+        ("other", 10),
+    )
+)
+COUPONS = (
+    {
+        "id": "WELCOME20",
+        "object": "coupon",
+        "percent_off": 20.0,
+        "duration": "repeating",
+        "duration_in_months": 3,
+    },
+    {
+        "id": "PARTNER10",
+        "object": "coupon",
+        "percent_off": 10.0,
+        "duration": "forever",
+        "duration_in_months": None,
+    },
+)
+
+TICKET_PRIORITY = Weighted((("low", 25), ("normal", 55), ("high", 15), ("urgent", 5)))
+TICKET_CHANNEL = Weighted((("email", 45), ("web", 30), ("chat", 18), ("api", 4), ("voice", 3)))
+TICKET_SUBJECTS = (
+    "Cannot log in",
+    "Invoice question",
+    "How do I add a seat?",
+    "Export is slow",
+    "Feature request: SSO",
+    "Card was charged twice",
+    "Integration error",
+    "Change billing email",
+    "Data import failed",
+    "Question about pricing",
+)
+TICKET_TYPES = Weighted((("question", 50), ("incident", 25), ("problem", 15), ("task", 10)))
+
+# fmt: off
+FIRST_NAMES = (
+    "James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David", "Elizabeth",
+    "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah", "Charles", "Karen",
+    "Oliver", "Amelia", "Harry", "Isla", "Lukas", "Emma", "Noah", "Mia", "Hugo", "Lea", "Sofia", "Mateo",
+    "Haruto", "Yui", "Sota", "Hina", "Daan", "Julia", "Liam", "Chloe",
+)
+LAST_NAMES = (
+    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Martin", "Wilson",
+    "Taylor", "Clark", "Lewis", "Walker", "Hall", "Young", "King", "Wright", "Scott", "Green",
+    "Muller", "Schmidt", "Schneider", "Fischer", "Dubois", "Bernard", "Moreau", "Laurent", "Sato", "Suzuki",
+    "Takahashi", "Tanaka", "de Jong", "Jansen", "Murphy", "Kelly", "Lopez", "Martinez", "Evans", "Thomas",
+)
+COMPANY_WORDS = (
+    "Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Hooli", "Vandelay", "Soylent", "Tyrell",
+    "Cyberdyne", "Wonka", "Aperture", "Massive", "Blue Sun", "Oscorp", "Gringotts", "Monarch", "Nakatomi",
+    "Pied Piper", "Dunder", "Prestige", "Sterling", "Bluth", "Kaiju", "Nimbus", "Quantum", "Vertex",
+)
+COMPANY_SUFFIXES = ("Inc", "LLC", "Ltd", "GmbH", "SAS", "BV", "KK", "Labs", "Group", "Systems")
+FREE_MAIL = ("gmail.com", "outlook.com", "yahoo.com", "proton.me")
+# fmt: on

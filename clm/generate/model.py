@@ -1,0 +1,917 @@
+"""The life of one synthetic customer, simulated from its own RNG.
+
+``simulate_customer(ctx, i)`` returns every record the customer produces in the three source systems, each
+with its full version history. Only ``(seed, i)`` seeds the RNG and sign-up times increase with ``i``, so a
+customer can be simulated without looking at any other one (a referral points to a smaller index, hence an
+earlier contact), and memory does not grow with the number of customers.
+
+Stripe conventions followed: amounts in minor units (JPY whole yen), Unix-second timestamps, lower-case
+currencies, ``items``/``lines`` as plain arrays. Upgrades are invoiced at once (``always_invoice``: a negative
+credit line for unused time plus a positive line for the remaining time); downgrades leave the same pair of
+proration lines pending for the next renewal invoice (``create_prorations``). Proration lines have
+``type: invoiceitem``, ``proration: true`` and the plan's recurring price; genuine one-off purchases have
+``price.recurring: null``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from operator import itemgetter
+from random import Random
+
+from clm.generate import catalog as cat
+from clm.generate.catalog import DAY, HOUR
+from clm.generate.layout import DropLayout, Version, add_months
+
+BILLING_ONLY_RATE = 0.02  # people who pay through Stripe but never appear in the CRM
+UNLINKED_RATE = 0.12  # billing customers created without metadata.crm_contact_id
+GROWTH = 2.0  # sign-ups per day grow linearly to (1 + GROWTH) x the first day's rate
+TRIAL_DAYS = 14
+_B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_CODE_SPACE = 62**8
+_CODE_MULT = 2_654_435_761  # odd and not a multiple of 31: a bijection on [0, 62**8)
+
+
+def stripe_code(i: int) -> str:
+    """Eight base-62 characters, unique per customer index, that look like Stripe's random ids."""
+    n = (i * _CODE_MULT + 12_345_678_901) % _CODE_SPACE
+    chars = []
+    for _ in range(8):
+        n, r = divmod(n, 62)
+        chars.append(_B62[r])
+    return "".join(chars)
+
+
+def contact_id(i: int) -> str:
+    return str(1_000_001 + i)
+
+
+def is_billing_only(seed: int, i: int) -> bool:
+    # The first draw of a customer's RNG decides it, so any other customer can recompute it cheaply.
+    return Random(f"{seed}:{i}").random() < BILLING_ONLY_RATE
+
+
+@dataclass(frozen=True)
+class Context:
+    seed: int
+    customers: int
+    layout: DropLayout
+
+    def signup_ts(self, i: int, jitter: float) -> int:
+        """Inverse CDF of a linearly growing sign-up rate at (i + jitter) / N: increasing in i."""
+        x = (i + jitter) / self.customers
+        # F(tau) = (tau + GROWTH tau^2 / 2) / (1 + GROWTH / 2) on [0, 1); solve F(tau) = x.
+        tau = (-1.0 + math.sqrt(1.0 + 2.0 * GROWTH * x * (1.0 + GROWTH / 2))) / GROWTH
+        tau = min(tau, 1.0 - 1e-9)
+        span = self.layout.horizon - self.layout.start_ts
+        return self.layout.start_ts + int(tau * span)
+
+
+class Rec:
+    """One record (a key in one entity) and every version of it."""
+
+    __slots__ = ("entity", "state", "versions")
+
+    def __init__(self, entity: str, ts: int, state: dict) -> None:
+        self.entity = entity
+        self.state = state
+        self.versions: list[Version] = [(ts, state)]
+
+    def update(self, ts: int, **changes: object) -> None:
+        self.state = {**self.state, **changes}
+        self.versions.append((ts, self.state))
+
+    def sorted_versions(self) -> list[Version]:
+        self.versions.sort(key=itemgetter(0))  # stable: same-second changes keep their order
+        return self.versions
+
+
+@dataclass
+class Person:
+    i: int
+    code: str
+    contact_id: str | None
+    first: str
+    last: str
+    email: str
+    company: str
+    country: str
+    currency: str
+    segment: str
+    channel: str
+    referrer: str | None
+    tz: int
+    happiness: float
+    signup: int
+
+
+def _email_variant(email: str, rng: Random, must_differ: bool) -> str:
+    """Same mailbox with other case and surrounding whitespace (what identity resolution must undo)."""
+    style = rng.random()
+    if style < 0.35:
+        v = email[0].upper() + email[1:]
+    elif style < 0.6:
+        v = email.upper()
+    elif style < 0.8:
+        local, _, domain = email.partition("@")
+        v = local.title() + "@" + domain.upper()
+    else:
+        v = email if not must_differ else email.title()
+    pad = rng.random()
+    if pad < 0.3:
+        v = " " + v
+    elif pad < 0.55:
+        v = v + "  "
+    return v
+
+
+def make_person(ctx: Context, i: int, rng: Random, billing_only: bool, signup: int) -> Person:
+    first = cat.FIRST_NAMES[int(rng.random() * len(cat.FIRST_NAMES))]
+    last = cat.LAST_NAMES[int(rng.random() * len(cat.LAST_NAMES))]
+    country = cat.COUNTRIES.pick(rng)
+    channel = cat.CHANNELS.pick(rng)
+    segment = cat.SEGMENT_BY_CHANNEL.get(channel, cat.SEGMENT_DEFAULT).pick(rng)
+    word = cat.COMPANY_WORDS[int(rng.random() * len(cat.COMPANY_WORDS))]
+    suffix = cat.COMPANY_SUFFIXES[int(rng.random() * len(cat.COMPANY_SUFFIXES))]
+    company = f"{word} {suffix}"
+    if segment == "smb" and rng.random() < 0.4:
+        domain = cat.FREE_MAIL[int(rng.random() * len(cat.FREE_MAIL))]
+    else:
+        domain = word.lower().replace(" ", "") + f"{i % 97}.example.com"
+    # The index makes every mailbox unique.
+    email = f"{first.lower()}.{last.lower().replace(' ', '')}{i}@{domain}"
+    referrer = None
+    if channel == "referral":
+        referrer = _pick_referrer(ctx.seed, i, rng)
+        if referrer is None:
+            channel = "organic"
+    offsets = cat.OFFSETS_BY_COUNTRY[country]
+    return Person(
+        i=i,
+        code=stripe_code(i),
+        contact_id=None if billing_only else contact_id(i),
+        first=first,
+        last=last,
+        email=email,
+        company=company,
+        country=country,
+        currency=cat.CURRENCY_BY_COUNTRY[country],
+        segment=segment,
+        channel=channel,
+        referrer=referrer,
+        tz=offsets[int(rng.random() * len(offsets))],
+        happiness=rng.random(),
+        signup=signup,
+    )
+
+
+def _pick_referrer(seed: int, i: int, rng: Random) -> str | None:
+    """An earlier contact (smaller index = earlier sign-up) that exists in the CRM."""
+    for _ in range(4):
+        if i == 0:
+            return None
+        j = int(rng.random() * i)
+        if not is_billing_only(seed, j):
+            return contact_id(j)
+    return None
+
+
+def _uniform(rng: Random, lo: float, hi: float) -> int:
+    return int(lo + rng.random() * (hi - lo))
+
+
+class Billing:
+    """Stripe-side records of one person: customer, subscriptions, invoices, charges."""
+
+    def __init__(self, ctx: Context, rng: Random, p: Person) -> None:
+        self.ctx, self.rng, self.p = ctx, rng, p
+        self.customer: Rec | None = None
+        self.recs: list[Rec] = []
+        self.n_sub = self.n_inv = self.n_line = self.n_ch = 0
+        self.first_paid_at: int | None = None
+        self.active_spans: list[tuple[int, int]] = []  # paying periods, for tickets and NPS
+        self.churns: list[tuple[int, str]] = []
+        self.final_fail_at = 0
+
+    # -- customer -------------------------------------------------------------------------------------------
+    def ensure_customer(self, ts: int) -> str:
+        p = self.p
+        if self.customer is None:
+            metadata: dict[str, str] = {}
+            email = p.email
+            if p.contact_id is not None:
+                if self.rng.random() >= UNLINKED_RATE:
+                    metadata["crm_contact_id"] = p.contact_id
+                else:  # no link: identity resolution must match on the normalized email
+                    email = _email_variant(p.email, self.rng, must_differ=True)
+            self.customer = Rec(
+                "customers",
+                ts,
+                {
+                    "id": f"cus_{p.code}",
+                    "object": "customer",
+                    "address": {"country": p.country},
+                    "balance": 0,
+                    "created": ts,
+                    "currency": p.currency,
+                    "delinquent": False,
+                    "email": email,
+                    "invoice_prefix": p.code[:6].upper(),
+                    "livemode": False,
+                    "metadata": metadata,
+                    "name": f"{p.first} {p.last}",
+                    "preferred_locales": [],
+                    "tax_exempt": "none",
+                },
+            )
+        return self.customer.state["id"]
+
+    # -- invoices and payments ------------------------------------------------------------------------------
+    def _line(
+        self,
+        ts_start: int,
+        ts_end: int,
+        price: dict,
+        qty: int,
+        amount: int,
+        *,
+        kind: str,
+        proration: bool,
+        sub_id: str | None,
+        discount: int = 0,
+        description: str = "",
+    ) -> dict:
+        self.n_line += 1
+        return {
+            "id": f"il_{self.p.code}{self.n_line:05d}",
+            "object": "line_item",
+            "type": kind,
+            "amount": amount,
+            "amount_excluding_tax": amount,
+            "currency": price["currency"],
+            "description": description,
+            "discount_amounts": [{"amount": discount, "discount": f"di_{self.p.code}"}] if discount else [],
+            "discountable": not proration,
+            "livemode": False,
+            "period": {"start": ts_start, "end": ts_end},
+            "price": price,
+            "proration": proration,
+            "quantity": qty,
+            "subscription": sub_id,
+        }
+
+    def new_invoice(self, ts: int, sub_id: str | None, lines: list[dict], reason: str) -> Rec:
+        cus = self.ensure_customer(ts)
+        self.n_inv += 1
+        amount = sum(line["amount"] for line in lines)
+        discount = sum(d["amount"] for line in lines for d in line["discount_amounts"])
+        rec = Rec(
+            "invoices",
+            ts,
+            {
+                "id": f"in_{self.p.code}{self.n_inv:04d}",
+                "object": "invoice",
+                "customer": cus,
+                "subscription": sub_id,
+                "status": "draft",
+                "billing_reason": reason,
+                "collection_method": "charge_automatically",
+                "currency": self.p.currency,
+                "created": ts,
+                "number": f"{self.p.code[:6].upper()}-{self.n_inv:04d}",
+                "livemode": False,
+                "attempt_count": 0,
+                "attempted": False,
+                "paid": False,
+                "charge": None,
+                "subtotal": amount + discount,
+                "total_discount_amounts": [{"amount": discount, "discount": f"di_{self.p.code}"}]
+                if discount
+                else [],
+                "total": amount,
+                "tax": None,
+                "amount_due": amount,
+                "amount_paid": 0,
+                "amount_remaining": amount,
+                "status_transitions": _transitions(None, None, None, None),
+                "lines": lines,
+            },
+        )
+        self.recs.append(rec)
+        return rec
+
+    def _charge(self, ts: int, inv: Rec, ok: bool) -> str:
+        self.n_ch += 1
+        rng = self.rng
+        amount = inv.state["amount_due"]
+        failure = None if ok else cat.FAILURE_CODES.pick(rng)
+        rec = Rec(
+            "charges",
+            ts,
+            {
+                "id": f"ch_{self.p.code}{self.n_ch:04d}",
+                "object": "charge",
+                "customer": inv.state["customer"],
+                "invoice": inv.state["id"],
+                "amount": amount,
+                "amount_captured": amount if ok else 0,
+                "amount_refunded": 0,
+                "refunded": False,
+                "captured": ok,
+                "paid": ok,
+                "currency": inv.state["currency"],
+                "status": "succeeded" if ok else "failed",
+                "failure_code": None if ok else failure[0],
+                "failure_message": None if ok else failure[1],
+                "outcome": {
+                    "type": "authorized" if ok else "issuer_declined",
+                    "network_status": "approved_by_network" if ok else "declined_by_network",
+                },
+                "payment_method_details": {"type": "card"},
+                "created": ts,
+                "livemode": False,
+            },
+        )
+        if ok and rng.random() < 0.025:  # refunds: full or partial, a few days later
+            refunded = amount if rng.random() < 0.6 else max(1, amount // (2 + int(rng.random() * 3)))
+            rec.update(
+                ts + _uniform(rng, DAY, 20 * DAY), amount_refunded=refunded, refunded=refunded == amount
+            )
+        self.recs.append(rec)
+        return rec.state["id"]
+
+    def collect(self, inv: Rec, ts: int, fail_p: float, sub: Rec | None) -> int | None:
+        """Finalize and charge an invoice, with dunning. Returns when it was paid, None if uncollectible."""
+        rng = self.rng
+        fin = ts + HOUR  # Stripe finalizes automatic invoices about an hour after creating them
+        inv.update(fin, status="open", status_transitions=_transitions(fin, None, None, None))
+        if inv.state["amount_due"] <= 0:
+            inv.update(fin, status="paid", paid=True, status_transitions=_transitions(fin, fin, None, None))
+            return fin
+        at = fin + _uniform(rng, 60, 900)
+        if rng.random() >= fail_p:
+            return self._paid(inv, at, 1, sub=None)
+        attempts = 1
+        charge = self._charge(at, inv, ok=False)
+        inv.update(at, attempt_count=1, attempted=True, charge=charge)
+        if sub is not None:
+            sub.update(at, status="past_due")
+        success = (
+            int(rng.random() * len(cat.DUNNING_RETRY_DAYS)) if rng.random() < cat.DUNNING_RECOVERY else -1
+        )
+        t = at
+        for k, days in enumerate(cat.DUNNING_RETRY_DAYS):
+            t = at + days * DAY + _uniform(rng, 0, 4 * HOUR)
+            attempts += 1
+            if k == success:
+                return self._paid(inv, t, attempts, sub)
+            charge = self._charge(t, inv, ok=False)
+            inv.update(t, attempt_count=attempts, charge=charge)
+        self.final_fail_at = t + HOUR
+        inv.update(
+            t + HOUR,
+            status="uncollectible",
+            status_transitions=_transitions(fin, None, t + HOUR, None),
+        )
+        return None
+
+    def _paid(self, inv: Rec, at: int, attempts: int, sub: Rec | None) -> int:
+        charge = self._charge(at, inv, ok=True)
+        due = inv.state["amount_due"]
+        fin = inv.state["status_transitions"]["finalized_at"]
+        inv.update(
+            at,
+            status="paid",
+            paid=True,
+            attempted=True,
+            attempt_count=attempts,
+            charge=charge,
+            amount_paid=due,
+            amount_remaining=0,
+            status_transitions=_transitions(fin, at, None, None),
+        )
+        if sub is not None:
+            sub.update(at, status="active")
+        if self.first_paid_at is None:
+            self.first_paid_at = at
+        return at
+
+    # -- purchases ------------------------------------------------------------------------------------------
+    def one_off(self, ts: int) -> None:
+        rng = self.rng
+        cur = self.p.currency
+        lines = []
+        for _ in range(1 + (rng.random() < 0.3)):
+            product = cat.ONE_OFF_PRODUCTS[int(rng.random() * len(cat.ONE_OFF_PRODUCTS))]
+            price = cat.one_off_price(product, cur)
+            qty = 1 + int(rng.random() * 3)
+            lines.append(
+                self._line(
+                    ts,
+                    ts,
+                    price,
+                    qty,
+                    price["unit_amount"] * qty,
+                    kind="invoiceitem",
+                    proration=False,
+                    sub_id=None,
+                    description=price["nickname"],
+                )
+            )
+        inv = self.new_invoice(ts, None, lines, "manual")
+        if rng.random() < 0.02:  # issued by mistake and voided the next day
+            fin = ts + HOUR
+            inv.update(fin, status="open", status_transitions=_transitions(fin, None, None, None))
+            inv.update(
+                fin + DAY,
+                status="void",
+                amount_remaining=0,
+                status_transitions=_transitions(fin, None, None, fin + DAY),
+            )
+            return
+        self.collect(inv, ts, cat.PAYMENT_FAILURE[self.p.segment] / 2, None)
+
+    def subscribe(
+        self, start: int, *, trial: bool, lapse: bool, plan: str | None = None, seats: int | None = None
+    ) -> tuple[int | None, str | None]:
+        """Run one subscription to its end or the horizon. Returns (end time, churn kind) or (None, None)."""
+        ctx, rng, p = self.ctx, self.rng, self.p
+        horizon = ctx.layout.horizon
+        seg = p.segment
+        plan = plan or cat.PLANS_BY_SEGMENT[seg].pick(rng)
+        cadence = cat.CADENCE_BY_SEGMENT[seg].pick(rng)
+        if p.currency == "jpy" and cadence == "yearly" and seg == "enterprise":
+            cadence = "quarterly"  # keeps yen invoices well below the absurd-amount threshold
+        price = cat.recurring_price(plan, cadence, p.currency)
+        months = cat.CADENCES[cadence][2]
+        qty = min(seats or _seats(rng, seg), cat.max_quantity(price))
+        cus = self.ensure_customer(start)
+        self.n_sub += 1
+        sid = f"sub_{p.code}{self.n_sub:02d}"
+        coupon = None
+        if rng.random() < (0.35 if p.channel == "partner" else 0.12):
+            coupon = cat.COUPONS[1] if p.channel == "partner" else cat.COUPONS[0]
+        trial_end = start + TRIAL_DAYS * DAY if trial else None
+        anchor = trial_end or start
+        discount_end = None
+        if coupon is not None and coupon["duration"] == "repeating":
+            discount_end = add_months(anchor, coupon["duration_in_months"])
+        discount = None
+        if coupon is not None:
+            discount = {
+                "id": f"di_{p.code}",
+                "object": "discount",
+                "coupon": coupon,
+                "start": start,
+                "end": discount_end,
+                "subscription": sid,
+            }
+        item = {
+            "id": f"si_{p.code}{self.n_sub:02d}",
+            "object": "subscription_item",
+            "created": start,
+            "price": price,
+            "quantity": qty,
+        }
+        sub = Rec(
+            "subscriptions",
+            start,
+            {
+                "id": sid,
+                "object": "subscription",
+                "customer": cus,
+                "status": "trialing" if trial else "active",
+                "created": start,
+                "start_date": start,
+                "billing_cycle_anchor": anchor,
+                "trial_start": start if trial else None,
+                "trial_end": trial_end,
+                "cancel_at_period_end": False,
+                "cancel_at": None,
+                "canceled_at": None,
+                "ended_at": None,
+                "cancellation_details": _cancellation(None, None),
+                "collection_method": "charge_automatically",
+                "currency": p.currency,
+                "current_period_start": start,
+                "current_period_end": trial_end or add_months(anchor, months),
+                "discount": discount,
+                "items": [item],
+                "latest_invoice": None,
+                "livemode": False,
+                "metadata": {},
+                "quantity": qty,
+            },
+        )
+        self.recs.append(sub)
+        if trial and lapse:  # no payment method at the end of the trial: Stripe cancels it
+            sub.update(trial_end, status="canceled", canceled_at=trial_end, ended_at=trial_end)
+            return trial_end, "trial_lapsed"
+        fail_p = cat.PAYMENT_FAILURE[seg]
+        cancel_hz = cat.CANCEL_HAZARD[seg] * (1.6 - p.happiness)
+        pending: list[dict] = []
+        n = 0
+        paid_from: int | None = None
+        while True:
+            ps, pe = add_months(anchor, n * months), add_months(anchor, (n + 1) * months)
+            if ps > horizon:
+                self._span(paid_from, horizon)
+                return None, None
+            pct = 0.0
+            if discount is not None:
+                if discount_end is not None and ps >= discount_end:
+                    discount = None
+                else:
+                    pct = coupon["percent_off"] / 100
+            gross = price["unit_amount"] * qty
+            off = round(gross * pct)
+            line = self._line(
+                ps,
+                pe,
+                price,
+                qty,
+                gross - off,
+                kind="subscription",
+                proration=False,
+                sub_id=sid,
+                discount=off,
+                description=f"{qty} × {price['nickname']}",
+            )
+            inv = self.new_invoice(
+                ps,
+                sid,
+                [line, *pending],
+                "subscription_create" if n == 0 and not trial else "subscription_cycle",
+            )
+            pending = []
+            if n > 0 or trial:
+                sub.update(
+                    ps,
+                    status="active",
+                    current_period_start=ps,
+                    current_period_end=pe,
+                    discount=discount,
+                    latest_invoice=inv.state["id"],
+                )
+            else:
+                sub.update(ps, latest_invoice=inv.state["id"])
+            paid_at = self.collect(inv, ps, fail_p, sub)
+            if paid_at is None:
+                end = self._involuntary(sub)
+                self._span(paid_from, end)
+                return end, "involuntary"
+            if paid_from is None:
+                paid_from = ps
+            free_from = paid_at + DAY
+            if free_from < pe - DAY:
+                u = _uniform(rng, free_from, pe - DAY)
+                r = rng.random()
+                p_cancel = 1 - (1 - cancel_hz) ** months
+                p_up = 1 - (1 - cat.UPGRADE_HAZARD) ** months
+                p_down = 1 - (1 - cat.DOWNGRADE_HAZARD) ** months
+                if r < p_cancel:
+                    reason = _cancellation("cancellation_requested", cat.CANCEL_FEEDBACK.pick(rng))
+                    sub.update(
+                        u, cancel_at_period_end=True, cancel_at=pe, canceled_at=u, cancellation_details=reason
+                    )
+                    sub.update(pe, status="canceled", ended_at=pe)
+                    self._span(paid_from, pe)
+                    return pe, "voluntary"
+                if r < p_cancel + p_up + p_down:
+                    up = r < p_cancel + p_up
+                    new_price, new_qty = _change_plan(rng, price, qty, p.currency, cadence, up)
+                    if new_price is not price or new_qty != qty:
+                        credit, debit = self._prorations(u, ps, pe, price, qty, new_price, new_qty, sid, pct)
+                        price, qty = new_price, new_qty
+                        item = {**item, "price": price, "quantity": qty}
+                        sub.update(u, items=[item], quantity=qty)
+                        if up:  # always_invoice: billed now
+                            inv = self.new_invoice(u, sid, [credit, debit], "subscription_update")
+                            self.collect(inv, u, 0.0, None)
+                        else:  # create_prorations: waits for the next renewal invoice
+                            pending = [credit, debit]
+            n += 1
+
+    def _prorations(
+        self, u: int, ps: int, pe: int, old: dict, old_qty: int, new: dict, new_qty: int, sid: str, pct: float
+    ) -> tuple[dict, dict]:
+        frac = (pe - u) / (pe - ps)
+        credit = round(old["unit_amount"] * old_qty * frac * (1 - pct))
+        debit = round(new["unit_amount"] * new_qty * frac * (1 - pct))
+        return (
+            self._line(
+                u,
+                pe,
+                old,
+                old_qty,
+                -credit,
+                kind="invoiceitem",
+                proration=True,
+                sub_id=sid,
+                description=f"Unused time on {old_qty} × {old['nickname']}",
+            ),
+            self._line(
+                u,
+                pe,
+                new,
+                new_qty,
+                debit,
+                kind="invoiceitem",
+                proration=True,
+                sub_id=sid,
+                description=f"Remaining time on {new_qty} × {new['nickname']}",
+            ),
+        )
+
+    def _involuntary(self, sub: Rec) -> int:
+        t = self.final_fail_at
+        reason = _cancellation("payment_failed", None)
+        if self.rng.random() < 0.7:
+            sub.update(t, status="canceled", canceled_at=t, ended_at=t, cancellation_details=reason)
+            return t
+        # Stripe "mark as unpaid" setting: the subscription stays unpaid, and half the time someone
+        # cancels it by hand weeks later.
+        sub.update(t, status="unpaid")
+        if self.rng.random() < 0.5:
+            t2 = t + _uniform(self.rng, 20 * DAY, 40 * DAY)
+            sub.update(t2, status="canceled", canceled_at=t2, ended_at=t2, cancellation_details=reason)
+        return t
+
+    def _span(self, start: int | None, end: int) -> None:
+        if start is not None:
+            self.active_spans.append((start, min(end, self.ctx.layout.horizon)))
+
+
+def _seats(rng: Random, segment: str) -> int:
+    lo, hi = cat.SEATS_BY_SEGMENT[segment]
+    return lo + int((rng.random() ** 2) * (hi - lo + 1))  # skewed towards small teams
+
+
+def _change_plan(
+    rng: Random, price: dict, qty: int, currency: str, cadence: str, up: bool
+) -> tuple[dict, int]:
+    plan = price["id"].split("_")[1]
+    idx = cat.PLAN_ORDER.index(plan)
+    if rng.random() < 0.5 and (idx < 3 if up else idx > 0):
+        new = cat.recurring_price(cat.PLAN_ORDER[idx + (1 if up else -1)], cadence, currency)
+        if not up and new["unit_amount"] * 2 < price["unit_amount"]:
+            return price, qty  # keep next invoices positive: never more than halve
+        return new, min(qty, cat.max_quantity(new))
+    if up:
+        return price, min(qty + 1 + int(qty * rng.random()), cat.max_quantity(price))
+    return price, max(1, qty - max(1, int(qty * 0.4 * rng.random())), (qty + 1) // 2)
+
+
+def _transitions(
+    finalized: int | None, paid: int | None, uncollectible: int | None, voided: int | None
+) -> dict:
+    return {
+        "finalized_at": finalized,
+        "paid_at": paid,
+        "marked_uncollectible_at": uncollectible,
+        "voided_at": voided,
+    }
+
+
+def _cancellation(reason: str | None, feedback: str | None) -> dict:
+    return {"comment": None, "feedback": feedback, "reason": reason}
+
+
+# -- one customer across CRM, billing and support ------------------------------------------------------------
+def simulate_customer(ctx: Context, i: int) -> list[Rec]:
+    """Every record customer ``i`` produces, with its versions (CRM first, then billing, then support)."""
+    rng = Random(f"{ctx.seed}:{i}")
+    billing_only = rng.random() < BILLING_ONLY_RATE  # must stay the first draw: see is_billing_only
+    signup = ctx.signup_ts(i, rng.random())
+    p = make_person(ctx, i, rng, billing_only, signup)
+    horizon = ctx.layout.horizon
+    b = Billing(ctx, rng, p)
+    journey = (cat.BILLING_ONLY_JOURNEYS if billing_only else cat.JOURNEYS[p.segment]).pick(rng)
+    deals: list[Rec] = []
+    lead_touch = signup  # when the person last talked to us before buying (for pre-sales tickets)
+    if journey == "sales":
+        plan = cat.PLANS_BY_SEGMENT[p.segment].pick(rng)
+        # Same cap as the subscription will apply, so the deal amount stays below the absurd threshold.
+        seats = min(_seats(rng, p.segment), cat.max_quantity(cat.recurring_price(plan, "yearly", p.currency)))
+        created = signup + _uniform(rng, HOUR, 20 * DAY)
+        close = created + _uniform(rng, 14 * DAY, 120 * DAY)
+        won = rng.random() < 0.5
+        acv = cat.PLAN_MONTHLY[plan][p.currency] * seats * 12
+        deals.append(_deal(p, 1, created, close, won, acv))
+        lead_touch = close
+        if won:
+            _subscriptions(b, close, trial=False, lapse=False, plan=plan, seats=seats)
+    elif journey == "trial":
+        start = signup + _uniform(rng, 600, 5 * DAY)
+        converts = rng.random() < 0.35 + 0.4 * p.happiness
+        _subscriptions(b, start, trial=True, lapse=not converts)
+        lead_touch = start
+    elif journey == "direct":
+        _subscriptions(b, signup + _uniform(rng, 600, 45 * DAY), trial=False, lapse=False)
+    elif journey == "oneoff":
+        _one_off_buyer(b, signup + _uniform(rng, 600, 60 * DAY))
+    elif p.segment != "smb" and rng.random() < 0.5:  # a lead that got a deal, lost or still open
+        created = signup + _uniform(rng, DAY, 30 * DAY)
+        acv = cat.PLAN_MONTHLY["pro"][p.currency] * 10 * 12
+        deals.append(_deal(p, 1, created, created + _uniform(rng, 20 * DAY, 150 * DAY), False, acv))
+    if b.active_spans and rng.random() < 0.12:  # add-ons bought by subscribers
+        s, e = b.active_spans[0]
+        t = s + _uniform(rng, 30 * DAY, 400 * DAY)
+        if t < e:
+            b.one_off(t)
+    recs: list[Rec] = []
+    if p.contact_id is not None:
+        recs.append(_contact(p, rng, b, journey, horizon))
+    recs.extend(deals)
+    recs.extend(_nps(p, rng, b))
+    if b.customer is not None:
+        recs.append(b.customer)
+    recs.extend(b.recs)
+    recs.extend(_tickets(p, rng, b, lead_touch))
+    return recs
+
+
+def _subscriptions(
+    b: Billing, start: int, *, trial: bool, lapse: bool, plan: str | None = None, seats: int | None = None
+) -> None:
+    """A subscription and, after churn, possibly a reactivation (a new subscription months later)."""
+    end, kind = b.subscribe(start, trial=trial, lapse=lapse, plan=plan, seats=seats)
+    for _ in range(2):
+        if end is None or kind == "trial_lapsed":
+            return
+        b.churns.append((end, kind))
+        if b.rng.random() >= cat.REACTIVATION:
+            return
+        start = end + _uniform(b.rng, 30 * DAY, 400 * DAY)
+        if start > b.ctx.layout.horizon:
+            return
+        end, kind = b.subscribe(start, trial=False, lapse=False)
+
+
+def _one_off_buyer(b: Billing, first: int) -> None:
+    """Repeat purchases with exponential gaps and a drop-out chance after each (BG/NBD-like)."""
+    rng, t = b.rng, first
+    p_drop = 0.15 + 0.35 * (1 - b.p.happiness)
+    mean_gap = (40 + 200 * rng.random()) * DAY
+    while t <= b.ctx.layout.horizon:
+        b.one_off(t)
+        if rng.random() < p_drop:
+            break
+        t += int(-math.log(1.0 - rng.random()) * mean_gap) + DAY
+    if b.first_paid_at is not None:
+        b.active_spans.append((first, min(t, b.ctx.layout.horizon)))
+
+
+def _contact(p: Person, rng: Random, b: Billing, journey: str, horizon: int) -> Rec:
+    rec = Rec(
+        "contacts",
+        p.signup,
+        {
+            "contact_id": p.contact_id,
+            "email": p.email,
+            "first_name": p.first,
+            "last_name": p.last,
+            "company": p.company,
+            "country": p.country,
+            "segment": p.segment,
+            "acquisition_channel": p.channel,
+            "referred_by_contact_id": p.referrer,
+            "created_at": p.signup,
+            "updated_at": p.signup,
+            "is_deleted": False,
+            "lifecycle_stage": "lead",
+            "_tz": p.tz,
+        },
+    )
+    changes: list[tuple[int, dict]] = []
+    if b.first_paid_at is not None:
+        changes.append((b.first_paid_at + _uniform(rng, 60, 2 * HOUR), {"lifecycle_stage": "customer"}))
+    for end, _ in b.churns:
+        changes.append((end + _uniform(rng, HOUR, 3 * DAY), {"lifecycle_stage": "former_customer"}))
+    if rng.random() < 0.3:  # a profile edit: new company name after a rebrand or a job change
+        suffix = cat.COMPANY_SUFFIXES[int(rng.random() * len(cat.COMPANY_SUFFIXES))]
+        changes.append(
+            (p.signup + _uniform(rng, DAY, 500 * DAY), {"company": f"{p.company.split()[0]} {suffix}"})
+        )
+    if journey == "lead" and rng.random() < 0.03:  # erasure request: the CRM keeps a tombstone
+        changes.append((p.signup + _uniform(rng, 30 * DAY, 600 * DAY), {"is_deleted": True}))
+    changes.sort(key=itemgetter(0))
+    for ts, change in changes:
+        if ts > horizon:
+            break
+        rec.update(ts, updated_at=ts, **change)
+    return rec
+
+
+def _deal(p: Person, n: int, created: int, close: int, won: bool, acv_minor: int) -> Rec:
+    per_major = cat.MINOR_PER_MAJOR[p.currency]
+    amount = f"{acv_minor // per_major}" if per_major == 1 else f"{acv_minor / per_major:.2f}"
+    rec = Rec(
+        "deals",
+        created,
+        {
+            "deal_id": f"D{p.contact_id}-{n}",
+            "contact_id": p.contact_id,
+            "deal_name": f"{p.company} - new business",
+            "pipeline": "default",
+            "deal_stage": "open",
+            "amount": amount,
+            "currency": p.currency.upper(),  # CRMs use upper-case ISO codes
+            "created_at": created,
+            "closed_at": None,
+            "_tz": p.tz,
+        },
+    )
+    rec.update(close, deal_stage="won" if won else "lost", closed_at=close)
+    return rec
+
+
+def _nps(p: Person, rng: Random, b: Billing) -> list[Rec]:
+    """Surveys every ~6 months while paying; about 40% answer, happier customers score higher."""
+    out: list[Rec] = []
+    if p.contact_id is None:
+        return out
+    for s, e in b.active_spans:
+        t = s + _uniform(rng, 20 * DAY, 60 * DAY)
+        while t < e:
+            if rng.random() < 0.4:
+                score = int(round(2 + 8.5 * p.happiness + (rng.random() - 0.5) * 4))
+                ts = t + _uniform(rng, HOUR, 5 * DAY)
+                rid = f"nps-{p.contact_id}-{len(out) + 1}"
+                out.append(
+                    Rec(
+                        "nps_responses",
+                        ts,
+                        {
+                            "response_id": rid,
+                            "contact_id": p.contact_id,
+                            "score": min(10, max(0, score)),
+                            "responded_at": ts,
+                            "survey": "relationship",
+                            "_tz": p.tz,
+                        },
+                    )
+                )
+            t += _uniform(rng, 150 * DAY, 210 * DAY)
+    return out
+
+
+def _tickets(p: Person, rng: Random, b: Billing, lead_touch: int) -> list[Rec]:
+    times: list[int] = []
+    if rng.random() < 0.12:  # a pre-sales question
+        times.append(lead_touch + _uniform(rng, HOUR, 10 * DAY))
+    rate = {"smb": 0.2, "mid_market": 0.4, "enterprise": 0.8}[p.segment] * (1.5 - p.happiness) / (30 * DAY)
+    for s, e in b.active_spans:
+        t = s
+        while True:
+            t += int(-math.log(1.0 - rng.random()) / rate) + HOUR
+            if t >= e:
+                break
+            times.append(t)
+    email = b.customer.state["email"] if p.contact_id is None and b.customer else p.email
+    return [_ticket(p, rng, k, ts, email) for k, ts in enumerate(times[:99])]
+
+
+def _ticket(p: Person, rng: Random, k: int, ts: int, email: str) -> Rec:
+    priority = cat.TICKET_PRIORITY.pick(rng)
+    requester = email if rng.random() < 0.7 else _email_variant(email, rng, must_differ=False)
+    rec = Rec(
+        "tickets",
+        ts,
+        {
+            "ticket_id": str((p.i + 1) * 100 + k),
+            "requester_email": requester,
+            "subject": cat.TICKET_SUBJECTS[int(rng.random() * len(cat.TICKET_SUBJECTS))],
+            "type": cat.TICKET_TYPES.pick(rng),
+            "created_at": ts,
+            "updated_at": ts,
+            "first_reply_at": None,
+            "solved_at": None,
+            "status": "new",
+            "priority": priority,
+            "channel": cat.TICKET_CHANNEL.pick(rng),
+            "satisfaction_rating": "unoffered",
+            "reopens": 0,
+        },
+    )
+    scale = 0.25 if priority in ("high", "urgent") else 1.0
+    t = ts + _uniform(rng, 10 * 60, scale * 30 * HOUR)
+    rec.update(t, status="open", first_reply_at=t, updated_at=t)
+    if rng.random() < 0.3:
+        t += _uniform(rng, HOUR, 6 * HOUR)
+        rec.update(t, status="pending", updated_at=t)
+    for reopen in range(3):
+        t += _uniform(rng, HOUR, scale * 5 * DAY)
+        rec.update(t, status="solved", solved_at=t, updated_at=t, satisfaction_rating="offered")
+        if rng.random() < 0.55:  # the customer answers the CSAT survey
+            t += _uniform(rng, 10 * 60, 2 * DAY)
+            good = rng.random() < 0.3 + 0.65 * p.happiness
+            rec.update(t, satisfaction_rating="good" if good else "bad", updated_at=t)
+        if reopen == 2 or rng.random() >= 0.12:
+            break
+        t += _uniform(rng, HOUR, 3 * DAY)
+        rec.update(t, status="open", solved_at=None, reopens=reopen + 1, updated_at=t)
+    t += 4 * DAY  # Zendesk closes solved tickets after four days
+    rec.update(t, status="closed", updated_at=t)
+    return rec

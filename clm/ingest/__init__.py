@@ -1,0 +1,15 @@
+"""Ingestion: landed extracts -> ``raw`` schema of the build database, with a load manifest and quarantine.
+
+``ingest`` walks ``<raw_dir>/<source>/<entity>/load_date=YYYY-MM-DD/*.csv|.jsonl|.parquet`` in
+(source, entity, load_date, path) order and, per file, in one transaction: reads it with DuckDB's own
+readers, validates every value against ``schemas``, appends good records to ``raw.<source>__<entity>``
+(array elements to the child tables), records the file in ``audit.load_manifest`` and rejected rows in
+``audit.quarantine`` (their text under ``<quarantine_dir>/<run_id>/``). For every file,
+rows_read = rows_loaded + rows_quarantined. A file already in the manifest is skipped.
+"""
+
+from clm.ingest.discover import newest_load_date
+from clm.ingest.load import ingest
+from clm.ingest.results import FileResult, IngestResult
+
+__all__ = ["FileResult", "IngestResult", "ingest", "newest_load_date"]

@@ -1,0 +1,444 @@
+"""Stage one landed file into temp tables with DuckDB's own readers: set-based SQL, no per-row Python.
+
+Every reader leaves, for the file being loaded:
+
+* ``_clm_rec``: one row per record read: ``_ord`` (unique, in file order), ``_row_number`` (physical line
+  for CSV/JSONL, 1-based row for Parquet) and the record as read;
+* ``_clm_src``: ``_ord``, ``_row_number``, one VARCHAR column per entity field (``Field.column``), one
+  ``__arr_<path>`` JSON-text column per child array and ``__pre`` (a reason found while reading, e.g. a
+  JSON-text column that is not JSON);
+* ``_clm_rejected`` (line, reason, raw): records the reader could not parse at all.
+
+Line numbers come from the file's bytes: numpy finds the newlines (``_clm_phys``: line, start byte, blank),
+DuckDB's reject tables give the byte position of each malformed record, and the accepted records, in file
+order, fill the remaining non-blank lines.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import mmap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from clm.ingest.quarantine import REJECTED_ROWS
+from clm.ingest.schemas import Entity
+
+PHYS = "_clm_phys"
+REC = "_clm_rec"
+SRC = "_clm_src"
+_LINES = "_clm_lines"
+_REJ_ERRORS = "_clm_reject_errors"
+_REJ_SCANS = "_clm_reject_scans"
+_CHUNK = 64 << 20
+_JSONL_DELIM = "\x1f"  # never raw inside valid JSON (control characters must be escaped)
+TEMP_TABLES = (REC, SRC, _LINES, _REJ_ERRORS, _REJ_SCANS, REJECTED_ROWS)
+
+# DuckDB reject error types -> our wording (DuckDB's own messages can quote the record: not reused).
+_CSV_ERRORS = {
+    "UNQUOTED VALUE": "unterminated or misplaced quote",
+    "MISSING COLUMNS": "fewer fields than the header",
+    "TOO MANY COLUMNS": "more fields than the header",
+    "INVALID ENCODING": "invalid UTF-8 bytes",
+    "LINE SIZE OVER MAXIMUM": "line longer than the reader's maximum line size",
+}
+
+
+class FileProblem(Exception):
+    """The file cannot be read as its format at all: it is quarantined whole."""
+
+
+@dataclass(frozen=True)
+class FileScan:
+    sha256: str
+    size: int
+    starts: np.ndarray  # byte offset where each physical line starts (line n at index n-1)
+    blank: np.ndarray  # True for an empty line (or a lone CR)
+
+    def nonblank_lines(self, first_line: int = 1) -> int:
+        return int(np.count_nonzero(~self.blank[first_line - 1 :]))
+
+
+@dataclass
+class Staged:
+    records: int  # rows in _clm_src
+    rejected: int  # rows in _clm_rejected after reading
+    raw_sql: str  # expression over _clm_rec giving a record's text for the quarantine file
+    missing: list[str] = field(default_factory=list)  # required fields absent from the file
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rows_read(self) -> int:
+        return self.records + self.rejected
+
+
+def scan_file(path: Path, with_lines: bool) -> FileScan:
+    """sha256 of the file and, for text formats, where its physical lines start."""
+    empty = np.zeros(0, dtype=np.int64)
+    with path.open("rb") as fh:
+        size = path.stat().st_size
+        if size == 0:
+            return FileScan(hashlib.sha256(b"").hexdigest(), 0, empty, empty.astype(bool))
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            sha = hashlib.sha256(mm).hexdigest()
+            if not with_lines:
+                return FileScan(sha, size, empty, empty.astype(bool))
+            data = np.frombuffer(mm, dtype=np.uint8)
+            newlines = np.concatenate(
+                [np.flatnonzero(data[i : i + _CHUNK] == 10) + i for i in range(0, size, _CHUNK)]
+            )
+            starts = np.concatenate(([0], newlines + 1))
+            if starts[-1] == size:  # a final newline does not open another line
+                starts = starts[:-1]
+            ends = np.append(newlines, size)[: len(starts)]
+            lengths = ends - starts
+            first = data[np.minimum(starts, size - 1)]
+            blank = (lengths == 0) | ((lengths == 1) & (first == 13))
+            del data, first  # release the buffer before the mmap closes
+    return FileScan(sha, size, starts.astype(np.int64), blank)
+
+
+def register_lines(con: duckdb.DuckDBPyConnection, scan: FileScan) -> None:
+    lines = np.arange(1, len(scan.starts) + 1, dtype=np.int64)
+    con.register(PHYS, pa.table({"line": lines, "start": scan.starts, "blank": scan.blank}))
+
+
+def sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _drop_reject_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"drop table if exists {_REJ_ERRORS}; drop table if exists {_REJ_SCANS}")
+
+
+def _reject_options() -> str:
+    return f"store_rejects=true, rejects_table='{_REJ_ERRORS}', rejects_scan='{_REJ_SCANS}'"
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return con.execute(f"select count(*) from {table}").fetchone()[0]
+
+
+# --- malformed records -> physical lines ------------------------------------------------------------
+
+
+def _stage_rejected_lines(con: duckdb.DuckDBPyConnection, first_data_line: int, what: str) -> None:
+    """One _clm_rejected row per non-blank physical line inside a record DuckDB rejected.
+
+    DuckDB reports a malformed record by the byte offset of its start (give or take the newline before
+    it) and its text, which for an unterminated quote runs over the following lines: every one of those
+    lines is quarantined under its own number, so none vanishes.
+    """
+    con.execute(
+        f"""
+        create or replace temp table {REJECTED_ROWS} as
+        with errors as (
+            select line_byte_position as pos,
+                   list(distinct error_type::varchar order by error_type::varchar) as types,
+                   arg_max(csv_line, length(csv_line)) as csv_line
+            from {_REJ_ERRORS} group by line_byte_position
+        ), located as (
+            select e.types, trim(e.csv_line, chr(13) || chr(10)) as text, p.line as first_line
+            from errors e asof join (select * from {PHYS} where not blank and line >= {first_data_line}) p
+                 on p.start >= e.pos - 1
+        ), spans as (
+            select first_line, types, string_split(replace(text, chr(13), ''), chr(10)) as parts from located
+        ), lines as (
+            select first_line, types, len(parts) as n, unnest(parts) as raw,
+                   first_line + generate_subscripts(parts, 1) - 1 as line
+            from spans
+        )
+        select distinct on (l.line) l.line, l.raw,
+               '{what}: ' || array_to_string(list_transform(l.types, lambda t: coalesce(
+                   {_error_case("t")}, lower(t))), ', ')
+               || case when l.n > 1 then ' (record spans lines ' || l.first_line || '-'
+                       || (l.first_line + l.n - 1) || ')' else '' end as reason
+        from lines l join {PHYS} p on p.line = l.line and not p.blank
+        order by l.line, l.first_line
+        """
+    )
+
+
+def _error_case(col: str) -> str:
+    whens = " ".join(f"when {sql_literal(k)} then {sql_literal(v)}" for k, v in _CSV_ERRORS.items())
+    return f"case {col} {whens} end"
+
+
+def _numbered(read_table: str, first_data_line: int, span_sql: str, blank_rows: bool) -> str:
+    """SQL selecting read_table's rows with _ord and _row_number.
+
+    The accepted records, in file order, take the lines left after the rejected ones (the CSV reader
+    skips blank lines, the line reader returns them); a CSV record whose quoted values hold newlines
+    takes that many more lines.
+    """
+    return f"""
+        with free as (
+            select p.line, row_number() over (order by p.line) - 1 as k
+            from {PHYS} p anti join {REJECTED_ROWS} r on r.line = p.line
+            where {"true" if blank_rows else "not p.blank"} and p.line >= {first_data_line}
+        ), ordered as (
+            select row_number() over (order by rowid) as _ord, * from {read_table}
+        ), spans as (
+            select *, coalesce(sum({span_sql}) over (order by _ord rows between unbounded preceding
+                                                      and 1 preceding), 0) as k
+            from ordered
+        )
+        select s.* exclude (k), f.line as _row_number from spans s left join free f using (k)
+    """
+
+
+def _numbering_notes(con: duckdb.DuckDBPyConnection) -> list[str]:
+    unplaced = con.execute(f"select count(*) from {REC} where _row_number is null").fetchone()[0]
+    return [f"{unplaced} records could not be given a line number"] if unplaced else []
+
+
+# --- field resolution ---------------------------------------------------------------------------------
+
+
+def _target_fields(entity: Entity) -> list[tuple[str, str, bool]]:
+    """(path, output column, required) for every parent field and every child array."""
+    out = [(f.path, f.column, f.required) for f in entity.fields]
+    out += [(c.array_path, f"__arr_{c.array_path}", True) for c in entity.children]
+    return out
+
+
+def _json_path(segments: list[str]) -> str:
+    return "$." + ".".join('"' + s + '"' for s in segments)
+
+
+@dataclass
+class _Extraction:
+    """json_extract_string(source, [paths]) once per record, then one list element per field."""
+
+    source_sql: str
+    guard: bool = True  # False when the rows are already known to hold valid JSON
+    paths: list[str] = field(default_factory=list)
+
+    def element(self, path: str) -> int:
+        if path not in self.paths:
+            self.paths.append(path)
+        return self.paths.index(path) + 1
+
+    def select_sql(self, alias: str) -> str:
+        paths = ", ".join(sql_literal(p) for p in self.paths)
+        extract = f"json_extract_string({self.source_sql}, [{paths}])"
+        if not self.guard:
+            return f"{extract} as {alias}"
+        return f"case when json_valid({self.source_sql}) then {extract} end as {alias}"
+
+
+def _build_src(
+    con: duckdb.DuckDBPyConnection,
+    exprs: dict[str, str],
+    extractions: dict[str, _Extraction],
+    pre_checks: list[str],
+    where: str = "true",
+) -> None:
+    inner = ", ".join(e.select_sql(alias) for alias, e in extractions.items() if e.paths)
+    pre = f"nullif(concat_ws('; ', {', '.join(pre_checks)}), '')" if pre_checks else "null::varchar"
+    cols = ", ".join(f"{sql} as {ident(col)}" for col, sql in exprs.items())
+    con.execute(
+        f"""create or replace temp table {SRC} as
+            select _ord, _row_number, {cols}, {pre} as __pre
+            from (select *{", " + inner if inner else ""} from {REC} where {where})"""
+    )
+
+
+def _tabular_src(con: duckdb.DuckDBPyConnection, entity: Entity, header: list[str]) -> list[str]:
+    """Map CSV/Parquet columns (c0, c1, ...) to fields; nested fields from dotted or JSON-text columns."""
+    names: dict[str, str] = {}
+    for i, name in enumerate(header):
+        key = name.strip().lower()
+        names.setdefault(key, f"c{i}")
+        names.setdefault(key.replace("__", "."), f"c{i}")
+    exprs: dict[str, str] = {}
+    extractions: dict[str, _Extraction] = {}
+    pre_checks: list[str] = []
+    missing: list[str] = []
+    for path, column, required in _target_fields(entity):
+        segments = path.lower().split(".")
+        if path.lower() in names:
+            exprs[column] = names[path.lower()]
+            continue
+        for cut in range(len(segments) - 1, 0, -1):
+            prefix = ".".join(segments[:cut])
+            if prefix in names:
+                col = names[prefix]
+                if col not in extractions:
+                    extractions[col] = _Extraction(col)
+                    pre_checks.append(
+                        f"case when {col} is not null and not json_valid({col}) "
+                        f"then {sql_literal(prefix + ': not valid JSON')} end"
+                    )
+                index = extractions[col].element(_json_path(segments[cut:]))
+                exprs[column] = f"__j_{col}[{index}]"
+                break
+        else:
+            exprs[column] = "null::varchar"
+            if required:
+                missing.append(path)
+    _build_src(con, exprs, {f"__j_{c}": e for c, e in extractions.items()}, pre_checks)
+    return missing
+
+
+def _tabular_raw_sql(header: list[str]) -> str:
+    pairs = ", ".join(f"{sql_literal(name)}, c{i}" for i, name in enumerate(header))
+    return f"json_object({pairs})::varchar"
+
+
+# --- CSV ---------------------------------------------------------------------------------------------
+
+
+def _csv_header(path: Path) -> list[str]:
+    with path.open("rb") as fh:
+        first = fh.readline()
+    try:
+        text = first.decode("utf-8-sig").rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise FileProblem("the CSV header line is not valid UTF-8") from None
+    header = next(csv.reader(io.StringIO(text)), [])
+    if not any(h.strip() for h in header):
+        raise FileProblem("the CSV file has no header line")
+    return header
+
+
+def stage_csv(con: duckdb.DuckDBPyConnection, entity: Entity, path: Path, scan: FileScan) -> Staged:
+    header = _csv_header(path)
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
+    _drop_reject_tables(con)
+    try:
+        # The header is parsed above, so nothing is sniffed: a malformed row cannot change the dialect.
+        con.execute(
+            f"""create or replace temp table _clm_csv as select * from read_csv({sql_literal(str(path))},
+                columns={columns}, header=true, auto_detect=false, all_varchar=true, delim=',',
+                quote='"', escape='"', null_padding=false, {_reject_options()})"""
+        )
+    except duckdb.Error as exc:
+        raise FileProblem(f"unreadable CSV: {str(exc).splitlines()[0]}") from exc
+    _stage_rejected_lines(con, first_data_line=2, what="malformed CSV record")
+    newlines = " + ".join(
+        f"coalesce(length(c{i}) - length(replace(c{i}, chr(10), '')), 0)" for i in range(len(header))
+    )
+    con.execute(f"create or replace temp table {REC} as {_numbered('_clm_csv', 2, f'1 + {newlines}', False)}")
+    con.execute("drop table _clm_csv")
+    notes = _numbering_notes(con)
+    missing = _tabular_src(con, entity, header)
+    return Staged(_count(con, SRC), _count(con, REJECTED_ROWS), _tabular_raw_sql(header), missing, notes)
+
+
+# --- JSON Lines ----------------------------------------------------------------------------------------
+
+
+def stage_jsonl(con: duckdb.DuckDBPyConnection, entity: Entity, path: Path) -> Staged:
+    _drop_reject_tables(con)
+    try:
+        # One VARCHAR per physical line: no quoting, a delimiter that valid JSON cannot contain raw.
+        con.execute(
+            f"""create or replace temp table {_LINES} as select text from read_csv({sql_literal(str(path))},
+                columns={{'text': 'VARCHAR'}}, header=false, auto_detect=false, delim='{_JSONL_DELIM}',
+                quote='', escape='', strict_mode=false, {_reject_options()})"""
+        )
+    except duckdb.Error as exc:
+        raise FileProblem(f"unreadable JSON Lines file: {str(exc).splitlines()[0]}") from exc
+    _stage_rejected_lines(con, first_data_line=1, what="unreadable line")
+    con.execute(
+        f"""create or replace temp table {REC} as
+            select *, case when json_valid(text) then json_type(text) end as __type
+            from ({_numbered(_LINES, 1, "1", True)}) where trim(coalesce(text, '')) <> ''"""
+    )
+    con.execute(
+        f"""insert into {REJECTED_ROWS}
+            select _row_number, text,
+                   case when __type is null then 'not valid JSON'
+                        else 'not a JSON object (' || lower(__type) || ')' end
+            from {REC} where __type is distinct from 'OBJECT'"""
+    )
+    notes = _numbering_notes(con)
+    keys = [
+        k
+        for (k,) in con.execute(
+            f"select distinct unnest(json_keys(text)) from {REC} where __type = 'OBJECT' order by 1"
+        ).fetchall()
+    ]
+    missing = _json_src(con, entity, keys)
+    return Staged(_count(con, SRC), _count(con, REJECTED_ROWS), "text", missing, notes)
+
+
+def _json_src(con: duckdb.DuckDBPyConnection, entity: Entity, keys: list[str]) -> list[str]:
+    """Top-level keys match case-insensitively (and may be flattened 'a.b' / 'a__b'); nested keys exactly."""
+    spellings: dict[str, list[str]] = {}
+    for key in keys:
+        if '"' not in key:
+            spellings.setdefault(key.lower(), []).append(key)
+    extraction = _Extraction("text", guard=False)
+    exprs: dict[str, str] = {}
+    missing: list[str] = []
+    for path, column, required in _target_fields(entity):
+        segments = path.split(".")
+        candidates = [[k] for k in spellings.get(path.lower(), [])]
+        candidates += [[k] for k in spellings.get(path.lower().replace(".", "__"), []) if len(segments) > 1]
+        if len(segments) > 1:
+            candidates += [[k, *segments[1:]] for k in spellings.get(segments[0].lower(), [])]
+        if not candidates:
+            exprs[column] = "null::varchar"
+            if required:
+                missing.append(path)
+            continue
+        elements = [f"__j[{extraction.element(_json_path(c))}]" for c in candidates]
+        exprs[column] = elements[0] if len(elements) == 1 else f"coalesce({', '.join(elements)})"
+    _build_src(con, exprs, {"__j": extraction}, [], where="__type = 'OBJECT'")
+    return missing
+
+
+# --- Parquet -------------------------------------------------------------------------------------------
+
+
+def stage_parquet(con: duckdb.DuckDBPyConnection, entity: Entity, path: Path) -> Staged:
+    literal = sql_literal(str(path))
+    try:
+        described = con.execute(f"describe select * from read_parquet({literal})").fetchall()
+        header = [row[0] for row in described]
+        casts = ", ".join(
+            f"{_parquet_text(ident(name), str(kind))} as c{i}" for i, (name, kind, *_) in enumerate(described)
+        )
+        con.execute(
+            f"""create or replace temp table {REC} as
+                select file_row_number + 1 as _ord, file_row_number + 1 as _row_number, {casts}
+                from read_parquet({literal}, file_row_number=true)"""
+        )
+    except duckdb.Error as exc:
+        raise FileProblem(f"unreadable Parquet file: {str(exc).splitlines()[0]}") from exc
+    con.execute(f"create or replace temp table {REJECTED_ROWS} (line bigint, raw varchar, reason varchar)")
+    missing = _tabular_src(con, entity, header)
+    return Staged(_count(con, SRC), 0, _tabular_raw_sql(header), missing)
+
+
+def _parquet_text(column: str, kind: str) -> str:
+    # Nested values travel as JSON text, like a JSON-text column in a CSV file.
+    if kind.endswith("]") or kind.startswith(("STRUCT", "MAP", "UNION")):
+        return f"to_json({column})::varchar"
+    return f"cast({column} as varchar)"
+
+
+def count_records(con: duckdb.DuckDBPyConnection, fmt: str, path: Path, scan: FileScan) -> int:
+    """Records in a file that is not loaded (duplicate, modified): non-blank data lines or Parquet rows."""
+    if fmt == "csv":
+        return scan.nonblank_lines(first_line=2)
+    if fmt == "jsonl":
+        return scan.nonblank_lines()
+    try:
+        return con.execute(
+            f"select coalesce(sum(num_rows), 0) from parquet_file_metadata({sql_literal(str(path))})"
+        ).fetchone()[0]
+    except duckdb.Error as exc:
+        raise FileProblem(f"unreadable Parquet file: {str(exc).splitlines()[0]}") from exc

@@ -1,0 +1,113 @@
+"""`clm run`: execute the Dagster job in-process and explain the outcome in a few lines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+
+from clm import runs
+from clm.config import Settings
+
+
+@dataclass(frozen=True)
+class Outcome:
+    run_id: str
+    published: bool
+    report: str
+
+
+def run_pipeline(settings: Settings, as_of: date | None, full_refresh: bool, target: str) -> Outcome:
+    import dagster as dg
+
+    from orchestration.definitions import defs
+    from orchestration.jobs import PIPELINE_JOB_NAME
+
+    run_config = {
+        "resources": {
+            "clm": {
+                "config": {
+                    "raw_dir": str(settings.raw_dir),
+                    "as_of": as_of.isoformat() if as_of else "",
+                    "full_refresh": full_refresh,
+                    "target": target,
+                }
+            }
+        },
+        "loggers": {"console": {"config": {"log_level": "INFO"}}},
+    }
+    job = defs.resolve_job_def(PIPELINE_JOB_NAME)
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
+    run_id = result.run_id
+    if result.success:
+        return Outcome(run_id, True, published_report(settings, run_id))
+    return Outcome(run_id, False, failure_report(settings, run_id, result))
+
+
+def _failure_from_result(result) -> str:
+    for event in result.all_events:
+        if event.is_step_failure:
+            data = event.step_failure_data
+            user = data.user_failure_data
+            detail = user.description if user and user.description else data.error.message.strip()
+            return f"step {event.step_key} failed: {detail}"
+    return "the run failed before any step ran (see the log above)"
+
+
+def failure_report(settings: Settings, run_id: str, result) -> str:
+    run = runs.read_run(settings.build_db, run_id)
+    if run is None or run["status"] == runs.RUNNING:
+        message = _failure_from_result(result)
+        runs.record_outcome(settings.build_db, run_id, runs.FAILED, message)
+        status = runs.FAILED
+    else:
+        message, status = run["message"], run["status"]
+    kept = (
+        f"the previously published marts in {settings.serving_db} are unchanged"
+        if settings.serving_db.exists()
+        else "nothing has been published yet"
+    )
+    return "\n".join([f"clm run {run_id[:8]}: {status.upper()}: {message}", kept])
+
+
+def published_report(settings: Settings, run_id: str) -> str:
+    with duckdb.connect(str(settings.serving_db), read_only=True) as con:
+        totals = con.execute(
+            """
+            select count(*), coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0),
+                   coalesce(sum(rows_quarantined), 0)
+            from audit.load_manifest where run_id = ?
+            """,
+            [run_id],
+        ).fetchone()
+        reasons = con.execute(
+            """
+            select coalesce(source || '/' || entity, 'files outside the layout'), count(*)
+            from audit.quarantine where run_id = ? group by all order by 2 desc, 1 limit 5
+            """,
+            [run_id],
+        ).fetchall()
+        marts = con.execute(
+            """
+            select table_name, estimated_size from duckdb_tables()
+            where schema_name = 'marts' order by table_name
+            """
+        ).fetchall()
+        as_of = con.execute("select as_of from audit.runs where run_id = ?", [run_id]).fetchone()
+    files, read, loaded, quarantined = totals
+    lines = [
+        f"clm run {run_id[:8]}: PUBLISHED (as of {as_of[0] if as_of else '?'})",
+        f"  ingested {files} new file(s): {read:,} rows read, {loaded:,} loaded, {quarantined:,} quarantined",
+    ]
+    if reasons:
+        lines.append("  quarantine entries by entity: " + ", ".join(f"{e} {n}" for e, n in reasons))
+        lines.append(f"  rejected rows with reasons: {settings.quarantine_dir / run_id}")
+    lines.append("  marts: " + ", ".join(f"{name} ({rows:,} rows)" for name, rows in marts))
+    lines += [
+        f"  serving database: {settings.serving_db} (open read-only with duckdb 2.0.x)",
+        f"  data docs: {settings.data_docs_dir}",
+        "  explore runs and assets: make ui (or .venv/bin/clm ui)",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,23 @@
+"""The build database: the one file the pipeline writes before anything is published."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+
+def connect_build(build_db: Path) -> duckdb.DuckDBPyConnection:
+    build_db.parent.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(str(build_db))
+
+
+def reset_for_full_refresh(con: duckdb.DuckDBPyConnection) -> None:
+    """Forget what was loaded so every landed file is read again; run history and quarantine stay."""
+    con.execute("drop schema if exists raw cascade")
+    has_manifest = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'audit' and table_name = 'load_manifest'"
+    ).fetchone()[0]
+    if has_manifest:
+        con.execute("delete from audit.load_manifest")

@@ -1,0 +1,301 @@
+"""One expectation suite per validated table, as code.
+
+A suite is a table plus a list of checks; every check has a stable name ``<table>.<columns>.<kind>``
+that ``gate.yml`` uses for thresholds (``mostly``) and severities. To validate a new model, append a
+``TableSuite`` to ``SUITES`` built from the helpers below, e.g.::
+
+    TableSuite("marts", "fct_mrr_movements", (*key("customer_id", "month"), non_negative("mrr"))),
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
+import great_expectations.expectations as gxe
+from great_expectations.expectations.expectation import Expectation
+from great_expectations.expectations.metadata_types import FailureSeverity
+
+from clm.config import REPO_ROOT
+
+# Builds the GX expectation from the configured `mostly` and severity.
+MakeExpectation = Callable[[float, FailureSeverity], Expectation]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str  # "<columns>.<kind>", unique within its table
+    columns: tuple[str, ...]  # the columns the check needs; a missing one is reported, not crashed on
+    make: MakeExpectation
+
+
+@dataclass(frozen=True)
+class TableSuite:
+    schema: str
+    table: str
+    checks: tuple[Check, ...]
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.schema}.{self.table}"
+
+    def check_name(self, check: Check) -> str:
+        return f"{self.table}.{check.name}"
+
+
+@cache
+def currencies() -> tuple[str, ...]:
+    """ISO 4217 codes the warehouse converts (seeds/currencies.csv, the same list ingestion accepts)."""
+    with (REPO_ROOT / "seeds" / "currencies.csv").open(encoding="utf-8", newline="") as handle:
+        return tuple(sorted(row["currency"].strip().upper() for row in csv.DictReader(handle)))
+
+
+def not_null(column: str) -> Check:
+    name = f"{column}.not_null"
+    return Check(
+        name,
+        (column,),
+        lambda mostly, sev: gxe.ExpectColumnValuesToNotBeNull(column=column, mostly=mostly, severity=sev),
+    )
+
+
+def unique(*columns: str) -> Check:
+    name = f"{'+'.join(columns)}.unique"
+    if len(columns) == 1:
+        return Check(
+            name,
+            columns,
+            lambda mostly, sev: gxe.ExpectColumnValuesToBeUnique(
+                column=columns[0], mostly=mostly, severity=sev
+            ),
+        )
+    return Check(
+        name,
+        columns,
+        lambda mostly, sev: gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=list(columns), mostly=mostly, severity=sev
+        ),
+    )
+
+
+def key(*columns: str) -> tuple[Check, ...]:
+    """A primary key: every part not null, the combination unique."""
+    return (*(not_null(column) for column in columns), unique(*columns))
+
+
+def in_set(column: str, values: tuple[str, ...], kind: str = "in_set") -> Check:
+    name = f"{column}.{kind}"
+    return Check(
+        name,
+        (column,),
+        lambda mostly, sev: gxe.ExpectColumnValuesToBeInSet(
+            column=column, value_set=list(values), mostly=mostly, severity=sev
+        ),
+    )
+
+
+def currency(column: str = "currency") -> Check:
+    return in_set(column, currencies(), kind="currency")
+
+
+def between(column: str, min_value: float | None, max_value: float | None, kind: str = "between") -> Check:
+    name = f"{column}.{kind}"
+    return Check(
+        name,
+        (column,),
+        lambda mostly, sev: gxe.ExpectColumnValuesToBeBetween(
+            column=column,
+            min_value=min_value,
+            max_value=max_value,
+            mostly=mostly,
+            severity=sev,
+        ),
+    )
+
+
+def non_negative(column: str) -> Check:
+    return between(column, 0, None, kind="non_negative")
+
+
+def rows_where(name: str, columns: tuple[str, ...], bad_rows: str) -> Check:
+    """A check in DuckDB SQL: ``bad_rows`` is a WHERE condition true for each bad row.
+
+    GX has no regex support for the duckdb dialect, and some invariants are easiest to state in SQL. GX's
+    UnexpectedRowsExpectation has no ``mostly``; the query applies it: bad rows are returned only when their
+    share exceeds ``1 - mostly``.
+    """
+    condition = bad_rows.replace("{", "{{").replace("}", "}}")
+    # Only the named columns: GX buffers every returned row (see _gx_duckdb_patch), so keep rows narrow.
+    selected = ", ".join(f'"{column}"' for column in columns) or "1 as bad"
+
+    def make(mostly: float, sev: FailureSeverity) -> Expectation:
+        query = (
+            f"with bad as (select {selected} from {{batch}} where {condition}) select * from bad "
+            f"where (select count(*) from bad) > {1 - mostly!r} * (select count(*) from {{batch}})"
+        )
+        return gxe.UnexpectedRowsExpectation(
+            unexpected_rows_query=query, severity=sev, description=f"no rows where {bad_rows}"
+        )
+
+    return Check(name, columns, make)
+
+
+def matches(column: str, regex: str, kind: str = "format") -> Check:
+    """Non-null values fully match ``regex`` (DuckDB ``regexp_full_match``)."""
+    pattern = regex.replace("'", "''")
+    bad = f'"{column}" is not null and not regexp_full_match("{column}", \'{pattern}\')'
+    return rows_where(f"{column}.{kind}", (column,), bad)
+
+
+def at_least(column_a: str, column_b: str) -> Check:
+    """column_a >= column_b on rows where both are set."""
+    name = f"{column_a}>={column_b}"
+    return Check(
+        name,
+        (column_a, column_b),
+        lambda mostly, sev: gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A=column_a,
+            column_B=column_b,
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+            mostly=mostly,
+            severity=sev,
+        ),
+    )
+
+
+def row_count_at_least(minimum: int) -> Check:
+    name = f"row_count.at_least_{minimum}"
+    return Check(
+        name,
+        (),
+        lambda _mostly, sev: gxe.ExpectTableRowCountToBeBetween(min_value=minimum, severity=sev),
+    )
+
+
+SEGMENTS = ("smb", "mid_market", "enterprise")
+SHA256_HEX = "[0-9a-f]{64}"
+INTERVALS = ("day", "week", "month", "year")
+SUBSCRIPTION_STATUSES = (
+    "trialing",
+    "active",
+    "past_due",
+    "unpaid",
+    "canceled",
+    "incomplete",
+    "incomplete_expired",
+)
+
+# Column names are those of the staging models in dbt_project/models/staging (Stripe ids become
+# `<entity>_id`, a Stripe customer is `billing_customer_id`; amounts in major units; currency upper-case).
+SUITES: tuple[TableSuite, ...] = (
+    TableSuite(
+        "staging",
+        "stg_crm__contacts",
+        (
+            *key("contact_id"),
+            in_set("segment", SEGMENTS),
+            matches("country", "[A-Z]{2}"),
+        ),
+    ),
+    TableSuite(
+        "staging",
+        "stg_crm__deals",
+        (
+            *key("deal_id"),
+            in_set("deal_stage", ("open", "won", "lost")),
+            non_negative("amount"),
+            currency(),
+        ),
+    ),
+    TableSuite(
+        "staging",
+        "stg_crm__marketing_spend",
+        (*key("spend_date", "channel"), non_negative("amount"), currency()),
+    ),
+    TableSuite(
+        "staging",
+        "stg_crm__nps_responses",
+        (*key("response_id"), not_null("contact_id"), between("score", 0, 10, kind="score_0_10")),
+    ),
+    TableSuite("staging", "stg_billing__customers", (*key("billing_customer_id"), currency())),
+    TableSuite(
+        "staging",
+        "stg_billing__subscriptions",
+        (
+            *key("subscription_id"),
+            not_null("billing_customer_id"),
+            in_set("status", SUBSCRIPTION_STATUSES),
+            in_set("cancellation_reason", ("cancellation_requested", "payment_failed", "payment_disputed")),
+        ),
+    ),
+    TableSuite(
+        "staging",
+        "stg_billing__subscription_items",
+        (
+            *key("subscription_id", "item_index"),
+            in_set("billing_interval", INTERVALS),
+            non_negative("unit_amount"),
+            non_negative("quantity"),
+            currency(),
+        ),
+    ),
+    TableSuite(
+        "staging",
+        "stg_billing__invoices",
+        (
+            *key("invoice_id"),
+            not_null("billing_customer_id"),
+            in_set("status", ("draft", "open", "paid", "void", "uncollectible")),
+            non_negative("amount_due"),
+            non_negative("amount_paid"),
+            currency(),
+        ),
+    ),
+    TableSuite(
+        "staging",
+        "stg_billing__invoice_lines",
+        (
+            # No amount check: proration credits are negative.
+            *key("invoice_id", "line_index"),
+            in_set("line_type", ("subscription", "invoiceitem")),
+            in_set("billing_interval", INTERVALS),
+            currency(),
+        ),
+    ),
+    TableSuite(
+        "staging",
+        "stg_billing__charges",
+        (
+            *key("charge_id"),
+            not_null("billing_customer_id"),
+            in_set("status", ("succeeded", "failed", "pending")),
+            non_negative("amount"),
+            non_negative("amount_refunded"),
+            currency(),
+        ),
+    ),
+    TableSuite(
+        "staging",
+        "stg_support__tickets",
+        (
+            *key("ticket_id"),
+            in_set("status", ("new", "open", "pending", "hold", "solved", "closed")),
+            in_set("satisfaction_rating", ("good", "bad", "offered", "unoffered")),
+            non_negative("reopens"),
+        ),
+    ),
+    TableSuite(
+        "marts",
+        "dim_customers",
+        (
+            *key("customer_id"),
+            matches("email_hash", SHA256_HEX, kind="sha256_hex"),
+            in_set("segment", SEGMENTS),
+            at_least("first_paid_at", "first_seen_at"),
+            row_count_at_least(1),
+        ),
+    ),
+)

@@ -1,0 +1,70 @@
+"""dbt models, seeds and tests as Dagster assets and asset checks (`dbt build` into the build database)."""
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from clm import runs
+
+from ..project import dbt_project
+from ..resources import ClmResource
+
+
+class ClmDbtTranslator(DagsterDbtTranslator):
+    """Sources are the raw tables that ingestion writes; models are grouped by layer."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return dg.AssetKey(["raw", dbt_resource_props["identifier"]])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        fqn = dbt_resource_props.get("fqn", [])
+        if dbt_resource_props["resource_type"] == "seed":
+            return "reference"
+        return fqn[1] if len(fqn) > 2 else "dbt"
+
+
+def dbt_vars(as_of: str | None) -> str:
+    return json.dumps({"as_of": as_of} if as_of else {})
+
+
+def failure_summary(run_results_path: Path, limit: int = 5) -> str:
+    """One line naming what failed in a dbt build: node, status and failing-row count."""
+    if not run_results_path.exists():
+        return "dbt build failed before writing run results (see the dbt log above)"
+    results = json.loads(run_results_path.read_text())["results"]
+    bad = [r for r in results if r["status"] in ("error", "fail", "runtime error")]
+    parts = []
+    for r in bad[:limit]:
+        name = r["unique_id"].split(".", 2)[-1]
+        rows = f", {r['failures']} bad rows" if r.get("failures") else ""
+        message = (r.get("message") or "").strip().splitlines()[0:1]
+        parts.append(f"{name} ({r['status']}{rows}{': ' + message[0] if message else ''})")
+    more = f" and {len(bad) - limit} more" if len(bad) > limit else ""
+    return f"dbt build failed: {len(bad)} node(s): " + "; ".join(parts) + more
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=ClmDbtTranslator(),
+)
+def clm_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, clm: ClmResource):
+    settings = clm.settings()
+    run = runs.read_run(settings.build_db, context.run.run_id)
+    as_of = str(run["as_of"]) if run and run["as_of"] else clm.as_of or None
+    args = ["build", "--vars", dbt_vars(as_of), "--target", clm.target]
+    if clm.full_refresh:
+        args.append("--full-refresh")
+    invocation = dbt.cli(args, context=context, raise_on_error=False)
+    yield from invocation.stream()
+    if not invocation.is_successful():
+        raise dg.Failure(
+            description=failure_summary(invocation.target_path / "run_results.json"),
+            allow_retries=False,
+        )

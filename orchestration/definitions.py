@@ -1,0 +1,22 @@
+"""The clm code location: `dagster dev -m orchestration.definitions` (or `clm ui`)."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from .assets.dbt import clm_dbt_models
+from .assets.gate import quality_gate
+from .assets.ingest import raw_extracts
+from .assets.publish import serving_database
+from .jobs import clm_pipeline
+from .resources import build_resources
+from .schedules import daily_pipeline
+from .sensors import new_drops_sensor
+
+defs = dg.Definitions(
+    assets=[raw_extracts, clm_dbt_models, quality_gate, serving_database],
+    jobs=[clm_pipeline],
+    schedules=[daily_pipeline],
+    sensors=[new_drops_sensor],
+    resources=build_resources(),
+)

@@ -1,0 +1,51 @@
+"""Small hand-built build databases for gate and publish tests (the real models are built by dbt)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import duckdb
+
+HASH_A = "a" * 64
+HASH_B = "b" * 64
+HASH_C = "0123456789abcdef" * 4
+
+DIM_CUSTOMERS_DDL = """
+create table marts.dim_customers (
+    customer_id varchar, email_hash varchar, country varchar, segment varchar,
+    acquisition_channel varchar, first_seen_at timestamp, first_paid_at timestamp
+)
+"""
+
+# Three valid customers: c3 never paid (first_paid_at null), which the pair check ignores.
+GOOD_CUSTOMERS: list[tuple] = [
+    ("c1", HASH_A, "US", "smb", "ads", "2024-01-01 00:00:00", "2024-02-01 00:00:00"),
+    ("c2", HASH_B, "DE", "enterprise", "referral", "2024-01-05 00:00:00", "2024-01-05 00:00:00"),
+    ("c3", HASH_C, "FR", "mid_market", "organic", "2024-03-01 00:00:00", None),
+]
+
+
+def build_db(path: Path, customers: Sequence[tuple] = GOOD_CUSTOMERS, manifest: Iterable[tuple] = ()) -> Path:
+    """A build file with marts.dim_customers and audit.load_manifest rows (run_id, source, entity, read,
+    quarantined)."""
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema if not exists marts; create schema if not exists audit")
+        con.execute(DIM_CUSTOMERS_DDL)
+        if customers:
+            con.executemany("insert into marts.dim_customers values (?, ?, ?, ?, ?, ?, ?)", list(customers))
+        con.execute(
+            """
+            create table audit.load_manifest (
+                run_id varchar, source varchar, entity varchar, load_date date, file_path varchar,
+                sha256 varchar, rows_read bigint, rows_loaded bigint, rows_quarantined bigint,
+                loaded_at timestamp
+            )
+            """
+        )
+        for run_id, source, entity, read, quarantined in manifest:
+            con.execute(
+                "insert into audit.load_manifest values (?, ?, ?, date '2024-06-01', ?, 'x', ?, ?, ?, now())",
+                [run_id, source, entity, f"{source}/{entity}/f.csv", read, read - quarantined, quarantined],
+            )
+    return path

@@ -1,0 +1,208 @@
+"""The quality gate on hand-built build databases; every expected count is computed by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from clm.gate import QUARANTINE_CHECK, run_gate
+from expectations.checkpoint import unknown_config_checks
+from expectations.config import load_config
+from expectations.suites import SUITES
+
+from .builders import GOOD_CUSTOMERS, HASH_A, build_db
+
+
+def gate(tmp_path: Path, db: Path, run_id: str = "run-1", config: Path | None = None):
+    return run_gate(db, tmp_path / "docs", run_id, config)
+
+
+def failures_by_check(result) -> dict[str, int | None]:
+    return {f.check: f.unexpected_count for f in result.failures}
+
+
+def test_default_config_names_only_defined_checks():
+    assert unknown_config_checks(load_config()) == set()
+
+
+def test_valid_build_passes_and_reports_missing_tables(tmp_path: Path):
+    result = gate(tmp_path, build_db(tmp_path / "build.duckdb"))
+
+    assert result.passed, result.message
+    assert result.tables_validated == ("marts.dim_customers",)
+    # Every staged table is absent here: reported as warnings, not crashed on.
+    assert len(result.tables_missing) == len(SUITES) - 1
+    assert "staging.stg_crm__contacts" in {w.table for w in result.warnings}
+    assert result.data_docs_index == tmp_path / "docs" / "index.html"
+    assert result.data_docs_index.exists()
+
+
+def test_duplicate_customer_id_names_check_table_and_bad_rows(tmp_path: Path):
+    customers = [*GOOD_CUSTOMERS, ("c1", HASH_A, "US", "smb", "ads", "2024-01-01 00:00:00", None)]
+    result = gate(tmp_path, build_db(tmp_path / "build.duckdb", customers))
+
+    assert not result.passed
+    # Both rows carrying customer_id c1 are non-unique.
+    assert failures_by_check(result) == {"dim_customers.customer_id.unique": 2}
+    failure = result.failures[0]
+    assert failure.table == "marts.dim_customers"
+    assert failure.message == (
+        "dim_customers.customer_id.unique failed on marts.dim_customers: 2 bad rows of 4"
+    )
+    assert "dim_customers.customer_id.unique" in result.message
+
+
+def test_dim_customers_rules_count_bad_rows(tmp_path: Path):
+    customers = [
+        *GOOD_CUSTOMERS,
+        ("c4", "ABC", "US", "smb", "ads", "2024-01-01 00:00:00", None),  # hash not 64 lower hex
+        ("c5", "A" * 64, "US", "smb", "ads", "2024-01-01 00:00:00", None),  # upper-case hex
+        ("c6", HASH_A, "US", "whale", "ads", "2024-01-01 00:00:00", None),  # segment not in set
+        ("c7", HASH_A, "US", None, "ads", "2024-05-01 00:00:00", "2024-04-30 23:59:59"),  # paid before seen
+        (None, HASH_A, "US", "smb", "ads", "2024-01-01 00:00:00", None),  # no id
+    ]
+    result = gate(tmp_path, build_db(tmp_path / "build.duckdb", customers))
+
+    assert failures_by_check(result) == {
+        "dim_customers.email_hash.sha256_hex": 2,
+        "dim_customers.segment.in_set": 1,
+        "dim_customers.first_paid_at>=first_seen_at": 1,
+        "dim_customers.customer_id.not_null": 1,
+    }
+
+
+def test_empty_dim_customers_fails_row_count(tmp_path: Path):
+    result = gate(tmp_path, build_db(tmp_path / "build.duckdb", customers=[]))
+
+    assert [f.check for f in result.failures] == ["dim_customers.row_count.at_least_1"]
+    assert result.failures[0].unexpected_count is None
+
+
+def test_mostly_comes_from_config(tmp_path: Path, write_config):
+    customers = [*GOOD_CUSTOMERS, ("c6", HASH_A, "US", "whale", "ads", "2024-01-01 00:00:00", None)]
+    db = build_db(tmp_path / "build.duckdb", customers)
+    # 1 bad segment of 4 rows: 75% pass.
+    assert not gate(tmp_path, db).passed
+    assert gate(tmp_path, db, config=write_config(mostly={"dim_customers.segment.in_set": 0.75})).passed
+    strict = gate(tmp_path, db, config=write_config(mostly={"dim_customers.segment.in_set": 0.8}))
+    assert failures_by_check(strict) == {"dim_customers.segment.in_set": 1}
+
+
+def test_sql_check_applies_mostly(tmp_path: Path, write_config):
+    customers = [*GOOD_CUSTOMERS, ("c4", "ABC", "US", "smb", "ads", "2024-01-01 00:00:00", None)]
+    db = build_db(tmp_path / "build.duckdb", customers)
+    assert failures_by_check(gate(tmp_path, db)) == {"dim_customers.email_hash.sha256_hex": 1}
+    tolerant = write_config(mostly={"dim_customers.email_hash.sha256_hex": 0.75})
+    assert gate(tmp_path, db, config=tolerant).passed
+
+
+def test_warn_only_checks_block_only_when_warnings_block(tmp_path: Path, write_config):
+    customers = [*GOOD_CUSTOMERS, ("c6", HASH_A, "US", "whale", "ads", "2024-01-01 00:00:00", None)]
+    db = build_db(tmp_path / "build.duckdb", customers)
+
+    warned = gate(tmp_path, db, config=write_config(warn_only=["dim_customers.segment.in_set"]))
+    assert warned.passed
+    assert {w.check: w.unexpected_count for w in warned.warnings}["dim_customers.segment.in_set"] == 1
+
+    blocked = gate(
+        tmp_path,
+        db,
+        config=write_config(warn_only=["dim_customers.segment.in_set"], warnings_block=True),
+    )
+    assert not blocked.passed
+    assert "dim_customers.segment.in_set" in failures_by_check(blocked)
+
+
+def test_missing_table_can_be_configured_to_block(tmp_path: Path, write_config):
+    result = gate(tmp_path, build_db(tmp_path / "build.duckdb"), config=write_config(missing_table="fail"))
+    assert not result.passed
+    assert "stg_billing__invoices.table_exists" in failures_by_check(result)
+
+
+def test_missing_column_is_reported_not_crashed_on(tmp_path: Path):
+    db = build_db(tmp_path / "build.duckdb")
+    with duckdb.connect(str(db)) as con:
+        con.execute("alter table marts.dim_customers drop column email_hash")
+
+    result = gate(tmp_path, db)
+
+    assert not result.passed
+    assert failures_by_check(result) == {"dim_customers.email_hash.sha256_hex": None}
+    assert "has no column email_hash" in result.failures[0].message
+
+
+def test_staged_table_checks(tmp_path: Path):
+    db = build_db(tmp_path / "build.duckdb")
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema staging")
+        con.execute(
+            """
+            create view staging.stg_crm__deals as select * from (values
+                ('d1', 'won', 100.00::decimal(18, 2), 'USD'),
+                ('d2', 'open', -5.00, 'USD'),
+                ('d2', 'stalled', 10.00, 'XXX'),
+                ('d4', 'lost', null, 'EUR')
+            ) t(deal_id, deal_stage, amount, currency)
+            """
+        )
+    result = gate(tmp_path, db)
+
+    assert failures_by_check(result) == {
+        "stg_crm__deals.deal_id.unique": 2,
+        "stg_crm__deals.deal_stage.in_set": 1,
+        "stg_crm__deals.amount.non_negative": 1,
+        "stg_crm__deals.currency.currency": 1,
+    }
+    assert {f.table for f in result.failures} == {"staging.stg_crm__deals"}
+
+
+@pytest.mark.parametrize(
+    ("quarantined", "passed"),
+    [(5, True), (6, False)],  # 5 of 10 is at the 50% default limit; 6 of 10 is above it
+)
+def test_quarantined_fraction_of_the_run_blocks_above_the_limit(
+    tmp_path: Path, quarantined: int, passed: bool
+):
+    manifest = [
+        ("run-1", "billing", "invoices", 4, quarantined - 1),
+        ("run-1", "billing", "invoices", 6, 1),
+        ("run-0", "crm", "contacts", 10, 10),  # another run: ignored
+    ]
+    result = gate(tmp_path, build_db(tmp_path / "build.duckdb", manifest=manifest))
+
+    assert result.passed is passed
+    if not passed:
+        assert failures_by_check(result) == {QUARANTINE_CHECK: 6}
+        assert result.failures[0].table == "billing/invoices"
+        assert "6 of 10 rows read were quarantined" in result.failures[0].message
+
+
+def test_quarantine_limit_per_entity(tmp_path: Path, write_config):
+    manifest = [("run-1", "crm", "deals", 100, 3), ("run-1", "crm", "contacts", 100, 3)]
+    db = build_db(tmp_path / "build.duckdb", manifest=manifest)
+    config = write_config(quarantine={"default_max_fraction": 0.5, "max_fraction": {"crm/deals": 0.02}})
+
+    result = gate(tmp_path, db, config=config)
+
+    assert [(f.check, f.table, f.unexpected_count) for f in result.failures] == [
+        (QUARANTINE_CHECK, "crm/deals", 3)
+    ]
+
+
+def test_unknown_check_in_config_is_an_error(tmp_path: Path, write_config):
+    with pytest.raises(ValueError, match="dim_customers.custmer_id.unique"):
+        gate(
+            tmp_path,
+            build_db(tmp_path / "build.duckdb"),
+            config=write_config(mostly={"dim_customers.custmer_id.unique": 0.9}),
+        )
+
+
+def test_gate_releases_the_build_file(tmp_path: Path):
+    db = build_db(tmp_path / "build.duckdb")
+    gate(tmp_path, db)
+    # A read-write open in this process fails while any read-only connection to the file is alive.
+    with duckdb.connect(str(db)) as con:
+        con.execute("insert into marts.dim_customers (customer_id) values ('c9')")

@@ -1,0 +1,74 @@
+"""Run-level behaviour: discovery, idempotent reruns, duplicate and modified files, as_of, progress."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from clm.ingest import newest_load_date
+from tests.ingest.conftest import Landing, assert_balanced
+
+SPEND = "spend_date,channel,amount,currency\n2026-10-01,ads,10,USD\n2026-10-02,seo,20,EUR\n"
+
+
+def test_rerun_is_a_noop(landing: Landing) -> None:
+    landing.write("crm", "marketing_spend", "2026-10-20", "spend.csv", SPEND)
+    first = landing.ingest()
+    manifest = landing.rows("select * from audit.load_manifest")
+    second = landing.ingest()
+    assert [f.status for f in first.files] == ["loaded"]
+    assert [(f.status, f.rows_read) for f in second.files] == [("skipped_already_loaded", 0)]
+    assert landing.rows("select * from audit.load_manifest") == manifest
+    assert landing.rows("select count(*) from raw.crm__marketing_spend") == [(2,)]
+
+
+def test_duplicate_file_in_another_drop_and_modified_drop(landing: Landing) -> None:
+    landing.write("crm", "marketing_spend", "2026-10-20", "spend.csv", SPEND)
+    landing.write("crm", "marketing_spend", "2026-10-21", "copy.csv", SPEND)
+    result = landing.ingest()
+    original, copy = result.files
+    assert original.status == "loaded"
+    # The copy is not loaded: its 2 records are counted as quarantined under one whole-file entry.
+    assert (copy.status, copy.rows_read, copy.rows_loaded, copy.rows_quarantined) == ("duplicate", 2, 0, 2)
+    assert landing.quarantine_lines("copy.csv") == [
+        (None, f"duplicate of {original.file_path} (same sha256): not loaded")
+    ]
+    # Rewriting a landed file: quarantined whole, once.
+    landing.write("crm", "marketing_spend", "2026-10-20", "spend.csv", SPEND + "2026-10-03,ads,30,USD\n")
+    rerun = landing.ingest()
+    assert [f.status for f in rerun.files] == ["quarantined_file", "skipped_already_loaded"]
+    assert rerun.files[0].rows_read == 3 and "immutable" in rerun.files[0].message
+    assert [f.status for f in landing.ingest().files] == ["skipped_already_loaded"] * 2
+    assert landing.rows("select count(*) from raw.crm__marketing_spend") == [(2,)]
+
+
+def test_layout_problems_as_of_and_progress(landing: Landing) -> None:
+    landing.write("crm", "marketing_spend", "2026-10-20", "a.csv", SPEND)
+    landing.write("crm", "marketing_spend", "2026-10-22", "b.csv", SPEND.replace("ads", "tv"))
+    landing.write("crm", "leads", "2026-10-20", "leads.csv", SPEND)  # unknown entity
+    landing.write("crm", "deals", "2026-13-40", "deals.csv", SPEND)  # bad partition
+    landing.write("crm", "deals", "2026-10-20", "deals.xlsx", b"xx")  # unknown extension
+    (landing.raw / "_manifest.json").write_text("{}")  # ignored: landing-zone bookkeeping
+    (landing.raw / "notes.txt").write_text("hi")  # not in the layout
+    assert newest_load_date(landing.raw) == date(2026, 10, 22)
+    messages: list[str] = []
+    result = landing.ingest(as_of=date(2026, 10, 21), progress=messages.append)
+    by_path = {f.file_path: f for f in result.files}
+    assert "crm/marketing_spend/load_date=2026-10-22/b.csv" not in by_path  # after as_of
+    assert by_path["crm/marketing_spend/load_date=2026-10-20/a.csv"].status == "loaded"
+    problems = {p: f.message for p, f in by_path.items() if f.status == "quarantined_file"}
+    assert problems == {
+        "crm/leads/load_date=2026-10-20/leads.csv": "unknown entity crm/leads",
+        "crm/deals/load_date=2026-13-40/deals.csv": "bad partition folder 'load_date=2026-13-40' "
+        "(expected load_date=YYYY-MM-DD)",
+        "crm/deals/load_date=2026-10-20/deals.xlsx": "unknown file extension '.xlsx' "
+        "(expected .csv, .jsonl or .parquet)",
+        "notes.txt": "not in the <source>/<entity>/load_date=YYYY-MM-DD/<file> layout",
+    }
+    assert len(messages) == len(result.files) == 5
+    assert "a.csv: 2 loaded, 0 quarantined" in messages[-1] or any("a.csv: 2 loaded" in m for m in messages)
+    assert_balanced(result)
+    later = landing.ingest()  # no as_of: picks up the 2026-10-22 drop only
+    assert [f.file_path for f in later.files if f.status == "loaded"] == [
+        "crm/marketing_spend/load_date=2026-10-22/b.csv"
+    ]
+    assert "2 loaded" in later.summary

@@ -1,0 +1,142 @@
+"""`clm run` end to end, through the installed console script, as a user runs it.
+
+Expected values come from the hand-written landing zone tests/fixtures/landing_small (see its README.md):
+every number below was worked out by hand from those files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from clm.pii import pii_hash
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+CLM = str(Path(sys.executable).with_name("clm"))
+FIXTURE = ROOT / "tests" / "fixtures" / "landing_small"
+PII_KEY = "test-key"
+
+
+def clm(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([CLM, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+
+def make_env(tmp: Path, raw: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLM_")}
+    env.update(CLM_RAW_DIR=str(raw), CLM_DATA_DIR=str(tmp / "warehouse"), CLM_PII_KEY=PII_KEY)
+    return env
+
+
+def query(db: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def marts_digest(db: Path) -> str:
+    """Content digest of every mart (sorted rows), independent of the file's bytes."""
+    digest = hashlib.sha256()
+    with duckdb.connect(str(db), read_only=True) as con:
+        for (table,) in con.execute(
+            "select table_name from duckdb_tables() where schema_name = 'marts' order by 1"
+        ).fetchall():
+            rows = con.execute(f"select * from marts.{table} order by all").fetchall()
+            digest.update(f"{table}:{rows!r}".encode())
+    return digest.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    tmp = tmp_path_factory.mktemp("e2e_small")
+    raw = tmp / "raw"
+    shutil.copytree(FIXTURE, raw, ignore=shutil.ignore_patterns("README.md"))
+    env = make_env(tmp, raw)
+    first = clm("run", env=env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    serving = tmp / "warehouse" / "serving.duckdb"
+    return {"tmp": tmp, "env": env, "serving": serving, "first": first}
+
+
+def test_first_run_publishes_a_summary(small_run: dict) -> None:
+    out = small_run["first"].stdout
+    assert "PUBLISHED (as of 2024-03-02)" in out  # newest load_date in the fixture
+    # 10 files, 27 data rows: contacts 4+1, deals 2, spend 3, nps 2, customers 3, subscriptions 3,
+    # invoices 4, charges 3, tickets 2; nothing is bad.
+    assert "ingested 10 new file(s): 27 rows read, 27 loaded, 0 quarantined" in out
+    assert "dim_customers (5 rows)" in out
+
+
+def test_dim_customers_matches_hand_computed_rows(small_run: dict) -> None:
+    rows = query(
+        small_run["serving"],
+        "select email_hash, country, segment, acquisition_channel, first_seen_at, first_paid_at "
+        "from marts.dim_customers order by first_seen_at",
+    )
+    h = lambda email: pii_hash(email, PII_KEY)  # noqa: E731
+    assert rows == [
+        # c1: CRM 2024-01-05T09:00-05:00 = 14:00 UTC; invoice in_1 paid at 1704535500 = 2024-01-06 10:05 UTC
+        (
+            h("ann@example.com"),
+            "US",
+            "smb",
+            "paid_search",
+            datetime(2024, 1, 5, 14),
+            datetime(2024, 1, 6, 10, 5),
+        ),
+        # c2: CRM 12:00+01:00 = 11:00 UTC; segment updated in the 2024-03-02 drop; joined to cus_2 by email
+        # ("  BOB@Example.org "); in_3 paid at 1705737660 = 2024-01-20 08:01 UTC
+        (
+            h("bob@example.org"),
+            "DE",
+            "enterprise",
+            "organic",
+            datetime(2024, 1, 10, 11),
+            datetime(2024, 1, 20, 8, 1),
+        ),
+        # c3: never paid
+        (h("cara@example.net"), "GB", "enterprise", "referral", datetime(2024, 2, 1, 8), None),
+        # c4: 17:30-08:00 = 2024-02-16 01:30 UTC, a lead
+        (h("dan@example.com"), "US", "smb", "paid_social", datetime(2024, 2, 16, 1, 30), None),
+        # cus_3: billing only, created 1708416000 = 2024-02-20 08:00 UTC, its only invoice is open
+        (h("eve@example.com"), None, None, None, datetime(2024, 2, 20, 8), None),
+    ]
+
+
+def test_no_raw_personal_data_in_published_tables(small_run: dict) -> None:
+    with duckdb.connect(str(small_run["serving"]), read_only=True) as con:
+        tables = con.execute("select schema_name, table_name from duckdb_tables()").fetchall()
+        for schema, table in tables:
+            text = json.dumps(con.execute(f'select * from "{schema}"."{table}"').fetchall(), default=str)
+            for needle in ("example.com", "example.org", "example.net", "Archer", "Baker"):
+                assert needle.lower() not in text.lower(), f"{schema}.{table} contains {needle}"
+
+
+def test_audit_tables_describe_the_run(small_run: dict) -> None:
+    serving = small_run["serving"]
+    assert query(serving, "select status, as_of::varchar from audit.runs") == [("published", "2024-03-02")]
+    files = query(
+        serving,
+        "select count(*), sum(rows_read), sum(rows_loaded), sum(rows_quarantined) from audit.load_manifest",
+    )
+    assert files == [(10, 27, 27, 0)]
+
+
+def test_rerun_loads_nothing_and_leaves_identical_marts(small_run: dict) -> None:
+    serving = small_run["serving"]
+    before = marts_digest(serving)
+    second = clm("run", env=small_run["env"])
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "ingested 0 new file(s)" in second.stdout
+    assert marts_digest(serving) == before
+    statuses = query(serving, "select status, count(*) from audit.runs group by 1")
+    assert statuses == [("published", 2)]
