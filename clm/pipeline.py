@@ -42,7 +42,7 @@ def run_pipeline(settings: Settings, as_of: date | None, full_refresh: bool, tar
         result = job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
     run_id = result.run_id
     if result.success:
-        return Outcome(run_id, True, published_report(settings, run_id))
+        return Outcome(run_id, True, published_report(settings, run_id, target))
     return Outcome(run_id, False, failure_report(settings, run_id, result))
 
 
@@ -72,8 +72,21 @@ def failure_report(settings: Settings, run_id: str, result) -> str:
     return "\n".join([f"clm run {run_id[:8]}: {status.upper()}: {message}", kept])
 
 
-def published_report(settings: Settings, run_id: str) -> str:
+def _published_marts(settings: Settings, target: str) -> list[tuple[str, int]]:
+    if target == "postgres":
+        from clm import postgres
+
+        with postgres.connection() as pg:
+            return postgres.mart_row_counts(pg)
     with duckdb.connect(str(settings.serving_db), read_only=True) as con:
+        return con.execute(
+            "select table_name, estimated_size from duckdb_tables() where schema_name = 'marts' order by 1"
+        ).fetchall()
+
+
+def published_report(settings: Settings, run_id: str, target: str) -> str:
+    # The build database holds the audit of every run, whichever target the marts went to.
+    with duckdb.connect(str(settings.build_db), read_only=True) as con:
         totals = con.execute(
             """
             select count(*), coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0),
@@ -89,13 +102,8 @@ def published_report(settings: Settings, run_id: str) -> str:
             """,
             [run_id],
         ).fetchall()
-        marts = con.execute(
-            """
-            select table_name, estimated_size from duckdb_tables()
-            where schema_name = 'marts' order by table_name
-            """
-        ).fetchall()
         as_of = con.execute("select as_of from audit.runs where run_id = ?", [run_id]).fetchone()
+        history = con.execute("select status, count(*) from audit.runs group by 1 order by 1").fetchall()
     files, read, loaded, quarantined = totals
     lines = [
         f"clm run {run_id[:8]}: PUBLISHED (as of {as_of[0] if as_of else '?'})",
@@ -104,10 +112,15 @@ def published_report(settings: Settings, run_id: str) -> str:
     if reasons:
         lines.append("  quarantine entries by entity: " + ", ".join(f"{e} {n}" for e, n in reasons))
         lines.append(f"  rejected rows with reasons: {settings.quarantine_dir / run_id}")
+    marts = _published_marts(settings, target)
     lines.append("  marts: " + ", ".join(f"{name} ({rows:,} rows)" for name, rows in marts))
+    if target == "postgres":
+        lines.append("  published to Postgres schemas marts and audit (PG* environment)")
+    else:
+        lines.append(f"  serving database: {settings.serving_db} (open read-only with duckdb 2.0.x)")
     lines += [
-        f"  serving database: {settings.serving_db} (open read-only with duckdb 2.0.x)",
-        f"  data docs: {settings.data_docs_dir}",
+        "  runs so far: " + ", ".join(f"{n} {status}" for status, n in history),
+        f"  data docs: {settings.data_docs_dir / 'index.html'}",
         "  explore runs and assets: make ui (or .venv/bin/clm ui)",
     ]
     return "\n".join(lines)

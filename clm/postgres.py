@@ -11,8 +11,10 @@ Connection settings come from libpq's PG* variables (CONTRACT 2).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -34,9 +36,27 @@ _PG_TYPES = {
 }
 
 
-def connect() -> psycopg2.extensions.connection:
+@contextlib.contextmanager
+def connection() -> Iterator[psycopg2.extensions.connection]:
     """libpq defaults, except that an unset PGHOST means the local TCP server (as in profiles.yml)."""
-    return psycopg2.connect(host=os.environ.get("PGHOST", "127.0.0.1"))
+    pg = psycopg2.connect(host=os.environ.get("PGHOST", "127.0.0.1"))
+    try:
+        yield pg
+    finally:
+        pg.close()
+
+
+def mart_row_counts(pg: psycopg2.extensions.connection) -> list[tuple[str, int]]:
+    with pg.cursor() as cur:
+        cur.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+        )
+        tables = [r[0] for r in cur.fetchall()]
+        counts = []
+        for table in tables:
+            cur.execute(sql.SQL("select count(*) from {}").format(sql.Identifier("marts", table)))
+            counts.append((table, cur.fetchone()[0]))
+    return counts
 
 
 def pii_pgoptions(key: str) -> str:

@@ -140,3 +140,41 @@ def test_rerun_loads_nothing_and_leaves_identical_marts(small_run: dict) -> None
     assert marts_digest(serving) == before
     statuses = query(serving, "select status, count(*) from audit.runs group by 1")
     assert statuses == [("published", 2)]
+
+
+def test_blocked_run_leaves_serving_byte_identical_and_is_audited(small_run: dict, tmp_path: Path) -> None:
+    serving: Path = small_run["serving"]
+    before = hashlib.sha256(serving.read_bytes()).hexdigest()
+    # A strict gate: any quarantined row blocks publishing (thresholds are configuration, CONTRACT 5).
+    strict = tmp_path / "gate.yml"
+    strict.write_text(
+        (ROOT / "expectations" / "gate.yml")
+        .read_text()
+        .replace("default_max_fraction: 0.5", "default_max_fraction: 0.0")
+    )
+    # One good deal and one with a negative amount: 2 rows read, 1 quarantined -> fraction 0.5 > 0.0.
+    drop = small_run["env"]["CLM_RAW_DIR"] + "/crm/deals/load_date=2024-03-03"
+    Path(drop).mkdir(parents=True)
+    (Path(drop) / "deals.csv").write_text(
+        "deal_id,contact_id,deal_stage,amount,currency,created_at,closed_at\n"
+        "d3,c2,open,99.00,USD,2024-03-03T08:00:00+00:00,\n"
+        "d4,c3,open,-5.00,USD,2024-03-03T08:00:00+00:00,\n"
+    )
+    blocked = clm("run", env={**small_run["env"], "CLM_GATE_CONFIG": str(strict)})
+    assert blocked.returncode == 1
+    assert "BLOCKED" in blocked.stdout and "crm/deals" in blocked.stdout, blocked.stdout
+    assert hashlib.sha256(serving.read_bytes()).hexdigest() == before
+
+    build = small_run["tmp"] / "warehouse" / "build" / "serving.duckdb"
+    [(status, message)] = query(build, "select status, message from audit.runs where status <> 'published'")
+    assert status == "blocked" and "crm/deals" in message
+
+    # With the default thresholds the next run publishes; the blocked run's audit row travels with it.
+    after = clm("run", env=small_run["env"])
+    assert after.returncode == 0, after.stdout + after.stderr
+    assert "ingested 0 new file(s)" in after.stdout  # the drop was loaded by the blocked run
+    assert query(serving, "select status, count(*) from audit.runs group by 1 order by 1") == [
+        ("blocked", 1),
+        ("published", 3),
+    ]
+    assert query(serving, "select count(*) from audit.quarantine where entity = 'deals'") == [(1,)]

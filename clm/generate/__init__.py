@@ -20,7 +20,7 @@ from random import Random
 from clm.generate.catalog import PAID_CHANNELS
 from clm.generate.layout import DropLayout
 from clm.generate.messy import inject_faults
-from clm.generate.model import Context, simulate_customer
+from clm.generate.model import GROWTH, Context, simulate_customer
 from clm.generate.writers import SPECS, DropWriters
 
 __all__ = ["DEFAULT_END", "DEFAULT_START", "MANIFEST_NAME", "generate"]
@@ -105,39 +105,43 @@ def _file_entry(entity: str, path: str, rows: int, injected: bool) -> dict:
 
 
 def _prepare(out_dir: Path) -> None:
-    """Remove what a previous run wrote (listed in its manifest); refuse to write over anything else."""
+    """Remove what a previous run wrote (listed in its manifest); refuse a tree holding anything else."""
+    if not out_dir.exists():
+        out_dir.mkdir(parents=True)
+        return
+    present = {p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*") if p.is_file()}
+    ours: set[str] = set()
     manifest = out_dir / MANIFEST_NAME
-    if manifest.exists():
+    if manifest.is_file():
         previous = json.loads(manifest.read_text(encoding="utf-8"))
-        listed = [f["path"] for f in previous.get("files", [])] + [
+        ours = {f["path"] for f in previous.get("files", [])} | {
             f["file"] for f in previous.get("faults", [])
-        ]
-        for rel in listed:
-            target = out_dir / rel
-            if target.is_file():
-                target.unlink()
-        manifest.unlink()
-        for folder in sorted((p for p in out_dir.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
-            if not any(folder.iterdir()):
-                folder.rmdir()
-    if out_dir.exists() and any(out_dir.iterdir()):
+        }
+        ours.add(MANIFEST_NAME)
+    foreign = sorted(present - ours)
+    if foreign:
         raise FileExistsError(
-            f"{out_dir} is not empty and was not written by clm generate: choose an empty or new directory"
+            f"{out_dir} holds files that clm generate did not write (e.g. {foreign[0]}): "
+            "choose an empty or new directory"
         )
-    out_dir.mkdir(parents=True, exist_ok=True)
+    for rel in sorted(present):
+        (out_dir / rel).unlink()
+    for folder in sorted((p for p in out_dir.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+        if not any(folder.iterdir()):
+            folder.rmdir()
 
 
 def _marketing_spend(ctx: Context):
     """One row per day per paid channel, scaled to the expected paying sign-ups that day (CAC targets)."""
     layout = ctx.layout
     days = (layout.end - layout.start).days + 1
-    # Sign-up density of day k under the linear growth of Context.signup_ts, times an average
-    # paying conversion of about one half.
+    # Expected sign-ups on day k under the linear growth of Context.signup_ts, times an average paying
+    # conversion of about one half.
     for k in range(days):
         day = layout.start + timedelta(days=k)
         rng = Random(f"{ctx.seed}:spend:{day.isoformat()}")
         tau = (k + 0.5) / days
-        signups = ctx.customers * (1 + 2 * tau) / 2 / days
+        signups = ctx.customers * (1 + GROWTH * tau) / (1 + GROWTH / 2) / days
         for channel in sorted(PAID_CHANNELS):
             share, cac = PAID_CHANNELS[channel]
             noise = 0.6 + 0.8 * rng.random()

@@ -69,6 +69,8 @@ class DropLayout:
     end: date
 
     def __post_init__(self) -> None:
+        if self.start < date(2000, 1, 1):
+            raise ValueError("start must be 2000-01-01 or later: ingestion rejects earlier event times")
         if self.end - self.start < timedelta(days=DAILY_DROPS + 30):
             raise ValueError(
                 f"end ({self.end}) must be at least {DAILY_DROPS + 30} days after start ({self.start})"

@@ -39,7 +39,7 @@ from clm.ingest.results import (
     FileResult,
     IngestResult,
 )
-from clm.ingest.schemas import AUDIT_COLUMNS, DEFAULT_ABSURD_AMOUNT, STRING, Entity, entity
+from clm.ingest.schemas import AUDIT_COLUMNS, DEFAULT_ABSURD_AMOUNT, ENTITIES, STRING, Entity, entity
 from clm.ingest.validate import BAD, Rules, child_table, load_currencies, stage_bad_rows
 
 _AUDIT_TYPES = dict(zip(AUDIT_COLUMNS, ("varchar", "varchar", "date", "bigint", "timestamp"), strict=True))
@@ -70,6 +70,10 @@ def ingest(
     ensure_manifest(con)
     q.ensure_quarantine(con)
     con.execute("create schema if not exists raw")
+    # Every raw table exists from the first run on, even for an entity that has never landed, so staging
+    # builds (empty) instead of failing on a missing relation (CONTRACT 5: an entity missing from a drop).
+    for ent in ENTITIES:
+        ensure_raw_tables(con, ent)
     ctx = _Context(
         con,
         Path(quarantine_dir),

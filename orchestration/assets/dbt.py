@@ -1,6 +1,7 @@
 """dbt models, seeds and tests as Dagster assets and asset checks (`dbt build` into the build database)."""
 
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -8,7 +9,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from clm import runs
+from clm import postgres, runs
 
 from ..project import dbt_project
 from ..resources import ClmResource
@@ -29,8 +30,12 @@ class ClmDbtTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else "dbt"
 
 
-def dbt_vars(as_of: str | None) -> str:
-    return json.dumps({"as_of": as_of} if as_of else {})
+def dbt_vars(as_of: str | None, target: str) -> str:
+    values: dict[str, str] = {"as_of": as_of} if as_of else {}
+    if target == "postgres":
+        # Build beside the published schemas; publish swaps build_marts into marts in one transaction.
+        values["schema_prefix"] = postgres.BUILD_PREFIX
+    return json.dumps(values)
 
 
 def failure_summary(run_results_path: Path, limit: int = 5) -> str:
@@ -58,7 +63,10 @@ def clm_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, clm: 
     settings = clm.settings()
     run = runs.read_run(settings.build_db, context.run.run_id)
     as_of = str(run["as_of"]) if run and run["as_of"] else clm.as_of or None
-    args = ["build", "--vars", dbt_vars(as_of), "--target", clm.target]
+    if clm.target == "postgres":
+        # The HMAC key reaches SQL as current_setting('clm.pii_key'), never through compiled SQL or logs.
+        os.environ["PGOPTIONS"] = postgres.pii_pgoptions(settings.pii_key)
+    args = ["build", "--vars", dbt_vars(as_of, clm.target), "--target", clm.target]
     if clm.full_refresh:
         args.append("--full-refresh")
     invocation = dbt.cli(args, context=context, raise_on_error=False)

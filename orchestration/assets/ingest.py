@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from clm import runs
+from clm import postgres, runs
 from clm.ingest import ingest
 from clm.ingest.schemas import ENTITIES
 from clm.warehouse import connect_build, reset_for_full_refresh
@@ -41,6 +41,12 @@ def raw_extracts(context: dg.AssetExecutionContext, clm: ClmResource):
             progress=context.log.info,
         )
     context.log.info(result.summary)
+    if clm.target == "postgres":
+        # dbt on Postgres reads raw.* there: mirror the DuckDB raw schema in one transaction.
+        with postgres.connection() as pg:
+            postgres.ensure_pgcrypto(pg)
+            counts = postgres.mirror_raw(settings.build_db, pg)
+        context.log.info(f"mirrored {len(counts)} raw tables ({sum(counts.values()):,} rows) to Postgres")
     loaded: dict[str, int] = {}
     for f in result.files:
         loaded[f"{f.source}__{f.entity}"] = loaded.get(f"{f.source}__{f.entity}", 0) + f.rows_loaded

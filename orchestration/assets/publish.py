@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from clm import runs
+from clm import postgres, runs
 from clm.publish import publish
 from clm.warehouse import connect_build
 
@@ -21,12 +21,14 @@ def serving_database(context: dg.AssetExecutionContext, clm: ClmResource) -> dg.
     run_id = context.run.run_id
     # The run is recorded as published inside the file being published, so BI sees this run too.
     with connect_build(settings.build_db) as con:
-        runs.finish_run(con, run_id, runs.PUBLISHED, f"published to {settings.serving_db}")
-    result = publish(settings.build_db, settings.serving_db)
-    context.log.info(f"published {len(result.tables)} tables to {settings.serving_db}")
-    return dg.MaterializeResult(
-        metadata={
-            "path": dg.MetadataValue.path(str(settings.serving_db)),
-            "tables": dg.MetadataValue.json(result.tables),
-        }
-    )
+        destination = "postgres" if clm.target == "postgres" else str(settings.serving_db)
+        runs.finish_run(con, run_id, runs.PUBLISHED, f"published to {destination}")
+    if clm.target == "postgres":
+        with postgres.connection() as pg:
+            tables = postgres.publish_postgres(settings.build_db, pg)
+        where = "Postgres schemas marts and audit"
+    else:
+        tables = publish(settings.build_db, settings.serving_db).tables
+        where = str(settings.serving_db)
+    context.log.info(f"published {len(tables)} tables to {where}")
+    return dg.MaterializeResult(metadata={"published_to": where, "tables": dg.MetadataValue.json(tables)})
