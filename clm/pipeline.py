@@ -104,6 +104,10 @@ def published_report(settings: Settings, run_id: str, target: str) -> str:
         ).fetchall()
         as_of = con.execute("select as_of from audit.runs where run_id = ?", [run_id]).fetchone()
         history = con.execute("select status, count(*) from audit.runs group by 1 order by 1").fetchall()
+        warnings = con.execute(
+            "select origin, subject, message from audit.run_warnings where run_id = ? order by all",
+            [run_id],
+        ).fetchall()
     files, read, loaded, quarantined = totals
     lines = [
         f"clm run {run_id[:8]}: PUBLISHED (as of {as_of[0] if as_of else '?'})",
@@ -112,6 +116,10 @@ def published_report(settings: Settings, run_id: str, target: str) -> str:
     if reasons:
         lines.append("  quarantine entries by entity: " + ", ".join(f"{e} {n}" for e, n in reasons))
         lines.append(f"  rejected rows with reasons: {settings.quarantine_dir / run_id}")
+    if warnings:
+        shown = "; ".join(f"{subject}: {message}" for _origin, subject, message in warnings[:3])
+        more = f" (and {len(warnings) - 3} more in audit.run_warnings)" if len(warnings) > 3 else ""
+        lines.append(f"  {len(warnings)} warning(s): {shown}{more}")
     marts = _published_marts(settings, target)
     lines.append("  marts: " + ", ".join(f"{name} ({rows:,} rows)" for name, rows in marts))
     if target == "postgres":

@@ -17,6 +17,13 @@ RUNNING, PUBLISHED, BLOCKED, FAILED = "running", "published", "blocked", "failed
 
 _DDL = """
 create schema if not exists audit;
+create table if not exists audit.run_warnings (
+    run_id varchar not null,
+    origin varchar not null,
+    subject varchar not null,
+    message varchar not null,
+    recorded_at timestamp not null
+);
 create table if not exists audit.runs (
     run_id varchar primary key,
     started_at timestamp not null,
@@ -59,6 +66,18 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, message
             set finished_at = excluded.finished_at, status = excluded.status, message = excluded.message
         """,
         [run_id, _now(), status, message],
+    )
+
+
+def record_warnings(
+    con: duckdb.DuckDBPyConnection, run_id: str, origin: str, warnings: list[tuple[str, str]]
+) -> None:
+    """Things that did not block the run but deserve a look: (subject, message) pairs, no personal data."""
+    ensure_table(con)
+    now = _now()
+    con.executemany(
+        "insert into audit.run_warnings values (?, ?, ?, ?, ?)",
+        [(run_id, origin, subject, message, now) for subject, message in warnings],
     )
 
 

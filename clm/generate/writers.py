@@ -231,13 +231,14 @@ class DropWriters:
         self.rows[(entity, drop)] += 1
 
     def close(self) -> list[tuple[str, str, int]]:
-        """Close everything; CSV entities get a header-only file in drops that had no row, as exports do.
+        """Close everything; every entity gets a file in every drop, as scheduled exports do (header-only
+        CSV, 0-byte JSONL), so a missing entity in a drop stands out as the fault it is.
 
         Returns (entity, relative path, rows) for every file, in a fixed order.
         """
         for entity, spec in SPECS.items():
             for drop in range(len(self.load_dates)):
-                if (entity, drop) not in self.files and spec.format_of(drop) == "csv":
+                if (entity, drop) not in self.files and spec.format_of(drop) in ("csv", "jsonl"):
                     self._open(entity, drop)
         for f in self.files.values():
             f.close()

@@ -80,3 +80,16 @@ def newest_load_date(raw_dir: Path) -> date | None:
     """The newest load_date among well-formed drops (the default as-of date)."""
     dates = [f.load_date for f in discover(raw_dir) if f.problem is None and f.load_date]
     return max(dates, default=None)
+
+
+def missing_entities(raw_dir: Path, load_dates: set[date]) -> list[tuple[date, str]]:
+    """(load_date, "source/entity") for every known entity with no file in those drops (CONTRACT 5)."""
+    from clm.ingest.schemas import ENTITIES
+
+    present = {(f.load_date, f"{f.source}/{f.entity}") for f in discover(raw_dir) if f.problem is None}
+    return [
+        (day, f"{e.source}/{e.name}")
+        for day in sorted(load_dates)
+        for e in ENTITIES
+        if (day, f"{e.source}/{e.name}") not in present
+    ]

@@ -10,6 +10,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from clm import postgres, runs
+from clm.warehouse import connect_build
 
 from ..project import dbt_project
 from ..resources import ClmResource
@@ -54,6 +55,18 @@ def failure_summary(run_results_path: Path, limit: int = 5) -> str:
     return f"dbt build failed: {len(bad)} node(s): " + "; ".join(parts) + more
 
 
+def warned_tests(run_results_path: Path) -> list[tuple[str, str]]:
+    """dbt tests with severity warn that found rows (orphan foreign keys, ...)."""
+    if not run_results_path.exists():
+        return []
+    results = json.loads(run_results_path.read_text())["results"]
+    return [
+        (r["unique_id"].split(".", 2)[-1], f"{r.get('failures') or 0} row(s) failed a warn-severity dbt test")
+        for r in results
+        if r["status"] == "warn"
+    ]
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
@@ -71,8 +84,13 @@ def clm_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, clm: 
         args.append("--full-refresh")
     invocation = dbt.cli(args, context=context, raise_on_error=False)
     yield from invocation.stream()
+    run_results = invocation.target_path / "run_results.json"
+    warnings = warned_tests(run_results)
+    if warnings:
+        with connect_build(settings.build_db) as con:
+            runs.record_warnings(con, context.run.run_id, "dbt", warnings)
     if not invocation.is_successful():
         raise dg.Failure(
-            description=failure_summary(invocation.target_path / "run_results.json"),
+            description=failure_summary(run_results),
             allow_retries=False,
         )

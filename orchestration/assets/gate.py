@@ -5,7 +5,9 @@ from pathlib import Path
 
 import dagster as dg
 
+from clm import runs
 from clm.gate import run_gate
+from clm.warehouse import connect_build
 
 from ..resources import ClmResource
 from .dbt import clm_dbt_models
@@ -28,6 +30,11 @@ def quality_gate(context: dg.AssetExecutionContext, clm: ClmResource) -> dg.Mate
     )
     for finding in (*result.failures, *result.warnings):
         context.log.warning(finding.message)
+    if result.warnings:
+        with connect_build(settings.build_db) as con:
+            runs.record_warnings(
+                con, context.run.run_id, "gate", [(w.check, w.message) for w in result.warnings]
+            )
     context.log.info(f"{result.message} ({result.seconds:.1f} s); data docs: {result.data_docs_index}")
     if not result.passed:
         raise dg.Failure(description=result.message, allow_retries=False)

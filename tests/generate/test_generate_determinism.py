@@ -27,7 +27,7 @@ def test_another_seed_gives_other_data(tmp_path: Path) -> None:
     hashes_a, hashes_b = sha256_tree(tmp_path / "a"), sha256_tree(tmp_path / "b")
     shared = set(hashes_a) & set(hashes_b)
     # Every record depends on the seed (customers and the daily spend noise alike), so every file that holds
-    # a record differs; only header-only CSV files of quiet days are the same.
+    # a record differs; only the record-less files of quiet days (header-only CSV, empty JSONL) are the same.
     with_records = {p for p in shared if not _header_only(tmp_path / "a" / p)}
     assert len(with_records) >= 15 + 8  # the 15 marketing_spend files and the other 8 entities' backfills
     assert all(hashes_a[p] != hashes_b[p] for p in with_records)
@@ -64,4 +64,6 @@ def test_dates_come_from_arguments_not_the_clock(tmp_path: Path) -> None:
 
 
 def _header_only(path: Path) -> bool:
-    return path.suffix == ".csv" and path.read_bytes().count(b"\n") <= 1
+    """A quiet day's file: a CSV with only its header, or an empty JSON Lines file."""
+    data = path.read_bytes()
+    return (path.suffix == ".csv" and data.count(b"\n") <= 1) or (path.suffix == ".jsonl" and not data)
