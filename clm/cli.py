@@ -56,6 +56,9 @@ def generate(
 def _prepare_environment(settings: Settings) -> None:
     """Everything Dagster and dbt read from the environment, set before they are imported."""
     settings.ensure_dirs()
+    # dbt and dagster beside this interpreter, even without .venv/bin on PATH (dagster-dbt looks up "dbt").
+    bin_dir = str(Path(sys.executable).parent)
+    os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
     os.environ["DBT_TARGET_PATH"] = str(settings.dbt_target_dir)
     os.environ["DBT_LOG_PATH"] = str(settings.dbt_target_dir / "logs")

@@ -1,9 +1,14 @@
 """The quality gate: decides whether a built run may be published (write-audit-publish).
 
-It validates staged and mart tables in the build database with Great Expectations (in-database, read-only;
+It validates staged and mart tables in the build warehouse with Great Expectations (in-database, read-only;
 suites in ``expectations/suites.py``), and checks the share of each entity's rows that the current run
 quarantined (``audit.load_manifest``) against ``expectations/gate.yml``. Every failure carries the check,
 the table, the count of bad rows and one human-readable line (CONTRACT 1).
+
+The build warehouse is the DuckDB build file by default; with ``--target postgres`` pass
+``warehouse=postgres_warehouse()`` (the ``build_*`` schemas over the PG* variables). Ingestion's
+``audit.load_manifest`` is always read from the DuckDB build file. Findings name logical tables
+(``marts.dim_customers``) on both targets.
 """
 
 from __future__ import annotations
@@ -15,10 +20,28 @@ from typing import Any
 
 import duckdb
 
-from expectations.checkpoint import CheckpointRun, run_checkpoint, unknown_config_checks
+from expectations.checkpoint import (
+    CheckpointRun,
+    Warehouse,
+    duckdb_warehouse,
+    postgres_warehouse,
+    run_checkpoint,
+    unknown_config_checks,
+)
 from expectations.config import GateConfig, load_config
 
 QUARANTINE_CHECK = "quarantine.max_fraction"
+
+__all__ = [
+    "QUARANTINE_CHECK",
+    "GateFailure",
+    "GateResult",
+    "Warehouse",
+    "duckdb_warehouse",
+    "postgres_warehouse",
+    "quarantined_fractions",
+    "run_gate",
+]
 
 
 @dataclass(frozen=True)
@@ -170,8 +193,20 @@ def _quarantine_findings(build_db: Path, run_id: str, config: GateConfig) -> lis
     return findings
 
 
-def run_gate(build_db: Path, data_docs_dir: Path, run_id: str, config_path: Path | None = None) -> GateResult:
-    """Validate the build database for ``run_id``; ``passed`` says whether it may be published."""
+def run_gate(
+    build_db: Path,
+    data_docs_dir: Path,
+    run_id: str,
+    config_path: Path | None = None,
+    *,
+    warehouse: Warehouse | None = None,
+) -> GateResult:
+    """Validate the build for ``run_id``; ``passed`` says whether it may be published.
+
+    ``build_db`` is the DuckDB build file: its ``audit.load_manifest`` feeds the quarantine check, and its
+    staged and mart tables are validated unless ``warehouse`` names another place for them, e.g.
+    ``postgres_warehouse()`` for the Postgres ``build_*`` schemas.
+    """
     started = time.perf_counter()
     config = load_config(config_path)
     unknown = unknown_config_checks(config)
@@ -180,7 +215,9 @@ def run_gate(build_db: Path, data_docs_dir: Path, run_id: str, config_path: Path
     if not build_db.exists():
         raise FileNotFoundError(f"quality gate: build database {build_db} does not exist")
     findings = _quarantine_findings(build_db, run_id, config)
-    run = run_checkpoint(build_db, data_docs_dir, config, run_name=run_id)
+    run = run_checkpoint(
+        build_db, data_docs_dir, config, run_name=run_id, warehouse=warehouse or duckdb_warehouse(build_db)
+    )
     findings += _missing_findings(run, config) + _expectation_findings(run, config)
     failures = tuple(f for f in findings if f.blocking)
     return GateResult(

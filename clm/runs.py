@@ -74,6 +74,8 @@ def record_warnings(
 ) -> None:
     """Things that did not block the run but deserve a look: (subject, message) pairs, no personal data."""
     ensure_table(con)
+    if not warnings:
+        return
     now = _now()
     con.executemany(
         "insert into audit.run_warnings values (?, ?, ?, ?, ?)",

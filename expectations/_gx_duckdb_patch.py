@@ -11,10 +11,11 @@
    but drops the schema (only Redshift gets a qualified name), so any table outside ``main`` fails. We pass
    the schema-qualified, quoted name for the duckdb dialect.
 
-``apply()`` is idempotent and ``remove()`` restores the originals. Two tests in
-``tests/gate/test_gx_duckdb_patch.py`` assert that each bug still exists upstream; when one of them fails
-after an upgrade, delete the matching half here. When both are gone, delete this file, the ``apply()``
-call in ``expectations/checkpoint.py`` and ``tests/gate/test_gx_duckdb_patch.py``.
+Both halves act on the duckdb dialect only: other engines (Postgres, for ``clm run --target postgres``)
+go through GX's own code unchanged. ``apply()`` is idempotent and ``remove()`` restores the originals.
+Two tests in ``tests/gate/test_gx_duckdb_patch.py`` assert that each bug still exists upstream; when one of
+them fails after an upgrade, delete the matching half here. When both are gone, delete this file, the
+``apply()`` call in ``expectations/checkpoint.py`` and ``tests/gate/test_gx_duckdb_patch.py``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ _ORIGINAL_REFLECTION_FALLBACK = _metrics_util.column_reflection_fallback
 
 
 def _execute_query_buffered(self: Any, query: Any) -> Any:
+    if self.engine.dialect.name != "duckdb":
+        return _ORIGINAL_EXECUTE_QUERY(self, query)
     with self.get_connection() as connection:
         result = self._execute_query_with_recovery(connection, query)
         # Rows must be read before the connection closes; freeze() buffers them into a detached Result.

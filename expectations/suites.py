@@ -5,12 +5,16 @@ that ``gate.yml`` uses for thresholds (``mostly``) and severities. To validate a
 ``TableSuite`` to ``SUITES`` built from the helpers below, e.g.::
 
     TableSuite("marts", "fct_mrr_movements", (*key("customer_id", "month"), non_negative("mrr"))),
+
+Schemas are logical (``staging``, ``marts``); the checkpoint's ``Warehouse`` maps them to physical ones
+(``build_marts`` on Postgres). The same suites run on DuckDB and Postgres: built-in GX expectations are
+dialect-neutral, and each SQL check (``rows_where``) has a form per dialect or one that is valid on both.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 
@@ -20,8 +24,10 @@ from great_expectations.expectations.metadata_types import FailureSeverity
 
 from clm.config import REPO_ROOT
 
-# Builds the GX expectation from the configured `mostly` and severity.
-MakeExpectation = Callable[[float, FailureSeverity], Expectation]
+# Builds the GX expectation from the configured `mostly`, severity and the warehouse's SQLAlchemy dialect
+# name ("duckdb", "postgresql"); only SQL checks look at the dialect.
+MakeExpectation = Callable[[float, FailureSeverity, str], Expectation]
+DIALECTS = ("duckdb", "postgresql")
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,9 @@ def not_null(column: str) -> Check:
     return Check(
         name,
         (column,),
-        lambda mostly, sev: gxe.ExpectColumnValuesToNotBeNull(column=column, mostly=mostly, severity=sev),
+        lambda mostly, sev, _dialect: gxe.ExpectColumnValuesToNotBeNull(
+            column=column, mostly=mostly, severity=sev
+        ),
     )
 
 
@@ -67,14 +75,14 @@ def unique(*columns: str) -> Check:
         return Check(
             name,
             columns,
-            lambda mostly, sev: gxe.ExpectColumnValuesToBeUnique(
+            lambda mostly, sev, _dialect: gxe.ExpectColumnValuesToBeUnique(
                 column=columns[0], mostly=mostly, severity=sev
             ),
         )
     return Check(
         name,
         columns,
-        lambda mostly, sev: gxe.ExpectCompoundColumnsToBeUnique(
+        lambda mostly, sev, _dialect: gxe.ExpectCompoundColumnsToBeUnique(
             column_list=list(columns), mostly=mostly, severity=sev
         ),
     )
@@ -90,7 +98,7 @@ def in_set(column: str, values: tuple[str, ...], kind: str = "in_set") -> Check:
     return Check(
         name,
         (column,),
-        lambda mostly, sev: gxe.ExpectColumnValuesToBeInSet(
+        lambda mostly, sev, _dialect: gxe.ExpectColumnValuesToBeInSet(
             column=column, value_set=list(values), mostly=mostly, severity=sev
         ),
     )
@@ -105,7 +113,7 @@ def between(column: str, min_value: float | None, max_value: float | None, kind:
     return Check(
         name,
         (column,),
-        lambda mostly, sev: gxe.ExpectColumnValuesToBeBetween(
+        lambda mostly, sev, _dialect: gxe.ExpectColumnValuesToBeBetween(
             column=column,
             min_value=min_value,
             max_value=max_value,
@@ -119,34 +127,53 @@ def non_negative(column: str) -> Check:
     return between(column, 0, None, kind="non_negative")
 
 
-def rows_where(name: str, columns: tuple[str, ...], bad_rows: str) -> Check:
-    """A check in DuckDB SQL: ``bad_rows`` is a WHERE condition true for each bad row.
+def rows_where(name: str, columns: tuple[str, ...], bad_rows: str | Mapping[str, str]) -> Check:
+    """A check in SQL: ``bad_rows`` is a WHERE condition true for each bad row.
+
+    Either one condition valid on every dialect in ``DIALECTS`` or a mapping dialect -> condition (for
+    regexes and other functions that differ, see ``matches``); a dialect without a form is an error when the
+    suite is built. Columns are referenced by name only: ``{batch}`` is the physical table.
 
     GX has no regex support for the duckdb dialect, and some invariants are easiest to state in SQL. GX's
     UnexpectedRowsExpectation has no ``mostly``; the query applies it: bad rows are returned only when their
     share exceeds ``1 - mostly``.
     """
-    condition = bad_rows.replace("{", "{{").replace("}", "}}")
+    forms = {dialect: bad_rows for dialect in DIALECTS} if isinstance(bad_rows, str) else dict(bad_rows)
     # Only the named columns: GX buffers every returned row (see _gx_duckdb_patch), so keep rows narrow.
     selected = ", ".join(f'"{column}"' for column in columns) or "1 as bad"
 
-    def make(mostly: float, sev: FailureSeverity) -> Expectation:
+    def make(mostly: float, sev: FailureSeverity, dialect: str) -> Expectation:
+        if dialect not in forms:
+            raise ValueError(
+                f"check {name!r} has no SQL for the {dialect} dialect (it has: {', '.join(sorted(forms))})"
+            )
+        condition = forms[dialect].replace("{", "{{").replace("}", "}}")
         query = (
             f"with bad as (select {selected} from {{batch}} where {condition}) select * from bad "
             f"where (select count(*) from bad) > {1 - mostly!r} * (select count(*) from {{batch}})"
         )
         return gxe.UnexpectedRowsExpectation(
-            unexpected_rows_query=query, severity=sev, description=f"no rows where {bad_rows}"
+            unexpected_rows_query=query, severity=sev, description=f"no rows where {forms[dialect]}"
         )
 
     return Check(name, columns, make)
 
 
 def matches(column: str, regex: str, kind: str = "format") -> Check:
-    """Non-null values fully match ``regex`` (DuckDB ``regexp_full_match``)."""
+    """Non-null values fully match ``regex`` (DuckDB ``regexp_full_match``, Postgres ``~`` anchored).
+
+    Keep ``regex`` to the syntax that RE2 (DuckDB) and Postgres' ARE share: classes, ``{m,n}``, ``|``, groups.
+    """
     pattern = regex.replace("'", "''")
-    bad = f'"{column}" is not null and not regexp_full_match("{column}", \'{pattern}\')'
-    return rows_where(f"{column}.{kind}", (column,), bad)
+    quoted = f'"{column}"'
+    return rows_where(
+        f"{column}.{kind}",
+        (column,),
+        {
+            "duckdb": f"{quoted} is not null and not regexp_full_match({quoted}, '{pattern}')",
+            "postgresql": f"{quoted} is not null and not ({quoted} ~ '^(?:{pattern})$')",
+        },
+    )
 
 
 def at_least(column_a: str, column_b: str) -> Check:
@@ -155,7 +182,7 @@ def at_least(column_a: str, column_b: str) -> Check:
     return Check(
         name,
         (column_a, column_b),
-        lambda mostly, sev: gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+        lambda mostly, sev, _dialect: gxe.ExpectColumnPairValuesAToBeGreaterThanB(
             column_A=column_a,
             column_B=column_b,
             or_equal=True,
@@ -171,7 +198,7 @@ def row_count_at_least(minimum: int) -> Check:
     return Check(
         name,
         (),
-        lambda _mostly, sev: gxe.ExpectTableRowCountToBeBetween(min_value=minimum, severity=sev),
+        lambda _mostly, sev, _dialect: gxe.ExpectTableRowCountToBeBetween(min_value=minimum, severity=sev),
     )
 
 

@@ -1,4 +1,6 @@
 -- Every staged billing customer resolves to exactly one customer, and that customer exists in dim_customers.
+-- Reported in Dagster as a check on dim_customers (a singular test with several parents needs one).
+{{ config(meta={'dagster': {'ref': {'name': 'dim_customers'}}}) }}
 with
 
 billing_customers as (

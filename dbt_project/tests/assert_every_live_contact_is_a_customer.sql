@@ -1,4 +1,6 @@
 -- Every live (not deleted) CRM contact is exactly one customer, and no deleted contact is one.
+-- Reported in Dagster as a check on dim_customers (a singular test with several parents needs one).
+{{ config(meta={'dagster': {'ref': {'name': 'dim_customers'}}}) }}
 with
 
 contacts as (

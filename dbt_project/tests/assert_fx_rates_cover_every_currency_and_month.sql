@@ -1,4 +1,6 @@
 -- Every month in fx_rates has a rate for every currency in currencies, and USD (the seed's base) is 1.
+-- Reported in Dagster as a check on fx_rates (a singular test with several parents needs one).
+{{ config(meta={'dagster': {'ref': {'name': 'fx_rates'}}}) }}
 with
 
 fx_rates as (

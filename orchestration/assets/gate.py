@@ -6,7 +6,7 @@ from pathlib import Path
 import dagster as dg
 
 from clm import runs
-from clm.gate import run_gate
+from clm.gate import postgres_warehouse, run_gate
 from clm.warehouse import connect_build
 
 from ..resources import ClmResource
@@ -27,6 +27,8 @@ def quality_gate(context: dg.AssetExecutionContext, clm: ClmResource) -> dg.Mate
         settings.data_docs_dir,
         run_id=context.run.run_id,
         config_path=Path(config) if config else None,
+        # Postgres: the build_* schemas dbt just wrote; DuckDB: the build file (the default).
+        warehouse=postgres_warehouse() if clm.target == "postgres" else None,
     )
     for finding in (*result.failures, *result.warnings):
         context.log.warning(finding.message)

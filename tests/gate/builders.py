@@ -30,10 +30,17 @@ def build_db(path: Path, customers: Sequence[tuple] = GOOD_CUSTOMERS, manifest: 
     """A build file with marts.dim_customers and audit.load_manifest rows (run_id, source, entity, read,
     quarantined)."""
     with duckdb.connect(str(path)) as con:
-        con.execute("create schema if not exists marts; create schema if not exists audit")
+        con.execute("create schema if not exists marts")
         con.execute(DIM_CUSTOMERS_DDL)
         if customers:
             con.executemany("insert into marts.dim_customers values (?, ?, ?, ?, ?, ?, ?)", list(customers))
+    return manifest_db(path, manifest)
+
+
+def manifest_db(path: Path, manifest: Iterable[tuple] = ()) -> Path:
+    """A build file with only audit.load_manifest, as with --target postgres (the marts are in Postgres)."""
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema if not exists audit")
         con.execute(
             """
             create table audit.load_manifest (

@@ -1,9 +1,20 @@
 from __future__ import annotations
 
+import os
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
+
+from expectations.checkpoint import Warehouse, postgres_warehouse
+
+from .builders import DIM_CUSTOMERS_DDL, GOOD_CUSTOMERS
+
+PG_DATABASE = "test"  # the gate's Postgres tests work in fresh schemas inside this database
 
 
 @pytest.fixture
@@ -16,3 +27,94 @@ def write_config(tmp_path: Path):
         return path
 
     return write
+
+
+# ---------------------------------------------------------------------------------------------- Postgres
+
+
+def _pg_connect():
+    """A connection to database `test` with the gate's defaults (PG* variables, unset PGHOST = 127.0.0.1);
+    skips when the server is unreachable, unless CLM_REQUIRE_POSTGRES is set (CI)."""
+    import psycopg2
+
+    try:
+        conn = psycopg2.connect(
+            host=os.environ.get("PGHOST") or "127.0.0.1", dbname=PG_DATABASE, connect_timeout=5
+        )
+    except psycopg2.OperationalError as error:
+        message = f"PostgreSQL database {PG_DATABASE!r} unreachable: {str(error).strip()}"
+        if os.environ.get("CLM_REQUIRE_POSTGRES"):
+            pytest.fail(message + " (CLM_REQUIRE_POSTGRES is set)")
+        pytest.skip(message)
+    conn.autocommit = True
+    return conn
+
+
+@dataclass
+class PgBuild:
+    """Hand-made build schemas ``<prefix>staging`` and ``<prefix>marts`` in database `test`."""
+
+    connection: object
+    prefix: str  # gt_<random>_
+    warehouse: Warehouse
+
+    @property
+    def application_name(self) -> str:
+        return str(self.warehouse.connect_args["application_name"])
+
+    def schema(self, logical: str) -> str:
+        return self.warehouse.physical(logical)
+
+    def execute(self, sql: str, params: Sequence | None = None) -> list[tuple]:
+        with self.connection.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetchall() if cur.description else []
+
+    def dim_customers(self, customers: Sequence[tuple] = GOOD_CUSTOMERS) -> PgBuild:
+        """``<prefix>marts.dim_customers`` with the same DDL and rows as builders.build_db."""
+        marts = self.schema("marts")
+        self.execute(DIM_CUSTOMERS_DDL.replace("marts.", f"{marts}."))
+        with self.connection.cursor() as cur:
+            cur.executemany(
+                f"insert into {marts}.dim_customers values (%s, %s, %s, %s, %s, %s, %s)", list(customers)
+            )
+        return self
+
+    def sessions(self, wait_seconds: float = 5.0) -> int:
+        """Open sessions of the gate (its application_name is unique to this test).
+
+        A backend leaves pg_stat_activity a few milliseconds after its client closed the socket, so this
+        waits up to ``wait_seconds`` for the count to reach 0; a session still pooled stays and is counted.
+        """
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            rows = self.execute(
+                "select count(*) from pg_stat_activity where application_name = %s", [self.application_name]
+            )
+            count = int(rows[0][0])
+            if count == 0 or time.monotonic() > deadline:
+                return count
+            time.sleep(0.02)
+
+
+@pytest.fixture
+def pg_build() -> Iterator[PgBuild]:
+    conn = _pg_connect()
+    token = uuid.uuid4().hex[:10]
+    prefix = f"gt_{token}_"
+    warehouse = postgres_warehouse(
+        prefix, database=PG_DATABASE, environ=os.environ | {"PGAPPNAME": f"clm-gate-test-{token}"}
+    )
+    build = PgBuild(conn, prefix, warehouse)
+    for logical in ("staging", "marts"):
+        build.execute(f"create schema {build.schema(logical)}")
+    try:
+        yield build
+    finally:
+        # A session the gate left open inside a transaction would hold locks: fail, don't hang.
+        build.execute("set lock_timeout = '10s'")
+        for (schema,) in build.execute(
+            "select nspname from pg_namespace where starts_with(nspname, %s)", [prefix]
+        ):
+            build.execute(f'drop schema "{schema}" cascade')
+        conn.close()
