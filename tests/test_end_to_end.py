@@ -142,6 +142,17 @@ def test_rerun_loads_nothing_and_leaves_identical_marts(small_run: dict) -> None
     assert statuses == [("published", 2)]
 
 
+
+def test_full_refresh_reloads_every_file_and_rebuilds_identical_marts(small_run: dict) -> None:
+    serving = small_run["serving"]
+    before = marts_digest(serving)
+    refreshed = clm("run", "--full-refresh", env=small_run["env"])
+    assert refreshed.returncode == 0, refreshed.stdout + refreshed.stderr
+    assert "ingested 10 new file(s): 27 rows read, 27 loaded, 0 quarantined" in refreshed.stdout
+    assert marts_digest(serving) == before
+    # The manifest now lists each file once, from the refreshing run: a rerun still loads nothing.
+    assert query(serving, "select count(*), count(distinct run_id) from audit.load_manifest") == [(10, 1)]
+
 def test_blocked_run_leaves_serving_byte_identical_and_is_audited(small_run: dict, tmp_path: Path) -> None:
     serving: Path = small_run["serving"]
     before = hashlib.sha256(serving.read_bytes()).hexdigest()
@@ -175,6 +186,6 @@ def test_blocked_run_leaves_serving_byte_identical_and_is_audited(small_run: dic
     assert "ingested 0 new file(s)" in after.stdout  # the drop was loaded by the blocked run
     assert query(serving, "select status, count(*) from audit.runs group by 1 order by 1") == [
         ("blocked", 1),
-        ("published", 3),
+        ("published", 4),
     ]
     assert query(serving, "select count(*) from audit.quarantine where entity = 'deals'") == [(1,)]
