@@ -15,11 +15,10 @@ import pytest
 
 
 def admin_connection(dbname: str | None = None):
-    """An autocommit connection to ``dbname`` (default: PGDATABASE, else `test`, else `postgres`)."""
+    """An autocommit connection to ``dbname``, else to the first of PGDATABASE, `test`, `postgres` found."""
+    candidates = [dbname] if dbname else [os.environ.get("PGDATABASE"), "test", "postgres"]
     errors = []
-    for name in dict.fromkeys([dbname, os.environ.get("PGDATABASE"), "test", "postgres"]):
-        if not name:
-            continue
+    for name in dict.fromkeys(n for n in candidates if n):
         try:
             conn = psycopg2.connect(
                 host=os.environ.get("PGHOST") or "127.0.0.1", dbname=name, connect_timeout=5

@@ -11,7 +11,6 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import duckdb
 import pytest
 
 from tests.dbt import raw_fixture
+from tests.postgres_server import scratch_database
 
 REPO = Path(__file__).resolve().parents[2]
 AS_OF = "2024-03-31"
@@ -121,25 +121,6 @@ def _pg_params(dbname: str) -> dict:
     }
 
 
-def _pg_admin_connection():
-    import psycopg2
-
-    errors = []
-    for dbname in dict.fromkeys([os.environ.get("PGDATABASE"), "test", "postgres"]):
-        if not dbname:
-            continue
-        try:
-            conn = psycopg2.connect(**_pg_params(dbname))
-            conn.autocommit = True
-            return conn
-        except psycopg2.OperationalError as error:
-            errors.append(f"{dbname}: {error}".strip())
-    message = "PostgreSQL unreachable: " + "; ".join(errors)
-    if os.environ.get("CLM_REQUIRE_POSTGRES"):
-        pytest.fail(message + " (CLM_REQUIRE_POSTGRES is set)")
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="session")
 def postgres_build(tmp_path_factory):
     """The same raw rows in a fresh Postgres database, `dbt build --target postgres`; dropped afterwards.
@@ -148,11 +129,7 @@ def postgres_build(tmp_path_factory):
     """
     import psycopg2
 
-    admin = _pg_admin_connection()
-    dbname = f"clm_dbt_test_{uuid.uuid4().hex[:12]}"
-    with admin.cursor() as cur:
-        cur.execute(f'create database "{dbname}"')
-    try:
+    with scratch_database("clm_dbt_test") as dbname:
         conn = psycopg2.connect(**_pg_params(dbname))
         conn.autocommit = True
         with conn.cursor() as cur:
@@ -179,7 +156,3 @@ def postgres_build(tmp_path_factory):
 
         yield run, query
         conn.close()
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'drop database if exists "{dbname}" with (force)')
-        admin.close()

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from expectations.checkpoint import Warehouse, postgres_warehouse
+from tests.postgres_server import admin_connection
 
 from .builders import DIM_CUSTOMERS_DDL, GOOD_CUSTOMERS
 
@@ -30,24 +31,6 @@ def write_config(tmp_path: Path):
 
 
 # ---------------------------------------------------------------------------------------------- Postgres
-
-
-def _pg_connect():
-    """A connection to database `test` with the gate's defaults (PG* variables, unset PGHOST = 127.0.0.1);
-    skips when the server is unreachable, unless CLM_REQUIRE_POSTGRES is set (CI)."""
-    import psycopg2
-
-    try:
-        conn = psycopg2.connect(
-            host=os.environ.get("PGHOST") or "127.0.0.1", dbname=PG_DATABASE, connect_timeout=5
-        )
-    except psycopg2.OperationalError as error:
-        message = f"PostgreSQL database {PG_DATABASE!r} unreachable: {str(error).strip()}"
-        if os.environ.get("CLM_REQUIRE_POSTGRES"):
-            pytest.fail(message + " (CLM_REQUIRE_POSTGRES is set)")
-        pytest.skip(message)
-    conn.autocommit = True
-    return conn
 
 
 @dataclass
@@ -99,7 +82,7 @@ class PgBuild:
 
 @pytest.fixture
 def pg_build() -> Iterator[PgBuild]:
-    conn = _pg_connect()
+    conn = admin_connection(PG_DATABASE)
     token = uuid.uuid4().hex[:10]
     prefix = f"gt_{token}_"
     warehouse = postgres_warehouse(
