@@ -98,11 +98,22 @@ def run(raw_dir: Path | None, as_of: date | None, full_refresh: bool, target: st
 
     outcome = run_pipeline(settings, as_of=as_of, full_refresh=full_refresh, target=target)
     click.echo(outcome.report)
+    _exit_quietly(0 if outcome.published else 1)
+
+
+def _exit_quietly(code: int) -> None:
+    """Exit without interpreter teardown, after multiprocessing's own exit handler.
+
+    Every file is closed and the Dagster instance disposed by now. Skipping teardown avoids duckdb 2.0's
+    nanobind reference-leak report (objects still held by library caches), which would bury the summary
+    under 100 lines of noise; running multiprocessing's handler first releases its semaphores cleanly.
+    """
+    from multiprocessing import util
+
+    util._exit_function()
     sys.stdout.flush()
     sys.stderr.flush()
-    # Every file is closed and the Dagster instance disposed by now. Skipping interpreter teardown avoids
-    # duckdb 2.0's nanobind reference-leak report, which would bury the summary under 100 lines of noise.
-    os._exit(0 if outcome.published else 1)
+    os._exit(code)
 
 
 @main.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import duckdb
 
@@ -65,11 +66,19 @@ def failure_report(settings: Settings, run_id: str, result) -> str:
     else:
         message, status = run["message"], run["status"]
     kept = (
-        f"the previously published marts in {settings.serving_db} are unchanged"
+        f"the previously published marts in {_show(settings.serving_db)} are unchanged"
         if settings.serving_db.exists()
         else "nothing has been published yet"
     )
     return "\n".join([f"clm run {run_id[:8]}: {status.upper()}: {message}", kept])
+
+
+def _show(path: Path) -> str:
+    """A path as the user typed it: relative to the working directory when it lies below it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _published_marts(settings: Settings, target: str) -> list[tuple[str, int]]:
@@ -115,7 +124,7 @@ def published_report(settings: Settings, run_id: str, target: str) -> str:
     ]
     if reasons:
         lines.append("  quarantine entries by entity: " + ", ".join(f"{e} {n}" for e, n in reasons))
-        lines.append(f"  rejected rows with reasons: {settings.quarantine_dir / run_id}")
+        lines.append(f"  rejected rows with reasons: {_show(settings.quarantine_dir / run_id)}")
     if warnings:
         shown = "; ".join(f"{subject}: {message}" for _origin, subject, message in warnings[:3])
         more = f" (and {len(warnings) - 3} more in audit.run_warnings)" if len(warnings) > 3 else ""
@@ -125,10 +134,10 @@ def published_report(settings: Settings, run_id: str, target: str) -> str:
     if target == "postgres":
         lines.append("  published to Postgres schemas marts and audit (PG* environment)")
     else:
-        lines.append(f"  serving database: {settings.serving_db} (open read-only with duckdb 2.0.x)")
+        lines.append(f"  serving database: {_show(settings.serving_db)} (open read-only with duckdb 2.0.x)")
     lines += [
         "  runs so far: " + ", ".join(f"{n} {status}" for status, n in history),
-        f"  data docs: {settings.data_docs_dir / 'index.html'}",
+        f"  data docs: {_show(settings.data_docs_dir / 'index.html')}",
         "  explore runs and assets: make ui (or .venv/bin/clm ui)",
     ]
     return "\n".join(lines)
