@@ -142,7 +142,6 @@ def test_rerun_loads_nothing_and_leaves_identical_marts(small_run: dict) -> None
     assert statuses == [("published", 2)]
 
 
-
 def test_full_refresh_reloads_every_file_and_rebuilds_identical_marts(small_run: dict) -> None:
     serving = small_run["serving"]
     before = marts_digest(serving)
@@ -152,6 +151,7 @@ def test_full_refresh_reloads_every_file_and_rebuilds_identical_marts(small_run:
     assert marts_digest(serving) == before
     # The manifest now lists each file once, from the refreshing run: a rerun still loads nothing.
     assert query(serving, "select count(*), count(distinct run_id) from audit.load_manifest") == [(10, 1)]
+
 
 def test_blocked_run_leaves_serving_byte_identical_and_is_audited(small_run: dict, tmp_path: Path) -> None:
     serving: Path = small_run["serving"]
@@ -189,3 +189,23 @@ def test_blocked_run_leaves_serving_byte_identical_and_is_audited(small_run: dic
         ("published", 4),
     ]
     assert query(serving, "select count(*) from audit.quarantine where entity = 'deals'") == [(1,)]
+
+
+def test_as_of_drives_freshness_not_the_wall_clock(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    shutil.copytree(FIXTURE, raw, ignore=shutil.ignore_patterns("README.md"))
+    env = make_env(tmp_path, raw)
+    run = clm("run", "--as-of", "2024-04-15", env=env)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "PUBLISHED (as of 2024-04-15)" in run.stdout
+    stale = query(
+        tmp_path / "warehouse" / "serving.duckdb",
+        "select subject, message from audit.run_warnings where origin = 'dbt' order by subject",
+    )
+    # Every source's newest drop is 2024-03-01 (contacts 2024-03-02): 45-46 days before the end of the
+    # as-of day, past the 35-day error threshold in the sources' YAML; freshness reports, it never blocks.
+    assert len(stale) == 11
+    assert (
+        "crm.contacts",
+        "freshness error: newest load 2024-03-02T00:00:00+00:00, 45 day(s) before the as-of date's end",
+    ) in stale

@@ -55,6 +55,22 @@ def failure_summary(run_results_path: Path, limit: int = 5) -> str:
     return f"dbt build failed: {len(bad)} node(s): " + "; ".join(parts) + more
 
 
+def stale_sources(sources_path: Path) -> list[tuple[str, str]]:
+    """Sources whose newest drop is older than their freshness thresholds, measured from the as-of date."""
+    if not sources_path.exists():
+        return []
+    results = json.loads(sources_path.read_text())["results"]
+    return [
+        (
+            r["unique_id"].split(".", 2)[-1],
+            f"freshness {r['status']}: newest load {r.get('max_loaded_at', '?')}, "
+            f"{r.get('max_loaded_at_time_ago_in_s', 0) / 86400:.0f} day(s) before the as-of date's end",
+        )
+        for r in results
+        if r.get("status") in ("warn", "error")
+    ]
+
+
 def warned_tests(run_results_path: Path) -> list[tuple[str, str]]:
     """dbt tests with severity warn that found rows (orphan foreign keys, ...)."""
     if not run_results_path.exists():
@@ -79,13 +95,24 @@ def clm_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, clm: 
     if clm.target == "postgres":
         # The HMAC key reaches SQL as current_setting('clm.pii_key'), never through compiled SQL or logs.
         os.environ["PGOPTIONS"] = postgres.pii_pgoptions(settings.pii_key)
-    args = ["build", "--vars", dbt_vars(as_of, clm.target), "--target", clm.target]
+    variables = dbt_vars(as_of, clm.target)
+    # Freshness never blocks: a source that stopped arriving is reported, the rest still publishes.
+    freshness = dbt.cli(
+        ["source", "freshness", "--vars", variables, "--target", clm.target],
+        raise_on_error=False,
+        manifest=dbt_project.manifest_path,
+    )
+    freshness.wait()
+    stale = stale_sources(freshness.target_path / "sources.json")
+    for subject, message in stale:
+        context.log.warning(f"{subject}: {message}")
+    args = ["build", "--vars", variables, "--target", clm.target]
     if clm.full_refresh:
         args.append("--full-refresh")
     invocation = dbt.cli(args, context=context, raise_on_error=False)
     yield from invocation.stream()
     run_results = invocation.target_path / "run_results.json"
-    warnings = warned_tests(run_results)
+    warnings = stale + warned_tests(run_results)
     if warnings:
         with connect_build(settings.build_db) as con:
             runs.record_warnings(con, context.run.run_id, "dbt", warnings)
