@@ -205,6 +205,11 @@ def row_count_at_least(minimum: int) -> Check:
 SEGMENTS = ("smb", "mid_market", "enterprise")
 SHA256_HEX = "[0-9a-f]{64}"
 INTERVALS = ("day", "week", "month", "year")
+MOVEMENTS = ("new", "expansion", "contraction", "churn", "reactivation", "retained")
+# starting + new + expansion + reactivation - contraction - churned = ending (CONTRACT 6), to the cent.
+BRIDGE_IDENTITY_BROKEN = (
+    "starting_mrr + new_mrr + expansion_mrr + reactivation_mrr - contraction_mrr - churned_mrr <> ending_mrr"
+)
 SUBSCRIPTION_STATUSES = (
     "trialing",
     "active",
@@ -323,6 +328,53 @@ SUITES: tuple[TableSuite, ...] = (
             in_set("segment", SEGMENTS),
             at_least("first_paid_at", "first_seen_at"),
             row_count_at_least(1),
+        ),
+    ),
+    TableSuite(
+        "marts",
+        "fct_mrr_movements",
+        (
+            *key("customer_id", "month"),
+            in_set("movement", MOVEMENTS),
+            non_negative("mrr"),
+            non_negative("previous_mrr"),
+            rows_where(
+                "mrr_change.equals_difference", ("customer_id", "month"), "mrr_change <> mrr - previous_mrr"
+            ),
+            rows_where("movement.both_zero", ("customer_id", "month"), "mrr = 0 and previous_mrr = 0"),
+        ),
+    ),
+    TableSuite(
+        "marts",
+        "rpt_mrr_bridge",
+        (
+            *key("month"),
+            non_negative("starting_mrr"),
+            non_negative("ending_mrr"),
+            non_negative("contraction_mrr"),
+            non_negative("churned_mrr"),
+            rows_where("bridge.reconciles", ("month",), BRIDGE_IDENTITY_BROKEN),
+        ),
+    ),
+    TableSuite(
+        "marts",
+        "rpt_cohort_retention",
+        (
+            *key("dimension", "dimension_value", "cohort_month", "months_since_start"),
+            in_set("dimension", ("all", "segment", "acquisition_channel", "billing_interval")),
+            between("logo_retention", 0, 1),
+            between("gross_revenue_retention", 0, 1),
+            non_negative("net_revenue_retention"),
+            rows_where(
+                "gross_revenue_retention.within_net",
+                ("cohort_month", "months_since_start"),
+                "gross_revenue_retention > net_revenue_retention",
+            ),
+            rows_where(
+                "active_customers.within_cohort",
+                ("cohort_month", "months_since_start"),
+                "active_customers > cohort_customers",
+            ),
         ),
     ),
 )
