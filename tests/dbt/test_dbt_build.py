@@ -19,7 +19,14 @@ def customer_id(anchor: str) -> str:
     return hashlib.md5(anchor.encode()).hexdigest()
 
 
-# customer_id, email_hash, country, segment, acquisition_channel, first_seen_at, first_paid_at
+# customer_id, email_hash, country, segment, acquisition_channel, first_seen_at, first_paid_at,
+# current_mrr, lifetime_revenue, cac
+# current_mrr: MRR of the as-of month 2024-03 (fct_mrr_movements). Only in_1's line il_1 has a service period
+# (2024-02-10 to 2024-03-10): it covers February's end, not 2024-03-31, so every customer's current_mrr is 0.
+# lifetime_revenue: succeeded charges net of refunds; the fixture's only succeeded charge is ch_1 (cus_a).
+# cac: channel-month spend / customers the channel acquired that month (first payment); the only spend is
+# paid_search in 2024-02, when nobody came through paid_search: every acquired customer has cac 0, customers
+# who never paid have cac null.
 EXPECTED_DIM_CUSTOMERS = sorted(
     [
         # c1 + cus_a (linked by metadata.crm_contact_id): seen at c1's 2024-01-05T10:00:00+02:00 = 08:00
@@ -33,6 +40,11 @@ EXPECTED_DIM_CUSTOMERS = sorted(
             "paid_search",
             datetime(2024, 1, 5, 8, 0),
             datetime(2024, 3, 10, 0, 0),
+            Decimal("0.00"),
+            # ch_1: 2500 USD cents succeeded, nothing refunded -> 25.00 (ch_0 failed)
+            Decimal("25.00"),
+            # acquired 2024-03 through paid_search; paid_search spent nothing in March -> 0
+            Decimal("0.00"),
         ),
         # c2 + cus_b (email '  BOB@Example.COM '): segment of the 2024-02-29 version (the 2024-04-15 one
         # is after the as-of date); seen at cus_b's 2024-01-03; paid in_1 (JPY) at 1707526800 = 02-10 01:00.
@@ -44,6 +56,12 @@ EXPECTED_DIM_CUSTOMERS = sorted(
             "organic",
             datetime(2024, 1, 3, 0, 0),
             datetime(2024, 2, 10, 1, 0),
+            # new in 2024-02 with 4980 JPY x 0.006805 = 33.89, churned in 2024-03 (period ended 03-10) -> 0
+            Decimal("0.00"),
+            # in_1 was paid without a charge: charges are the revenue source -> 0
+            Decimal("0.00"),
+            # acquired 2024-02 through organic, which has no spend -> 0
+            Decimal("0.00"),
         ),
         # c3 + cus_e (link to unknown c999 -> email) + ticket t1: seen at t1's 2024-01-15T08:00:00+01:00
         # = 07:00 UTC; in_4 (paid) landed 2024-04-10, after the as-of date: never paid.
@@ -55,6 +73,9 @@ EXPECTED_DIM_CUSTOMERS = sorted(
             "referral",
             datetime(2024, 1, 15, 7, 0),
             None,
+            Decimal("0.00"),
+            Decimal("0.00"),
+            None,  # never paid: not acquired yet
         ),
         # cus_c matches no contact: its own customer; paid in_2 (EUR) at 1709600400 = 2024-03-05 01:00.
         (
@@ -65,6 +86,9 @@ EXPECTED_DIM_CUSTOMERS = sorted(
             None,
             datetime(2024, 2, 1, 0, 0),
             datetime(2024, 3, 5, 1, 0),
+            Decimal("0.00"),
+            Decimal("0.00"),  # in_2 paid without a charge
+            Decimal("0.00"),  # acquired 2024-03 without a channel: no spend attributed
         ),
         # cus_d links to the deleted contact c4 whose email it shares: deleted contacts match nothing.
         (
@@ -75,11 +99,17 @@ EXPECTED_DIM_CUSTOMERS = sorted(
             None,
             datetime(2024, 1, 25, 0, 0),
             None,
+            Decimal("0.00"),
+            Decimal("0.00"),
+            None,
         ),
     ]
 )
 
-DIM_COLUMNS = "customer_id, email_hash, country, segment, acquisition_channel, first_seen_at, first_paid_at"
+DIM_COLUMNS = (
+    "customer_id, email_hash, country, segment, acquisition_channel, first_seen_at, first_paid_at, "
+    "current_mrr, lifetime_revenue, cac"
+)
 
 
 def test_dbt_build_passes(duckdb_build):

@@ -14,9 +14,14 @@ HASH_C = "0123456789abcdef" * 4
 DIM_CUSTOMERS_DDL = """
 create table marts.dim_customers (
     customer_id varchar, email_hash varchar, country varchar, segment varchar,
-    acquisition_channel varchar, first_seen_at timestamp, first_paid_at timestamp
+    acquisition_channel varchar, first_seen_at timestamp, first_paid_at timestamp,
+    current_mrr decimal(18, 2) default 0, lifetime_revenue decimal(18, 2) default 0, cac decimal(18, 2)
 )
 """
+# The identity and profile columns the test rows give; the revenue columns keep their defaults.
+DIM_CUSTOMERS_COLUMNS = (
+    "customer_id, email_hash, country, segment, acquisition_channel, first_seen_at, first_paid_at"
+)
 
 # Three valid customers: c3 never paid (first_paid_at null), which the pair check ignores.
 GOOD_CUSTOMERS: list[tuple] = [
@@ -33,7 +38,10 @@ def build_db(path: Path, customers: Sequence[tuple] = GOOD_CUSTOMERS, manifest: 
         con.execute("create schema if not exists marts")
         con.execute(DIM_CUSTOMERS_DDL)
         if customers:
-            con.executemany("insert into marts.dim_customers values (?, ?, ?, ?, ?, ?, ?)", list(customers))
+            con.executemany(
+                f"insert into marts.dim_customers ({DIM_CUSTOMERS_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?)",
+                list(customers),
+            )
     return manifest_db(path, manifest)
 
 

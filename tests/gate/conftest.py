@@ -13,7 +13,7 @@ import yaml
 from expectations.checkpoint import Warehouse, postgres_warehouse
 from tests.postgres_server import admin_connection
 
-from .builders import DIM_CUSTOMERS_DDL, GOOD_CUSTOMERS
+from .builders import DIM_CUSTOMERS_COLUMNS, DIM_CUSTOMERS_DDL, GOOD_CUSTOMERS
 
 PG_DATABASE = "test"  # the gate's Postgres tests work in fresh schemas inside this database
 
@@ -59,7 +59,8 @@ class PgBuild:
         self.execute(DIM_CUSTOMERS_DDL.replace("marts.", f"{marts}."))
         with self.connection.cursor() as cur:
             cur.executemany(
-                f"insert into {marts}.dim_customers values (%s, %s, %s, %s, %s, %s, %s)", list(customers)
+                f"insert into {marts}.dim_customers ({DIM_CUSTOMERS_COLUMNS}) values ({', '.join(['%s'] * 7)})",
+                list(customers),
             )
         return self
 

@@ -18,15 +18,27 @@ ticket_matches as (
 
 ),
 
-invoices as (
+acquisitions as (
 
-    select * from {{ ref('stg_billing__invoices') }}
+    select * from {{ ref('int_marketing__customer_acquisitions') }}
 
 ),
 
-charges as (
+cac_by_channel_month as (
 
-    select * from {{ ref('stg_billing__charges') }}
+    select * from {{ ref('int_marketing__cac_by_channel_month') }}
+
+),
+
+mrr_movements as (
+
+    select * from {{ ref('fct_mrr_movements') }}
+
+),
+
+lifetime_revenue as (
+
+    select * from {{ ref('int_customers__lifetime_revenue') }}
 
 ),
 
@@ -52,40 +64,32 @@ first_sightings as (
 
 ),
 
--- first_paid_at: the first invoice with money paid (paid_at; created_at for a paid invoice without one)
--- or the first succeeded charge, on or before the as-of date
-payments as (
-
-    select
-        billing_matches.customer_id,
-        coalesce(invoices.paid_at, invoices.created_at) as paid_at
-    from invoices
-    inner join billing_matches
-        on billing_matches.billing_customer_id = invoices.billing_customer_id
-    where invoices.amount_paid > 0
-        and (invoices.paid_at is not null or invoices.status = 'paid')
-
-    union all
-
-    select
-        billing_matches.customer_id,
-        charges.created_at as paid_at
-    from charges
-    inner join billing_matches
-        on billing_matches.billing_customer_id = charges.billing_customer_id
-    where charges.status = 'succeeded'
-        and charges.amount > 0
-
-),
-
-first_payments as (
+-- current_mrr: the MRR of the as-of month (a churn row there has mrr 0; no row at all means 0)
+current_mrr as (
 
     select
         customer_id,
-        min(paid_at) as first_paid_at
-    from payments
-    where paid_at < {{ clm_as_of_end() }}
-    group by customer_id
+        mrr
+    from mrr_movements
+    where month = {{ clm_month(clm_as_of()) }}
+
+),
+
+-- cac: the CAC of the customer's acquisition channel in its acquisition month (first payment); 0 when that
+-- channel-month had no spend or the customer has no channel; null while the customer has never paid
+customer_cac as (
+
+    select
+        acquisitions.customer_id,
+        acquisitions.first_paid_at,
+        case
+            when acquisitions.acquired_month is not null
+                then coalesce(cac_by_channel_month.cac, 0)
+        end as cac
+    from acquisitions
+    left join cac_by_channel_month
+        on cac_by_channel_month.month = acquisitions.acquired_month
+        and cac_by_channel_month.channel = acquisitions.acquisition_channel
 
 ),
 
@@ -98,12 +102,19 @@ final as (
         cast(customers.segment as varchar) as segment,
         cast(customers.acquisition_channel as varchar) as acquisition_channel,
         cast(first_sightings.first_seen_at as timestamp) as first_seen_at,
-        cast(first_payments.first_paid_at as timestamp) as first_paid_at
+        cast(customer_cac.first_paid_at as timestamp) as first_paid_at,
+        cast(coalesce(current_mrr.mrr, 0) as decimal(18, 2)) as current_mrr,
+        cast(round(coalesce(lifetime_revenue.lifetime_revenue, 0), 2) as decimal(18, 2)) as lifetime_revenue,
+        cast(round(customer_cac.cac, 2) as decimal(18, 2)) as cac
     from customers
     left join first_sightings
         on first_sightings.customer_id = customers.customer_id
-    left join first_payments
-        on first_payments.customer_id = customers.customer_id
+    left join customer_cac
+        on customer_cac.customer_id = customers.customer_id
+    left join current_mrr
+        on current_mrr.customer_id = customers.customer_id
+    left join lifetime_revenue
+        on lifetime_revenue.customer_id = customers.customer_id
 
 )
 
