@@ -16,6 +16,7 @@ from tests.postgres_server import admin_connection
 from .builders import DIM_CUSTOMERS_COLUMNS, DIM_CUSTOMERS_DDL, GOOD_CUSTOMERS
 
 PG_DATABASE = "test"  # the gate's Postgres tests work in fresh schemas inside this database
+PLACEHOLDERS = ", ".join(["%s"] * len(DIM_CUSTOMERS_COLUMNS.split(",")))
 
 
 @pytest.fixture
@@ -59,7 +60,7 @@ class PgBuild:
         self.execute(DIM_CUSTOMERS_DDL.replace("marts.", f"{marts}."))
         with self.connection.cursor() as cur:
             cur.executemany(
-                f"insert into {marts}.dim_customers ({DIM_CUSTOMERS_COLUMNS}) values ({', '.join(['%s'] * 7)})",
+                f"insert into {marts}.dim_customers ({DIM_CUSTOMERS_COLUMNS}) values ({PLACEHOLDERS})",
                 list(customers),
             )
         return self
