@@ -33,7 +33,12 @@
     by clm_pii_hash). A no-op on other targets. `dbt run-operation clm_postgres_setup`.
 #}
 {% macro clm_postgres_setup() %}
-    {%- if target.type == 'postgres' -%}
-        {% do run_query('create extension if not exists pgcrypto') %}
-    {%- endif -%}
+    {{ return(adapter.dispatch('clm_postgres_setup', 'clm')()) }}
+{% endmacro %}
+
+{% macro default__clm_postgres_setup() %}
+{% endmacro %}
+
+{% macro postgres__clm_postgres_setup() %}
+    {% do run_query('create extension if not exists pgcrypto') %}
 {% endmacro %}

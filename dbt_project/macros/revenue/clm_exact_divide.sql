@@ -1,31 +1,82 @@
 {#
+    clm_exact_ratio(numerator_expr, denominator_expr, scale): numerator / denominator rounded half away from
+    zero to `scale` decimals, as DECIMAL(38, scale); null when the denominator is 0 or null (or the numerator
+    is null). The one place where the marts divide: DuckDB divides DECIMALs as DOUBLE and Postgres rounds
+    numeric division at a scale of its own, so a plain `/` can give different digits on the two engines.
+
+    * numerator_expr, denominator_expr: SQL expressions, integers (counts) or DECIMALs with at most 10 decimals
+      (money, FX-converted amounts); either may be negative. An input with more decimals is first rounded to
+      10 decimals.
+    * scale: a Jinja integer, 0 to 18.
+    * Computed in integers: n = numerator x 10^10 and d = denominator x 10^10 are integers and
+          q = sign(n) x sign(d) x floor((2 x |n| x 10^scale + |d|) / (2 x |d|))
+      is numerator / denominator x 10^scale rounded half away from zero; the result is q x 10^-scale.
+      floor of non-negative integers is DuckDB's `//` on HUGEINT and Postgres's div() on NUMERIC.
+      Range (DuckDB HUGEINT): |numerator| x 10^(10 + scale) < 8.5 x 10^37, e.g. |numerator| < 8.5 x 10^21 at
+      scale 6, < 8.5 x 10^17 at scale 10.
+
+    Worked example, 161.53 / 160 at scale 6 (exactly 1.0095625, a tie; DuckDB's DOUBLE division gives
+    1.009562): n = 1615300000000, d = 1600000000000,
+        q = floor((2 x 1615300000000 x 10^6 + 1600000000000) / (2 x 1600000000000))
+          = floor(3230601600000000000 / 3200000000000) = floor(1009563.0) = 1009563 -> 1.009563.
+    Negative numerator, -100 / 32 at scale 2 (exactly -3.125, a tie): n = -1000000000000, d = 320000000000,
+        q = -1 x floor((2 x 1000000000000 x 100 + 320000000000) / 640000000000) = -1 x floor(313.0) = -313
+        -> -3.13 (away from zero; floor or half-even rounding would give -3.12).
+    -100 / 3 at scale 2 -> -33.33; 2 / 3 at scale 4 -> 0.6667; 5 / 0 -> null.
+#}
+{% macro clm_exact_ratio(numerator_expr, denominator_expr, scale) -%}
+    {%- if scale is not integer or scale < 0 or scale > 18 -%}
+        {{ exceptions.raise_compiler_error(
+            'clm_exact_ratio: scale must be an integer from 0 to 18, got ' ~ scale
+        ) }}
+    {%- endif -%}
+    {{ return(adapter.dispatch('clm_exact_ratio', 'clm')(numerator_expr, denominator_expr, scale)) }}
+{%- endmacro %}
+
+{#- 10^-scale as an exact decimal literal: 0.000001 for scale 6 -#}
+{% macro clm_exact_ratio_unit(scale) -%}
+    {%- if scale == 0 -%}
+        cast(1 as decimal(1, 0))
+    {%- else -%}
+        cast(0.{{ '0' * (scale - 1) }}1 as decimal({{ scale + 1 }}, {{ scale }}))
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro default__clm_exact_ratio(numerator_expr, denominator_expr, scale) -%}
+    {%- set n = 'cast((' ~ numerator_expr ~ ') as numeric(38, 10)) * 10000000000' -%}
+    {%- set d = 'cast((' ~ denominator_expr ~ ') as numeric(38, 10)) * 10000000000' -%}
+    case
+        when ({{ denominator_expr }}) <> 0 then
+            cast(
+                sign({{ n }}) * sign({{ d }})
+                * div(abs({{ n }}) * {{ 2 * 10 ** scale }} + abs({{ d }}), 2 * abs({{ d }}))
+                * {{ clm_exact_ratio_unit(scale) }}
+                as decimal(38, {{ scale }})
+            )
+    end
+{%- endmacro %}
+
+{% macro duckdb__clm_exact_ratio(numerator_expr, denominator_expr, scale) -%}
+    {%- set n = 'cast(cast((' ~ numerator_expr ~ ') as decimal(38, 10)) * 10000000000 as hugeint)' -%}
+    {%- set d = 'cast(cast((' ~ denominator_expr ~ ') as decimal(38, 10)) * 10000000000 as hugeint)' -%}
+    case
+        when ({{ denominator_expr }}) <> 0 then
+            cast(
+                cast(
+                    sign({{ n }}) * sign({{ d }})
+                    * ((abs({{ n }}) * {{ 2 * 10 ** scale }} + abs({{ d }})) // (2 * abs({{ d }})))
+                    as decimal(38, 0)
+                ) * {{ clm_exact_ratio_unit(scale) }}
+                as decimal(38, {{ scale }})
+            )
+    end
+{%- endmacro %}
+
+{#
     clm_exact_divide(numerator_expr, divisor_expr): numerator / divisor as DECIMAL(38,10), rounded half away
-    from zero at the 10th decimal, computed in integers so that DuckDB and Postgres give the same digits
-    (DuckDB divides decimals as DOUBLE; Postgres rounds numeric division at its own scale).
-    numerator_expr: a DECIMAL with at most 10 decimals (e.g. DECIMAL(38,4) money); divisor_expr: a positive
-    integer expression. 100.0000 / 3 -> 33.3333333333; 2.0000 / 3 -> 0.6666666667.
+    from zero at the 10th decimal: clm_exact_ratio at scale 10 (kept for the intermediate models, whose
+    amounts stay unrounded at 10 decimals). 100.0000 / 3 -> 33.3333333333; 2.0000 / 3 -> 0.6666666667.
 #}
 {% macro clm_exact_divide(numerator_expr, divisor_expr) -%}
-    {{ return(adapter.dispatch('clm_exact_divide', 'clm')(numerator_expr, divisor_expr)) }}
-{%- endmacro %}
-
-{% macro default__clm_exact_divide(numerator_expr, divisor_expr) -%}
-    cast(
-        sign(round(({{ numerator_expr }}) * 10000000000))
-        * div(abs(round(({{ numerator_expr }}) * 10000000000)) * 2 + ({{ divisor_expr }}), 2 * ({{ divisor_expr }}))
-        * cast(0.0000000001 as decimal(38, 10))
-        as decimal(38, 10)
-    )
-{%- endmacro %}
-
-{% macro duckdb__clm_exact_divide(numerator_expr, divisor_expr) -%}
-    cast(
-        cast(
-            sign(cast(({{ numerator_expr }}) * 10000000000 as hugeint))
-            * ((abs(cast(({{ numerator_expr }}) * 10000000000 as hugeint)) * 2 + cast({{ divisor_expr }} as hugeint))
-                // (2 * cast({{ divisor_expr }} as hugeint)))
-            as decimal(38, 0)
-        ) * cast(0.0000000001 as decimal(38, 10))
-        as decimal(38, 10)
-    )
+    {{ return(clm_exact_ratio(numerator_expr, divisor_expr, 10)) }}
 {%- endmacro %}

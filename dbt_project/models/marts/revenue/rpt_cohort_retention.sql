@@ -11,39 +11,13 @@
       invoice lines behind the customer's MRR in its cohort month, int_invoice_lines__normalized) split the same
       customers.
       A missing value is 'unknown'; a customer billed on several intervals in its cohort month is 'mixed'.
-    * Ratios are rounded half up to 6 decimals with exact integer arithmetic, so that DuckDB (which divides
-      decimals as DOUBLE) and Postgres give identical rows; null when the denominator is 0.
+    * Ratios (logo_retention = active_customers / cohort_customers, net_revenue_retention = mrr / starting_mrr,
+      gross_revenue_retention = capped_mrr / starting_mrr) go through the dispatched macro clm_exact_ratio:
+      rounded half away from zero to 6 decimals with exact integer arithmetic, so that DuckDB (which divides
+      decimals as DOUBLE) and Postgres give identical rows; null when the denominator is 0 (a cohort's
+      starting MRR is > 0: a `new` movement has MRR > 0). Test test_rpt_cohort_retention_exact_rounding covers
+      a tie (161.53 / 160 = 1.0095625 -> 1.009563).
 -#}
-
-{#- ratios[name]: numerator / denominator (both >= 0, at most 2 decimals) rounded half up to 6 decimals, exactly
-    on every target: floor((2 x n x 10^6 + d) / (2 x d)) x 10^-6 on the integers n = numerator x 100 and
-    d = denominator x 100 (DuckDB's // on HUGEINT, Postgres's div() on NUMERIC). Null when the denominator is 0.
-    Built here with set blocks: a macro defined inside a model file is not callable in dbt. -#}
-{%- set ratios = {} -%}
-{%- for name, numerator, denominator in [
-    ('logo_retention', 'active_customers', 'cohort_customers'),
-    ('net_revenue_retention', 'mrr', 'starting_mrr'),
-    ('gross_revenue_retention', 'capped_mrr', 'starting_mrr'),
-] -%}
-    {%- set expression -%}
-    case
-        when {{ denominator }} > 0 then
-            cast(
-                {% if target.type == 'postgres' -%}
-                div(
-                    cast({{ numerator }} as numeric) * 200000000 + cast({{ denominator }} as numeric) * 100,
-                    cast({{ denominator }} as numeric) * 200
-                )
-                {%- else -%}
-                (cast({{ numerator }} * 100 as hugeint) * 2000000 + cast({{ denominator }} * 100 as hugeint))
-                    // (cast({{ denominator }} * 100 as hugeint) * 2)
-                {%- endif %}
-                as decimal(38, 0)
-            ) * cast(0.000001 as decimal(7, 6))
-    end
-    {%- endset -%}
-    {%- do ratios.update({name: expression}) -%}
-{%- endfor %}
 
 with
 
@@ -272,11 +246,11 @@ final as (
         cast(months_since_start as integer) as months_since_start,
         cast(cohort_customers as integer) as cohort_customers,
         cast(active_customers as integer) as active_customers,
-        cast({{ ratios['logo_retention'] }} as decimal(18, 6)) as logo_retention,
+        cast({{ clm_exact_ratio('active_customers', 'cohort_customers', 6) }} as decimal(18, 6)) as logo_retention,
         cast(starting_mrr as decimal(18, 2)) as starting_mrr,
         cast(mrr as decimal(18, 2)) as mrr,
-        cast({{ ratios['net_revenue_retention'] }} as decimal(18, 6)) as net_revenue_retention,
-        cast({{ ratios['gross_revenue_retention'] }} as decimal(18, 6)) as gross_revenue_retention
+        cast({{ clm_exact_ratio('mrr', 'starting_mrr', 6) }} as decimal(18, 6)) as net_revenue_retention,
+        cast({{ clm_exact_ratio('capped_mrr', 'starting_mrr', 6) }} as decimal(18, 6)) as gross_revenue_retention
     from measured
 
 )

@@ -16,14 +16,20 @@
     * repeat_purchase_rate = among customers with >= 1 paid one-off purchase up to the month's end, the share
       with >= 2;
     * quick_ratio = (new + expansion + reactivation MRR) / (contraction + churned MRR).
-    Every ratio is null, not 0, when its denominator is 0. Divisions go through clm_exact_divide (exact
-    decimals, the same digits on DuckDB and Postgres), then are rounded half away from zero.
+    Every ratio is null, not 0, when its denominator is 0. Divisions go through the dispatched macro
+    clm_exact_ratio: the exact quotient rounded once, half away from zero, to the column's decimals, with the
+    same digits on DuckDB and Postgres.
 -#}
 
 {#-
-    The ratios: column -> (numerator, denominator, decimals). numerator / denominator (a count of customers,
-    responses or tickets), rounded half away from zero; null when the denominator is 0. The numerator is made
-    DECIMAL(38,4) first so that clm_exact_divide is exact.
+    The ratios: column -> (numerator, denominator, decimals): clm_exact_ratio(numerator, denominator, decimals),
+    numerator / denominator rounded once, half away from zero (nps can be negative: -3.125 -> -3.13); null
+    when the denominator (a count of customers, responses or tickets; MRR lost for quick_ratio) is 0.
+    Values changed by the single rounding: the model used to round the quotient twice (clm_exact_divide at 10
+    decimals, then round() to `decimals`) after cutting the numerator to 4 decimals, and marketing_spend has
+    up to 10 (FX-converted): a spend of 10.00495 for 1 customer gave cac 10.0050 -> 10.01, it now gives the
+    exact 10.00495 -> 10.00 (test test_rpt_kpis_monthly_exact_rounding). The other ratios have integer or
+    cent numerators and small denominators, for which both ways give the same digits.
 -#}
 {%- set ratios = {
     'customer_churn_rate': ('churned_customers', 'paying_customers_previous_month', 4),
@@ -34,6 +40,7 @@
     'referral_rate': ('referred_customers_acquired', 'customers_acquired', 4),
     'repeat_purchase_rate': ('repeat_buyers', 'one_off_buyers', 4),
     'lead_to_customer_conversion': ('customers_acquired', 'contacts_created', 4),
+    'quick_ratio': ('new_mrr + expansion_mrr + reactivation_mrr', 'contraction_mrr + churned_mrr', 4),
 } %}
 
 with
@@ -304,19 +311,8 @@ ratios as (
     select
         joined.*,
         {%- for name, (numerator, denominator, decimals) in ratios.items() %}
-        case
-            when {{ denominator }} > 0
-                then round({{ clm_exact_divide('cast(' ~ numerator ~ ' as decimal(38, 4))', denominator) }}, {{ decimals }})
-        end as {{ name }},
+        {{ clm_exact_ratio(numerator, denominator, decimals) }} as {{ name }}{{ ',' if not loop.last }}
         {%- endfor %}
-        -- money / money: both in cents, so the divisor is the positive integer number of cents lost
-        case
-            when contraction_mrr + churned_mrr > 0
-                then round({{ clm_exact_divide(
-                    '(new_mrr + expansion_mrr + reactivation_mrr) * 100',
-                    'cast((contraction_mrr + churned_mrr) * 100 as bigint)'
-                ) }}, 4)
-        end as quick_ratio
     from joined
 
 ),
