@@ -1,14 +1,11 @@
 """Ingestion: new landed drops -> raw schema of the build database (plus manifest and quarantine)."""
 
-from pathlib import Path
-
 import dagster as dg
 
 from clm import postgres, runs
 from clm.ingest import ingest
-from clm.ingest.discover import missing_entities
-from clm.ingest.results import IngestResult
 from clm.ingest.schemas import ENTITIES
+from clm.ingest.warnings import ingest_warnings
 from clm.warehouse import connect_build, reset_for_full_refresh
 
 from ..resources import ClmResource
@@ -17,33 +14,6 @@ from ..resources import ClmResource
 def raw_table_keys() -> list[dg.AssetKey]:
     tables = [e.table for e in ENTITIES] + [c.table for e in ENTITIES for c in e.children]
     return [dg.AssetKey(["raw", table]) for table in sorted(tables)]
-
-
-def ingest_warnings(result: IngestResult, raw_dir: Path) -> list[tuple[str, str]]:
-    """Loaded-but-suspicious input: duplicate keys, empty files, entities missing from a new drop."""
-    # A 0-byte CSV or Parquet file has not even a header: a broken export. A header-only CSV or an empty
-    # JSON Lines file is a quiet day, not a fault.
-    warnings = [
-        (f.file_path, "empty file: not even a header")
-        for f in result.files
-        if f.status == "empty"
-        and not f.file_path.endswith(".jsonl")
-        and (raw_dir / f.file_path).stat().st_size == 0
-    ]
-    # A loaded file's message also counts its quarantined rows, which audit.quarantine already holds.
-    warnings += [
-        (f.file_path, note)
-        for f in result.files
-        if f.status == "loaded" and f.message
-        for note in f.message.split("; ")
-        if not note.endswith("rows quarantined")
-    ]
-    new_drops = {f.load_date for f in result.files if f.load_date and f.status != "skipped_already_loaded"}
-    warnings += [
-        (f"{entity} load_date={day}", "no file for this entity in the drop")
-        for day, entity in missing_entities(raw_dir, new_drops)
-    ]
-    return warnings
 
 
 @dg.multi_asset(
@@ -86,7 +56,8 @@ def raw_extracts(context: dg.AssetExecutionContext, clm: ClmResource):
     for f in result.files:
         loaded[f"{f.source}__{f.entity}"] = loaded.get(f"{f.source}__{f.entity}", 0) + f.rows_loaded
     for key in raw_table_keys():
-        yield dg.MaterializeResult(
-            asset_key=key,
-            metadata={"rows_loaded_this_run": loaded.get(key.path[-1], 0), "as_of": str(as_of)},
-        )
+        metadata: dict[str, object] = {"as_of": str(as_of)}
+        if key.path[-1] in loaded or key.path[-1] in {e.table for e in ENTITIES}:
+            # Array tables (items, lines) load with their parent records: no count of their own here.
+            metadata["records_loaded_this_run"] = loaded.get(key.path[-1], 0)
+        yield dg.MaterializeResult(asset_key=key, metadata=metadata)
