@@ -23,7 +23,8 @@ def customer_id(anchor: str) -> str:
 # current_mrr, lifetime_revenue, cac
 # current_mrr: MRR of the as-of month 2024-03 (fct_mrr_movements). Only in_1's line il_1 has a service period
 # (2024-02-10 to 2024-03-10): it covers February's end, not 2024-03-31, so every customer's current_mrr is 0.
-# lifetime_revenue: succeeded charges net of refunds; the fixture's only succeeded charge is ch_1 (cus_a).
+# lifetime_revenue: succeeded charges net of refunds (only ch_1, cus_a) plus invoices paid without a charge
+# (in_1 for cus_b, in_2 for cus_c).
 # cac: channel-month spend / customers the channel acquired that month (first payment); the only spend is
 # paid_search in 2024-02, when nobody came through paid_search: every acquired customer has cac 0, customers
 # who never paid have cac null.
@@ -58,8 +59,8 @@ EXPECTED_DIM_CUSTOMERS = sorted(
             datetime(2024, 2, 10, 1, 0),
             # new in 2024-02 with 4980 JPY x 0.006805 = 33.89, churned in 2024-03 (period ended 03-10) -> 0
             Decimal("0.00"),
-            # in_1 was paid without a charge: charges are the revenue source -> 0
-            Decimal("0.00"),
+            # in_1 was paid without a charge (out of band): 4980 JPY x 0.006805 = 33.8889 -> 33.89
+            Decimal("33.89"),
             # acquired 2024-02 through organic, which has no spend -> 0
             Decimal("0.00"),
         ),
@@ -87,7 +88,7 @@ EXPECTED_DIM_CUSTOMERS = sorted(
             datetime(2024, 2, 1, 0, 0),
             datetime(2024, 3, 5, 1, 0),
             Decimal("0.00"),
-            Decimal("0.00"),  # in_2 paid without a charge
+            Decimal("21.62"),  # in_2 paid out of band: 19.99 EUR x 1.081708 = 21.62334292
             Decimal("0.00"),  # acquired 2024-03 without a channel: no spend attributed
         ),
         # cus_d links to the deleted contact c4 whose email it shares: deleted contacts match nothing.
