@@ -79,3 +79,13 @@ def test_faults_that_load_are_reported_as_warnings(messy_run: dict) -> None:
             assert any(s.startswith("relationships_stg_billing__") for s in subjects)
     # Nothing else is noise: every warning is one of the injected faults.
     assert len(warnings) <= len(messy_run["faults"])
+
+
+def test_only_files_with_injected_faults_have_quarantined_rows(messy_run: dict) -> None:
+    # Clean generated records must never be quarantined: every quarantine entry sits in a file that the
+    # generator says it damaged (a duplicate file counts as its own file).
+    quarantined_files = {
+        path for (path,) in query(messy_run["serving"], "select distinct file_path from audit.quarantine")
+    }
+    fault_files = {fault["file"] for fault in messy_run["faults"]}
+    assert quarantined_files <= fault_files, quarantined_files - fault_files

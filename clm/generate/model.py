@@ -291,9 +291,11 @@ class Billing:
                 else [],
                 "total": amount,
                 "tax": None,
-                "amount_due": amount,
+                # As in Stripe: a credit (negative total, e.g. a downgrade's proration) goes to the customer's
+                # balance and the invoice is due 0, never a negative amount.
+                "amount_due": max(amount, 0),
                 "amount_paid": 0,
-                "amount_remaining": amount,
+                "amount_remaining": max(amount, 0),
                 "status_transitions": _transitions(None, None, None, None),
                 "lines": lines,
             },
