@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -110,6 +111,80 @@ def test_dim_customers_matches_hand_computed_rows(small_run: dict) -> None:
         # cus_3: billing only, created 1708416000 = 2024-02-20 08:00 UTC, its only invoice is open
         (h("eve@example.com"), None, None, None, datetime(2024, 2, 20, 8), None),
     ]
+
+
+def test_revenue_marts_match_hand_computed_values(small_run: dict) -> None:
+    serving = small_run["serving"]
+    c1, c2 = _customer(serving, "ann@example.com"), _customer(serving, "bob@example.org")
+    d = Decimal
+    # c1: 49.00 USD monthly; in_1 serves 01-06..02-06, in_2 02-06..03-06; the as-of date 2024-03-02 is inside.
+    # c2: 1200.00 EUR yearly from 01-20 -> 100.00 EUR a month at each month's seed rate: January 1.081542 ->
+    # 108.15, February 1.081625 -> 108.16, March 1.081708 -> 108.17 (the rate moves: +0.01 is an expansion).
+    # cus_3: only a one-off invoiceitem (and unpaid): no MRR.
+    movements = query(
+        serving,
+        "select customer_id, month::varchar, mrr, previous_mrr, movement from marts.fct_mrr_movements",
+    )
+    assert sorted(movements) == sorted(
+        [
+            (c1, "2024-01-01", d("49.00"), d("0.00"), "new"),
+            (c1, "2024-02-01", d("49.00"), d("49.00"), "retained"),
+            (c1, "2024-03-01", d("49.00"), d("49.00"), "retained"),
+            (c2, "2024-01-01", d("108.15"), d("0.00"), "new"),
+            (c2, "2024-02-01", d("108.16"), d("108.15"), "expansion"),
+            (c2, "2024-03-01", d("108.17"), d("108.16"), "expansion"),
+        ]
+    )
+    bridge = query(
+        serving,
+        "select month::varchar, starting_mrr, new_mrr, expansion_mrr, ending_mrr "
+        "from marts.rpt_mrr_bridge order by 1",
+    )
+    assert bridge == [
+        ("2024-01-01", d("0.00"), d("157.15"), d("0.00"), d("157.15")),  # 49.00 + 108.15
+        ("2024-02-01", d("157.15"), d("0.00"), d("0.01"), d("157.16")),
+        ("2024-03-01", d("157.16"), d("0.00"), d("0.01"), d("157.17")),
+    ]
+    cohort = query(
+        serving,
+        "select months_since_start, cohort_customers, active_customers, net_revenue_retention, "
+        "gross_revenue_retention from marts.rpt_cohort_retention where dimension = 'all' order by 1",
+    )
+    # One cohort (2024-01, both customers, starting MRR 157.15). NRR: 157.16 / 157.15 = 1.0000636 -> 1.000064,
+    # 157.17 / 157.15 = 1.0001273 -> 1.000127; GRR caps c2 at its starting 108.15 -> 1.
+    assert cohort == [
+        (0, 2, 2, d("1.000000"), d("1.000000")),
+        (1, 2, 2, d("1.000064"), d("1.000000")),
+        (2, 2, 2, d("1.000127"), d("1.000000")),
+    ]
+    customers = dict(
+        (row[0], row[1:])
+        for row in query(
+            serving, "select customer_id, current_mrr, lifetime_revenue, cac from marts.dim_customers"
+        )
+    )
+    # lifetime: c1 charges ch_1 + ch_2 = 98.00 USD; c2 ch_3 1200.00 EUR at January's 1.081542 = 1297.8504.
+    # cac: c1 first paid in 2024-01 through paid_search, which spent 1000.00 that month on 1 customer;
+    # c2 came through organic (no spend) -> 0.
+    assert customers[c1] == (d("49.00"), d("98.00"), d("1000.00"))
+    assert customers[c2] == (d("108.17"), d("1297.85"), d("0.00"))
+    kpis = query(
+        serving, "select month::varchar, new_customers, mrr, arpu, cac, nps, csat from marts.rpt_kpis_monthly"
+    )
+    by_month = {row[0]: row[1:] for row in kpis}
+    # January: 2 new, MRR 157.15, ARPU 157.15 / 2 = 78.575 -> 78.58; CAC: spend 1000.00 USD + 250.00 EUR
+    # x 1.081542 = 1270.3855 over the 2 customers acquired (first paid 01-06, 01-20) = 635.19275 -> 635.19.
+    assert by_month["2024-01-01"][:4] == (2, d("157.15"), d("78.58"), d("635.19"))
+    # February: NPS from n1 (10, promoter), n2 (6, detractor): 50 - 50 = 0; CSAT: t1 good, t2 only offered: 1.
+    assert by_month["2024-02-01"][4:] == (d("0.00"), d("1.0000"))
+
+
+def _customer(serving: Path, email: str) -> str:
+    [(customer_id,)] = query(
+        serving,
+        f"select customer_id from marts.dim_customers where email_hash = '{pii_hash(email, PII_KEY)}'",
+    )
+    return customer_id
 
 
 def test_no_raw_personal_data_in_published_tables(small_run: dict) -> None:
