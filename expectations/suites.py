@@ -363,6 +363,21 @@ SUITES: tuple[TableSuite, ...] = (
         "marts",
         "rpt_cohort_retention",
         (
+            *key("cohort_month", "months_since_start"),
+            between("logo_retention", 0, 1),
+            between("gross_revenue_retention", 0, 1),
+            non_negative("net_revenue_retention"),
+            rows_where(
+                "gross_revenue_retention.within_net",
+                ("cohort_month", "months_since_start"),
+                "gross_revenue_retention > net_revenue_retention",
+            ),
+        ),
+    ),
+    TableSuite(
+        "marts",
+        "rpt_cohort_retention_by_dimension",
+        (
             *key("dimension", "dimension_value", "cohort_month", "months_since_start"),
             in_set("dimension", ("all", "segment", "acquisition_channel", "billing_interval")),
             between("logo_retention", 0, 1),

@@ -148,7 +148,7 @@ def test_revenue_marts_match_hand_computed_values(small_run: dict) -> None:
     cohort = query(
         serving,
         "select months_since_start, cohort_customers, active_customers, net_revenue_retention, "
-        "gross_revenue_retention from marts.rpt_cohort_retention where dimension = 'all' order by 1",
+        "gross_revenue_retention from marts.rpt_cohort_retention order by 1",
     )
     # One cohort (2024-01, both customers, starting MRR 157.15). NRR: 157.16 / 157.15 = 1.0000636 -> 1.000064,
     # 157.17 / 157.15 = 1.0001273 -> 1.000127; GRR caps c2 at its starting 108.15 -> 1.

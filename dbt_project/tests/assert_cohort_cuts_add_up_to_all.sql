@@ -4,7 +4,7 @@ with
 
 cells as (
 
-    select * from {{ ref('rpt_cohort_retention') }}
+    select * from {{ ref('rpt_cohort_retention_by_dimension') }}
 
 ),
 

@@ -7,7 +7,7 @@ select
     months_since_start,
     net_revenue_retention,
     gross_revenue_retention
-from {{ ref('rpt_cohort_retention') }}
+from {{ ref('rpt_cohort_retention_by_dimension') }}
 where gross_revenue_retention > 1
     or gross_revenue_retention < 0
     or (gross_revenue_retention is not null

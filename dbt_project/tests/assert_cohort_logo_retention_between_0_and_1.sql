@@ -8,7 +8,7 @@ select
     cohort_customers,
     active_customers,
     logo_retention
-from {{ ref('rpt_cohort_retention') }}
+from {{ ref('rpt_cohort_retention_by_dimension') }}
 where logo_retention is null
     or logo_retention < 0
     or logo_retention > 1

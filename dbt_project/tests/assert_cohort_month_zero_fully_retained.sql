@@ -9,7 +9,7 @@ select
     logo_retention,
     starting_mrr,
     mrr
-from {{ ref('rpt_cohort_retention') }}
+from {{ ref('rpt_cohort_retention_by_dimension') }}
 where months_since_start = 0
     and (logo_retention is null
         or logo_retention <> 1

@@ -83,14 +83,16 @@ def test_whole_base_follows_the_definitions(duckdb_query):
     movements = duckdb_query("select customer_id, month, mrr, movement from marts.fct_mrr_movements")
     expected = expected_whole_base(movements)
     assert expected, "the fixture should give at least one cohort"
-    rows = duckdb_query(f"select {COLUMNS} from marts.rpt_cohort_retention where dimension = 'all' {ORDER}")
+    rows = duckdb_query(
+        f"select {COLUMNS} from marts.rpt_cohort_retention_by_dimension where dimension = 'all' {ORDER}"
+    )
     assert rows == expected
 
 
 def test_every_cut_splits_the_whole_base(duckdb_query):
     totals = duckdb_query(
         "select dimension, cohort_month, months_since_start, sum(cohort_customers), sum(active_customers), "
-        "sum(starting_mrr), sum(mrr) from marts.rpt_cohort_retention "
+        "sum(starting_mrr), sum(mrr) from marts.rpt_cohort_retention_by_dimension "
         "group by dimension, cohort_month, months_since_start"
     )
     by_dimension: dict[str, set] = defaultdict(set)
@@ -104,7 +106,7 @@ def test_every_cut_splits_the_whole_base(duckdb_query):
 def test_postgres_cohort_retention_identical(postgres_build, duckdb_query):
     run, query = postgres_build
     run.assert_ok()
-    rows = query(f"select {COLUMNS} from {PG_SCHEMA_PREFIX}marts.rpt_cohort_retention")
-    expected = duckdb_query(f"select {COLUMNS} from marts.rpt_cohort_retention")
+    rows = query(f"select {COLUMNS} from {PG_SCHEMA_PREFIX}marts.rpt_cohort_retention_by_dimension")
+    expected = duckdb_query(f"select {COLUMNS} from marts.rpt_cohort_retention_by_dimension")
     # sorted here: text collation may differ between the engines
     assert sorted(rows, key=_grain) == sorted(expected, key=_grain)

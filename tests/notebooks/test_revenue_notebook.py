@@ -23,10 +23,10 @@ def _serving(path: Path) -> None:
             """
             create table marts.rpt_cohort_retention as
             select * from (values
-                ('all', 'all', date '2024-01-01', 0, 2, 2, 1.000000, 100.00, 100.00, 1.000000, 1.000000),
-                ('all', 'all', date '2024-01-01', 1, 2, 1, 0.500000, 100.00, 60.00, 0.600000, 0.500000),
-                ('all', 'all', date '2024-02-01', 0, 1, 1, 1.000000, 50.00, 50.00, 1.000000, 1.000000)
-            ) as t(dimension, dimension_value, cohort_month, months_since_start, cohort_customers,
+                (date '2024-01-01', 0, 2, 2, 1.000000, 100.00, 100.00, 1.000000, 1.000000),
+                (date '2024-01-01', 1, 2, 1, 0.500000, 100.00, 60.00, 0.600000, 0.500000),
+                (date '2024-02-01', 0, 1, 1, 1.000000, 50.00, 50.00, 1.000000, 1.000000)
+            ) as t(cohort_month, months_since_start, cohort_customers,
                    active_customers, logo_retention, starting_mrr, mrr, net_revenue_retention,
                    gross_revenue_retention)
             """
