@@ -489,10 +489,11 @@ def raw_rows() -> dict[str, list[dict]]:
     }
 
 
-def load(execute, placeholder: str) -> None:
-    """Create schema raw and load the fixture with a DB-API-like ``execute(sql, params=None)``."""
+def load(execute, placeholder: str, rows: dict[str, list[dict]] | None = None) -> None:
+    """Create schema raw with every raw table and load ``rows`` (default: this fixture's) with a DB-API-like
+    ``execute(sql, params=None)``."""
     execute("create schema if not exists raw")
-    rows = raw_rows()
+    rows = raw_rows() if rows is None else rows
     for table, (columns, types) in raw_tables().items():
         ddl = ", ".join(f"{c} {types[c]}" for c in columns)
         execute(f"create table raw.{table} ({ddl})")

@@ -22,7 +22,8 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
-from tests.dbt.raw_fixture import _children, _drop, raw_tables
+from tests.dbt import raw_fixture
+from tests.dbt.raw_fixture import _children, _drop
 
 AS_OF = "2024-05-20"
 LOAD_DATE = "2024-05-20"
@@ -344,16 +345,4 @@ def raw_rows() -> dict[str, list[dict]]:
 
 def load(execute, placeholder: str) -> None:
     """Create schema raw with every raw table (empty where the story has no rows) and load the rows."""
-    execute("create schema if not exists raw")
-    rows = raw_rows()
-    for table, (columns, types) in raw_tables().items():
-        ddl = ", ".join(f"{c} {types[c]}" for c in columns)
-        execute(f"create table raw.{table} ({ddl})")
-        insert = (
-            f"insert into raw.{table} ({', '.join(columns)}) "
-            f"values ({', '.join([placeholder] * len(columns))})"
-        )
-        for row in rows.get(table, []):
-            unknown = set(row) - set(columns)
-            assert not unknown, f"{table}: fixture columns {unknown} are not in schemas.py"
-            execute(insert, [row.get(c) for c in columns])
+    raw_fixture.load(execute, placeholder, raw_rows())
