@@ -58,6 +58,14 @@ def currencies() -> tuple[str, ...]:
         return tuple(sorted(row["currency"].strip().upper() for row in csv.DictReader(handle)))
 
 
+@cache
+def lifecycle_stages() -> tuple[tuple[str, int], ...]:
+    """(stage, stage_order) in funnel order (seeds/lifecycle_stages.csv, the set the lifecycle models use)."""
+    with (REPO_ROOT / "seeds" / "lifecycle_stages.csv").open(encoding="utf-8", newline="") as handle:
+        rows = ((row["stage"].strip(), int(row["stage_order"])) for row in csv.DictReader(handle))
+        return tuple(sorted(rows, key=lambda row: row[1]))
+
+
 def not_null(column: str) -> Check:
     name = f"{column}.not_null"
     return Check(
@@ -210,6 +218,52 @@ MOVEMENTS = ("new", "expansion", "contraction", "churn", "reactivation", "retain
 BRIDGE_IDENTITY_BROKEN = (
     "starting_mrr + new_mrr + expansion_mrr + reactivation_mrr - contraction_mrr - churned_mrr <> ending_mrr"
 )
+STAGES = tuple(stage for stage, _order in lifecycle_stages())
+CHURN_TYPES = ("voluntary", "involuntary")
+FUNNEL_DIMENSIONS = ("acquisition_channel", "segment")
+
+
+def stage_order_matches(stage: str, stage_order: str, ids: tuple[str, ...]) -> Check:
+    """``stage_order`` is the seed's position of ``stage`` (an unknown stage is left to its in_set check);
+    ``ids`` are the columns that name a bad row."""
+    positions = " ".join(f"when '{name}' then {order}" for name, order in lifecycle_stages())
+    return rows_where(
+        f"{stage_order}.matches_{stage}",
+        tuple(dict.fromkeys((*ids, stage, stage_order))),
+        f"{stage_order} <> case {stage} {positions} end",
+    )
+
+
+def lifecycle_funnel_checks(*groups: str) -> tuple[Check, ...]:
+    """The checks of rpt_lifecycle_funnel and of its cuts, whose grain is ``groups`` x stage."""
+    grain = (*groups, "stage")
+    return (
+        *key(*grain),
+        in_set("stage", STAGES),
+        not_null("stage_order"),
+        stage_order_matches("stage", "stage_order", grain),
+        non_negative("customers_current"),
+        non_negative("customers_ever"),
+        non_negative("customers_from_previous"),
+        at_least("customers_ever", "customers_current"),
+        at_least("customers_ever", "customers_from_previous"),
+        between("conversion_from_previous", 0, 1),
+        non_negative("median_days_to_reach"),
+        # The first stage has no previous one: nobody converts into it and its conversion is null.
+        rows_where(
+            "conversion_from_previous.null_for_first_stage",
+            (*grain, "stage_order", "customers_from_previous", "conversion_from_previous"),
+            "stage_order = 1 and (conversion_from_previous is not null or customers_from_previous <> 0)",
+        ),
+        # A median over the customers that reached the stage: null exactly when nobody did.
+        rows_where(
+            "median_days_to_reach.null_iff_never_reached",
+            (*grain, "customers_ever", "median_days_to_reach"),
+            "(median_days_to_reach is null) <> (customers_ever = 0)",
+        ),
+    )
+
+
 SUBSCRIPTION_STATUSES = (
     "trialing",
     "active",
@@ -331,6 +385,100 @@ SUITES: tuple[TableSuite, ...] = (
             non_negative("lifetime_revenue"),
             non_negative("cac"),
             row_count_at_least(1),
+            # The current spell of fct_lifecycle_stages: a customer without one has no current_stage, a
+            # customer with two is two rows (customer_id.unique), so these also hold "exactly one current".
+            not_null("current_stage"),
+            in_set("current_stage", STAGES),
+            not_null("current_stage_since"),
+            in_set("churn_type", CHURN_TYPES),
+            rows_where(
+                "churn_type.only_when_churned",
+                ("customer_id", "current_stage", "churn_type"),
+                "churn_type is not null and current_stage <> 'churned'",
+            ),
+            rows_where(
+                "churn_reason.only_when_churned",
+                ("customer_id", "current_stage", "churn_reason"),
+                "churn_reason is not null and current_stage <> 'churned'",
+            ),
+            not_null("is_at_risk"),
+            rows_where(
+                "is_at_risk.matches_current_stage",
+                ("customer_id", "current_stage", "is_at_risk"),
+                "is_at_risk <> (current_stage = 'at_risk')",
+            ),
+            rows_where(
+                "at_risk_reasons.iff_at_risk",
+                ("customer_id", "is_at_risk", "at_risk_reasons"),
+                "is_at_risk <> (at_risk_reasons is not null)",
+            ),
+        ),
+    ),
+    TableSuite(
+        "marts",
+        "fct_lifecycle_stages",
+        (
+            *key("customer_id", "spell_number"),
+            unique("customer_id", "valid_from"),
+            not_null("stage"),
+            in_set("stage", STAGES),
+            not_null("stage_order"),
+            stage_order_matches("stage", "stage_order", ("customer_id", "spell_number")),
+            between("spell_number", 1, None, kind="positive"),
+            not_null("valid_from"),
+            not_null("is_current"),
+            non_negative("days_in_stage"),
+            rows_where(
+                "valid_to.after_valid_from",
+                ("customer_id", "spell_number", "valid_from", "valid_to"),
+                "valid_to <= valid_from",
+            ),
+            rows_where(
+                "is_current.iff_valid_to_null",
+                ("customer_id", "spell_number", "valid_to", "is_current"),
+                "is_current <> (valid_to is null)",
+            ),
+            # Closed spells: the days between valid_from and valid_to (date - date is whole days on both).
+            rows_where(
+                "days_in_stage.equals_span",
+                ("customer_id", "spell_number", "valid_from", "valid_to", "days_in_stage"),
+                "valid_to is not null and days_in_stage <> valid_to - valid_from",
+            ),
+        ),
+    ),
+    TableSuite(
+        "marts",
+        "fct_lifecycle_transitions",
+        (
+            *key("customer_id", "transition_number"),
+            between("transition_number", 1, None, kind="positive"),
+            not_null("from_stage"),
+            not_null("to_stage"),
+            in_set("from_stage", STAGES),
+            in_set("to_stage", STAGES),
+            stage_order_matches("from_stage", "from_stage_order", ("customer_id", "transition_number")),
+            stage_order_matches("to_stage", "to_stage_order", ("customer_id", "transition_number")),
+            rows_where(
+                "to_stage.differs_from_from_stage",
+                ("customer_id", "transition_number", "from_stage", "to_stage"),
+                "from_stage = to_stage",
+            ),
+            not_null("transitioned_at"),
+            between("days_in_from_stage", 1, None, kind="positive"),
+        ),
+    ),
+    # Every stage has a row, 0 when nobody reached it.
+    TableSuite(
+        "marts",
+        "rpt_lifecycle_funnel",
+        (*lifecycle_funnel_checks(), row_count_at_least(len(STAGES))),
+    ),
+    TableSuite(
+        "marts",
+        "rpt_lifecycle_funnel_by_dimension",
+        (
+            *lifecycle_funnel_checks("dimension", "dimension_value"),
+            in_set("dimension", FUNNEL_DIMENSIONS),
         ),
     ),
     TableSuite(

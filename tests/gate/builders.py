@@ -15,10 +15,13 @@ DIM_CUSTOMERS_DDL = """
 create table marts.dim_customers (
     customer_id varchar, email_hash varchar, country varchar, segment varchar,
     acquisition_channel varchar, first_seen_at timestamp, first_paid_at timestamp,
-    current_mrr decimal(18, 2) default 0, lifetime_revenue decimal(18, 2) default 0, cac decimal(18, 2)
+    current_mrr decimal(18, 2) default 0, lifetime_revenue decimal(18, 2) default 0, cac decimal(18, 2),
+    current_stage varchar default 'lead', current_stage_since date default '2024-06-01',
+    churn_type varchar, churn_reason varchar, is_at_risk boolean default false, at_risk_reasons varchar
 )
 """
-# The identity and profile columns the test rows give; the revenue columns keep their defaults.
+# The identity and profile columns the test rows give; the revenue and lifecycle columns keep their defaults
+# (a lead that is not at risk and has not churned).
 DIM_CUSTOMERS_COLUMNS = (
     "customer_id, email_hash, country, segment, acquisition_channel, first_seen_at, first_paid_at"
 )

@@ -6,15 +6,28 @@ customers as (
 
 ),
 
-billing_matches as (
+first_sightings as (
 
-    select * from {{ ref('int_identity__billing_customer_matches') }}
+    select * from {{ ref('int_identity__first_sightings') }}
 
 ),
 
-ticket_matches as (
+current_spells as (
 
-    select * from {{ ref('int_identity__ticket_matches') }}
+    select * from {{ ref('fct_lifecycle_stages') }}
+    where is_current
+
+),
+
+stage_points as (
+
+    select * from {{ ref('int_lifecycle__stage_points') }}
+
+),
+
+churn_types as (
+
+    select * from {{ ref('int_lifecycle__churn_types') }}
 
 ),
 
@@ -39,28 +52,6 @@ mrr_movements as (
 lifetime_revenue as (
 
     select * from {{ ref('int_customers__lifetime_revenue') }}
-
-),
-
--- first_seen_at: the earliest of the CRM contact's creation, any of its billing customers' creation and
--- any of its tickets' creation
-sightings as (
-
-    select customer_id, anchor_created_at as seen_at from customers
-    union all
-    select customer_id, created_at as seen_at from billing_matches
-    union all
-    select customer_id, created_at as seen_at from ticket_matches where customer_id is not null
-
-),
-
-first_sightings as (
-
-    select
-        customer_id,
-        min(seen_at) as first_seen_at
-    from sightings
-    group by customer_id
 
 ),
 
@@ -93,6 +84,26 @@ customer_cac as (
 
 ),
 
+-- the health signals on the as-of date: the customer's last stage point
+current_signals as (
+
+    select
+        customer_id,
+        {%- for signal in clm_lifecycle_health_signals() %}
+        is_{{ signal }},
+        {%- endfor %}
+        is_nps_promoter,
+        is_paying_referral
+    from (
+        select
+            stage_points.*,
+            row_number() over (partition by customer_id order by point desc) as point_rank
+        from stage_points
+    ) as ranked
+    where point_rank = 1
+
+),
+
 final as (
 
     select
@@ -103,12 +114,38 @@ final as (
         cast(customers.acquisition_channel as varchar) as acquisition_channel,
         cast(first_sightings.first_seen_at as timestamp) as first_seen_at,
         cast(customer_cac.first_paid_at as timestamp) as first_paid_at,
+        cast(current_spells.stage as varchar) as current_stage,
+        cast(current_spells.valid_from as date) as current_stage_since,
+        cast(
+            case when current_spells.stage = 'churned' then churn_types.churn_type end as varchar
+        ) as churn_type,
+        cast(
+            case when current_spells.stage = 'churned' then churn_types.churn_reason end as varchar
+        ) as churn_reason,
+        cast(current_spells.stage = 'at_risk' as boolean) as is_at_risk,
+        cast(
+            case
+                when current_spells.stage = 'at_risk'
+                    then {{ clm_concat_flags(clm_lifecycle_health_signals(), 'current_signals.is_') }}
+            end as varchar
+        ) as at_risk_reasons,
+        {%- for signal in clm_lifecycle_health_signals() %}
+        cast(coalesce(current_signals.is_{{ signal }}, false) as boolean) as has_{{ signal }},
+        {%- endfor %}
+        cast(coalesce(current_signals.is_nps_promoter, false) as boolean) as is_nps_promoter,
+        cast(coalesce(current_signals.is_paying_referral, false) as boolean) as has_paying_referral,
         cast(coalesce(current_mrr.mrr, 0) as decimal(18, 2)) as current_mrr,
         cast(round(coalesce(lifetime_revenue.lifetime_revenue, 0), 2) as decimal(18, 2)) as lifetime_revenue,
         cast(round(customer_cac.cac, 2) as decimal(18, 2)) as cac
     from customers
     left join first_sightings
         on first_sightings.customer_id = customers.customer_id
+    left join current_spells
+        on current_spells.customer_id = customers.customer_id
+    left join current_signals
+        on current_signals.customer_id = customers.customer_id
+    left join churn_types
+        on churn_types.customer_id = customers.customer_id
     left join customer_cac
         on customer_cac.customer_id = customers.customer_id
     left join current_mrr

@@ -1,0 +1,129 @@
+{#-
+    Why each customer's paying relationship ended, for customers whose last MRR line has ended (CONTRACT 6:
+    churn is involuntary when the subscription ended for non-payment, voluntary otherwise).
+    The subscription that ended it is the one whose MRR line ends last (ties: the latest ended_at, then the
+    smallest subscription_id). Involuntary when that subscription's cancellation reason is payment_failed, its
+    status is unpaid, or its last non-void invoice is uncollectible; voluntary otherwise.
+    dim_customers publishes churn_type for customers whose current stage is churned; a customer that paid only
+    one-off invoices (no subscription) churns voluntarily.
+-#}
+with
+
+invoice_lines as (
+
+    select * from {{ ref('int_invoice_lines__normalized') }}
+
+),
+
+subscriptions as (
+
+    select * from {{ ref('stg_billing__subscriptions') }}
+
+),
+
+invoices as (
+
+    select * from {{ ref('stg_billing__invoices') }}
+
+),
+
+acquisitions as (
+
+    select * from {{ ref('int_marketing__customer_acquisitions') }}
+
+),
+
+subscription_ends as (
+
+    select
+        invoice_lines.customer_id,
+        invoice_lines.subscription_id,
+        max(invoice_lines.service_end_date) as service_end_date
+    from invoice_lines
+    where invoice_lines.counts_towards_mrr
+        and invoice_lines.subscription_id is not null
+    group by invoice_lines.customer_id, invoice_lines.subscription_id
+
+),
+
+last_subscriptions as (
+
+    select
+        customer_id,
+        subscription_id,
+        service_end_date
+    from (
+        select
+            subscription_ends.customer_id,
+            subscription_ends.subscription_id,
+            subscription_ends.service_end_date,
+            row_number() over (
+                partition by subscription_ends.customer_id
+                order by
+                    subscription_ends.service_end_date desc,
+                    subscriptions.ended_at desc nulls last,
+                    subscription_ends.subscription_id
+            ) as end_rank
+        from subscription_ends
+        left join subscriptions
+            on subscriptions.subscription_id = subscription_ends.subscription_id
+    ) as ranked
+    where end_rank = 1
+
+),
+
+last_invoices as (
+
+    select
+        subscription_id,
+        status
+    from (
+        select
+            subscription_id,
+            status,
+            row_number() over (
+                partition by subscription_id order by created_at desc, invoice_id desc
+            ) as invoice_rank
+        from invoices
+        where subscription_id is not null
+            and status <> 'void'
+    ) as ranked
+    where invoice_rank = 1
+
+),
+
+classified as (
+
+    select
+        acquisitions.customer_id,
+        last_subscriptions.subscription_id,
+        last_subscriptions.service_end_date,
+        case
+            when subscriptions.cancellation_reason = 'payment_failed' then 'payment_failed'
+            when subscriptions.status = 'unpaid' then 'unpaid'
+            when last_invoices.status = 'uncollectible' then 'uncollectible_invoice'
+            when subscriptions.cancellation_reason is not null then subscriptions.cancellation_reason
+            when last_subscriptions.subscription_id is null then 'no_subscription'
+            else 'unknown'
+        end as churn_reason
+    from acquisitions
+    left join last_subscriptions
+        on last_subscriptions.customer_id = acquisitions.customer_id
+    left join subscriptions
+        on subscriptions.subscription_id = last_subscriptions.subscription_id
+    left join last_invoices
+        on last_invoices.subscription_id = last_subscriptions.subscription_id
+    where acquisitions.first_paid_at is not null
+
+)
+
+select
+    customer_id,
+    subscription_id as churned_subscription_id,
+    service_end_date as paying_ended_on,
+    churn_reason,
+    case
+        when churn_reason in ('payment_failed', 'unpaid', 'uncollectible_invoice') then 'involuntary'
+        else 'voluntary'
+    end as churn_type
+from classified
