@@ -16,7 +16,8 @@
     nps_detractor      the same for a score <= lifecycle_detractor_max_score
     paying_referral    from the first payment of a contact it referred (referred_by_contact_id), for
                        lifecycle_referral_window_days (null = no end)
-    failed_payment     from a failed charge until its invoice is paid or the customer's next succeeded charge
+    failed_payment     from a failed charge until the customer's next payment (a succeeded charge or a paid
+                       invoice: the failed one or any later one)
     past_due           a subscription now past_due or unpaid: from its first open/uncollectible invoice after
                        its last paid one (the as-of date when there is none)
     cancel_at_period_end  a subscription set to cancel at period end: from canceled_at (the as-of date when
@@ -317,26 +318,57 @@ customer_charges as (
 
 ),
 
-failed_payment as (
+customer_paid_invoices as (
+
+    select
+        billing_matches.customer_id,
+        invoices.paid_at
+    from invoices
+    inner join billing_matches
+        on billing_matches.billing_customer_id = invoices.billing_customer_id
+    where invoices.paid_at < {{ clm_as_of_end() }}
+        and invoices.amount_paid > 0
+
+),
+
+failed_charges as (
 
     select
         customer_charges.customer_id,
+        customer_charges.charge_id,
+        customer_charges.created_at,
+        customer_charges.next_succeeded_at,
+        min(customer_paid_invoices.paid_at) as next_paid_invoice_at
+    from customer_charges
+    left join customer_paid_invoices
+        on customer_paid_invoices.customer_id = customer_charges.customer_id
+        and customer_paid_invoices.paid_at > customer_charges.created_at
+    where customer_charges.status = 'failed'
+    group by
+        customer_charges.customer_id,
+        customer_charges.charge_id,
+        customer_charges.created_at,
+        customer_charges.next_succeeded_at
+
+),
+
+-- recovered by the customer's next payment: a succeeded charge or an invoice paid (the failed one or any
+-- later one, e.g. paid out of band or on a new subscription after the failed invoice was voided)
+failed_payment as (
+
+    select
+        customer_id,
         'failed_payment' as signal,
-        cast(customer_charges.created_at as date) as valid_from,
+        cast(created_at as date) as valid_from,
         cast(
             case
-                when invoices.paid_at > customer_charges.created_at
-                    and invoices.paid_at < {{ clm_as_of_end() }}
-                    and (customer_charges.next_succeeded_at is null
-                        or invoices.paid_at < customer_charges.next_succeeded_at)
-                    then invoices.paid_at
-                else customer_charges.next_succeeded_at
+                when next_paid_invoice_at is not null
+                    and (next_succeeded_at is null or next_paid_invoice_at < next_succeeded_at)
+                    then next_paid_invoice_at
+                else next_succeeded_at
             end as date
         ) as valid_to
-    from customer_charges
-    left join invoices
-        on invoices.invoice_id = customer_charges.invoice_id
-    where customer_charges.status = 'failed'
+    from failed_charges
 
 ),
 
@@ -348,6 +380,7 @@ last_paid_invoices as (
     from invoices
     where status = 'paid'
         and subscription_id is not null
+        and created_at < {{ clm_as_of_end() }}
     group by subscription_id
 
 ),
