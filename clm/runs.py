@@ -96,8 +96,10 @@ def read_run(build_db: Path, run_id: str) -> dict | None:
     with duckdb.connect(str(build_db), read_only=True) as con:
         try:
             row = con.execute(
-                "select status, message, as_of from audit.runs where run_id = ?", [run_id]
+                "select status, message, as_of, started_at from audit.runs where run_id = ?", [run_id]
             ).fetchone()
         except duckdb.CatalogException:
             return None
-    return None if row is None else {"status": row[0], "message": row[1], "as_of": row[2]}
+    if row is None:
+        return None
+    return {"status": row[0], "message": row[1], "as_of": row[2], "started_at": row[3]}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from .assets.dbt import clm_dbt_models
+from .assets.clv import clv_fits
+from .assets.dbt import clm_dbt_clv_models, clm_dbt_models
 from .assets.gate import quality_gate
 from .assets.ingest import raw_extracts
 from .assets.publish import serving_database
@@ -14,7 +15,7 @@ from .schedules import daily_pipeline
 from .sensors import new_drops_sensor
 
 defs = dg.Definitions(
-    assets=[raw_extracts, clm_dbt_models, quality_gate, serving_database],
+    assets=[raw_extracts, clm_dbt_models, clv_fits, clm_dbt_clv_models, quality_gate, serving_database],
     jobs=[clm_pipeline],
     schedules=[daily_pipeline],
     sensors=[new_drops_sensor],

@@ -15,13 +15,19 @@ from clm.warehouse import connect_build
 from ..project import dbt_project
 from ..resources import ClmResource
 
+# The CLV fits run in Python between two dbt phases: first everything that does not read their results, then
+# the marts built on source('clv', ...) (fct_customer_clv, clv_model_parameters, rpt_clv_by_cohort_channel).
+CLV_PHASE = "source:clv+"
+
 
 class ClmDbtTranslator(DagsterDbtTranslator):
-    """Sources are the raw tables that ingestion writes; models are grouped by layer."""
+    """Sources are the raw tables that ingestion writes (raw/<table>) or the CLV fit results (clv/<table>);
+    models are grouped by layer."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
-            return dg.AssetKey(["raw", dbt_resource_props["identifier"]])
+            prefix = "clv" if dbt_resource_props["source_name"] == "clv" else "raw"
+            return dg.AssetKey([prefix, dbt_resource_props["identifier"]])
         return super().get_asset_key(dbt_resource_props)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
@@ -83,12 +89,9 @@ def warned_tests(run_results_path: Path) -> list[tuple[str, str]]:
     ]
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    dagster_dbt_translator=ClmDbtTranslator(),
-)
-def clm_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, clm: ClmResource):
+def _build(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, clm: ClmResource, *, check_freshness: bool
+):
     settings = clm.settings()
     run = runs.read_run(settings.build_db, context.run.run_id)
     as_of = str(run["as_of"]) if run and run["as_of"] else clm.as_of or None
@@ -96,19 +99,22 @@ def clm_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, clm: 
         # The HMAC key reaches SQL as current_setting('clm.pii_key'), never through compiled SQL or logs.
         os.environ["PGOPTIONS"] = postgres.pii_pgoptions(settings.pii_key)
     variables = dbt_vars(as_of, clm.target)
-    # Freshness never blocks: a source that stopped arriving is reported, the rest still publishes.
-    freshness = dbt.cli(
-        ["source", "freshness", "--vars", variables, "--target", clm.target],
-        raise_on_error=False,
-        manifest=dbt_project.manifest_path,
-    )
-    freshness.wait()
-    stale = stale_sources(freshness.target_path / "sources.json")
-    for subject, message in stale:
-        context.log.warning(f"{subject}: {message}")
+    stale: list[tuple[str, str]] = []
+    if check_freshness:
+        # Freshness never blocks: a source that stopped arriving is reported, the rest still publishes.
+        freshness = dbt.cli(
+            ["source", "freshness", "--vars", variables, "--target", clm.target],
+            raise_on_error=False,
+            manifest=dbt_project.manifest_path,
+        )
+        freshness.wait()
+        stale = stale_sources(freshness.target_path / "sources.json")
+        for subject, message in stale:
+            context.log.warning(f"{subject}: {message}")
     args = ["build", "--vars", variables, "--target", clm.target]
     if clm.full_refresh:
         args.append("--full-refresh")
+    # context= makes dagster-dbt select exactly this asset's models (its select/exclude).
     invocation = dbt.cli(args, context=context, raise_on_error=False)
     yield from invocation.stream()
     run_results = invocation.target_path / "run_results.json"
@@ -121,3 +127,24 @@ def clm_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, clm: 
             description=failure_summary(run_results),
             allow_retries=False,
         )
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=ClmDbtTranslator(),
+    exclude=CLV_PHASE,
+)
+def clm_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, clm: ClmResource):
+    yield from _build(context, dbt, clm, check_freshness=True)
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=ClmDbtTranslator(),
+    select=CLV_PHASE,
+    name="clm_dbt_clv_models",
+)
+def clm_dbt_clv_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, clm: ClmResource):
+    yield from _build(context, dbt, clm, check_freshness=False)

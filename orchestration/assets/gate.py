@@ -10,11 +10,12 @@ from clm.gate import postgres_warehouse, run_gate
 from clm.warehouse import connect_build
 
 from ..resources import ClmResource
-from .dbt import clm_dbt_models
+from .clv import clv_fits
+from .dbt import clm_dbt_clv_models, clm_dbt_models
 
 
 @dg.asset(
-    deps=list(clm_dbt_models.keys),
+    deps=[*clm_dbt_models.keys, *clv_fits.keys, *clm_dbt_clv_models.keys],
     group_name="publish",
     description="Validates staged and mart tables with Great Expectations; fails (blocks publish) on error.",
 )

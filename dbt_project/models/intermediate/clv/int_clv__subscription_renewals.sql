@@ -1,0 +1,134 @@
+{#-
+    Input of the shifted-beta-geometric model (sBG, Fader and Hardie 2007): one row per customer with a paid
+    subscription period, describing its first subscription (the contractual relationship the model is about).
+
+    * paid_periods: distinct billing periods of that subscription with a paid, non-proration subscription line
+      of amount > 0 starting on or before the as-of date; renewals = paid_periods - 1 (the first period is the
+      acquisition, every later one a renewal decision survived).
+    * is_alive: a line of the subscription (any non-void invoice) covers the as-of date, the MRR rule of
+      CONTRACT 6. A subscription that is not alive churned after `renewals` renewals; an alive one is
+      right-censored: it has survived `renewals` renewals and its next decision is still ahead.
+    * period_months: the billing period in months (month x interval_count, year x 12 x interval_count);
+      the sBG time unit is this period.
+    * current_mrr: the customer's MRR at the as-of date (reporting currency), the revenue of a future period
+      is current_mrr x period_months.
+-#}
+with
+
+invoice_lines as (
+
+    select * from {{ ref('int_invoice_lines__normalized') }}
+
+),
+
+customers as (
+
+    select * from {{ ref('int_identity__customers') }}
+
+),
+
+customer_months as (
+
+    select * from {{ ref('int_customer_months__mrr') }}
+
+),
+
+subscription_lines as (
+
+    select
+        customer_id,
+        subscription_id,
+        invoice_status,
+        billing_interval,
+        interval_count,
+        amount,
+        is_proration,
+        service_start_date,
+        service_end_date
+    from invoice_lines
+    where counts_towards_mrr
+        and subscription_id is not null
+        and service_start_date <= {{ clm_as_of() }}
+
+),
+
+first_subscriptions as (
+
+    select
+        customer_id,
+        subscription_id
+    from (
+        select
+            customer_id,
+            subscription_id,
+            row_number() over (
+                partition by customer_id order by min(service_start_date), subscription_id
+            ) as subscription_rank
+        from subscription_lines
+        where invoice_status = 'paid'
+            and amount > 0
+            and not coalesce(is_proration, false)
+        group by customer_id, subscription_id
+    ) as ranked
+    where subscription_rank = 1
+
+),
+
+periods as (
+
+    select
+        subscription_lines.customer_id,
+        subscription_lines.subscription_id,
+        min(subscription_lines.billing_interval) as billing_interval,
+        min(subscription_lines.interval_count) as interval_count,
+        min(subscription_lines.service_start_date) as first_period_start,
+        count(distinct case
+            when subscription_lines.invoice_status = 'paid'
+                and subscription_lines.amount > 0
+                and not coalesce(subscription_lines.is_proration, false)
+                then subscription_lines.service_start_date
+        end) as paid_periods,
+        max(case
+            when subscription_lines.service_end_date > {{ clm_as_of() }} then 1 else 0
+        end) as covers_as_of
+    from subscription_lines
+    inner join first_subscriptions
+        on first_subscriptions.subscription_id = subscription_lines.subscription_id
+        and first_subscriptions.customer_id = subscription_lines.customer_id
+    group by subscription_lines.customer_id, subscription_lines.subscription_id
+
+),
+
+current_mrr as (
+
+    select
+        customer_id,
+        mrr
+    from customer_months
+    where month = {{ clm_month(clm_as_of()) }}
+
+)
+
+select
+    cast(periods.customer_id as varchar) as customer_id,
+    cast(coalesce(customers.segment, 'unknown') as varchar) as segment,
+    cast(periods.subscription_id as varchar) as subscription_id,
+    cast(periods.billing_interval as varchar) as billing_interval,
+    cast(periods.interval_count as integer) as interval_count,
+    cast(
+        case periods.billing_interval
+            when 'year' then 12 * periods.interval_count
+            when 'month' then periods.interval_count
+        end as integer
+    ) as period_months,
+    cast(periods.first_period_start as date) as first_period_start,
+    cast(periods.paid_periods as integer) as paid_periods,
+    cast(periods.paid_periods - 1 as integer) as renewals,
+    cast(periods.covers_as_of = 1 as boolean) as is_alive,
+    cast(coalesce(current_mrr.mrr, 0) as decimal(18, 2)) as current_mrr
+from periods
+inner join customers
+    on customers.customer_id = periods.customer_id
+left join current_mrr
+    on current_mrr.customer_id = periods.customer_id
+where periods.paid_periods >= 1

@@ -1,0 +1,73 @@
+"""Predictive CLV: sBG, BG/NBD and Gamma-Gamma fitted by maximum likelihood (clm.clv) between the dbt phases.
+
+Reads the dbt model inputs from the build warehouse, fits every model and segment, and writes
+clv.customer_predictions and clv.model_parameters back into it; the second dbt phase turns them into the
+marts fct_customer_clv and clv_model_parameters, so the quality gate and the atomic publish cover them.
+"""
+
+from datetime import UTC, datetime
+
+import dagster as dg
+from dagster_dbt import get_asset_key_for_model
+
+from clm import postgres, runs
+from clm.clv import pipeline, store
+from clm.config import REPO_ROOT
+from clm.warehouse import connect_build
+
+from ..resources import ClmResource
+from .dbt import clm_dbt_models
+
+INPUT_MODELS = (store.RENEWALS_MODEL, store.PURCHASES_MODEL)
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            ["clv", table],
+            deps=[get_asset_key_for_model([clm_dbt_models], model) for model in INPUT_MODELS],
+            group_name="clv",
+            description=description,
+        )
+        for table, description in (
+            ("customer_predictions", "Per-customer sBG, BG/NBD and Gamma-Gamma expectations."),
+            ("model_parameters", "Fitted parameters, standard errors and log-likelihoods per segment."),
+        )
+    ],
+)
+def clv_fits(context: dg.AssetExecutionContext, clm: ClmResource):
+    settings = clm.settings()
+    run = runs.read_run(settings.build_db, context.run.run_id)
+    # The run's start, not this step's clock: every row of one run carries the same fitted_at.
+    fitted_at = run["started_at"] if run and run.get("started_at") else datetime.now(UTC).replace(tzinfo=None)
+    clv_settings = pipeline.load_settings(REPO_ROOT / "dbt_project.yml")
+    if clm.target == "postgres":
+        with postgres.connection() as pg:
+            renewals, purchases = store.read_inputs_postgres(pg)
+    else:
+        renewals, purchases = store.read_inputs_duckdb(settings.build_db)
+    result = pipeline.run(renewals, purchases, fitted_at, clv_settings)
+    frames = {"customer_predictions": result.predictions, "model_parameters": result.parameters}
+    if clm.target == "postgres":
+        with postgres.connection() as pg:
+            store.write_postgres(pg, frames)
+    else:
+        store.write_duckdb(settings.build_db, frames)
+    for _, message in result.warnings:
+        context.log.warning(message)
+    if result.warnings:
+        with connect_build(settings.build_db) as con:
+            runs.record_warnings(con, context.run.run_id, "clv", result.warnings)
+    fitted = result.parameters[["model", "segment"]].drop_duplicates()
+    context.log.info(
+        f"CLV: {len(fitted)} model fits over {len(renewals)} subscribers and {len(purchases)} one-off "
+        f"buyers; {len(result.warnings)} segment(s) not fitted"
+    )
+    yield dg.MaterializeResult(
+        asset_key=["clv", "customer_predictions"],
+        metadata={"customers": len(result.predictions)},
+    )
+    yield dg.MaterializeResult(
+        asset_key=["clv", "model_parameters"],
+        metadata={"fits": len(fitted), "segments_not_fitted": len(result.warnings)},
+    )
