@@ -8,6 +8,7 @@ subprocess), sampled every 0.1 s with psutil, and appends a row to benchmarks/re
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -37,6 +38,54 @@ def measure(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int]:
             pass
         time.sleep(0.1)
     return time.perf_counter() - start, peak / 2**20, proc.returncode
+
+
+def dbt_node_seconds(target_dir: Path, since: float) -> dict[str, float]:
+    """Execution seconds of every model, seed and test in the dbt invocations that finished after `since`
+    (dagster-dbt gives each invocation its own target directory with a run_results.json)."""
+    seconds: dict[str, float] = {}
+    for results in target_dir.rglob("run_results.json"):
+        if results.stat().st_mtime < since:
+            continue
+        for result in json.loads(results.read_text()).get("results", []):
+            seconds[result["unique_id"]] = seconds.get(result["unique_id"], 0.0) + result["execution_time"]
+    return seconds
+
+
+def layer_shares(seconds: dict[str, float]) -> list[str]:
+    """Node seconds of the lifecycle and CLV models against the whole dbt build (models, seeds, tests)."""
+    total = sum(seconds.values())
+    models = {uid: v for uid, v in seconds.items() if uid.startswith("model.")}
+    lines = [
+        f"dbt node time, both phases: {total:.1f} s (models {sum(models.values()):.1f} s; "
+        f"unit tests {sum(v for u, v in seconds.items() if u.startswith('unit_test.')):.1f} s)."
+    ]
+    for label, marker in (("lifecycle stage models", "lifecycle"), ("CLV models", "clv")):
+        part = sum(v for uid, v in models.items() if marker in uid)
+        share = 100 * part / total if total else 0
+        lines.append(f"- {label}: {part:.1f} s = {share:.1f} % of the whole dbt build's node time")
+    slowest = sorted(models.items(), key=lambda kv: -kv[1])[:8]
+    lines.append("- slowest models: " + ", ".join(f"{uid.split('.')[-1]} {v:.1f} s" for uid, v in slowest))
+    return lines
+
+
+def clv_fit_seconds(build_db: Path) -> str:
+    """Time clm.clv on the build database's model inputs, in this process (the Dagster asset's work)."""
+    from datetime import datetime as _datetime
+
+    from clm.clv import pipeline, store
+
+    start = time.perf_counter()
+    renewals, purchases = store.read_inputs_duckdb(build_db)
+    read = time.perf_counter() - start
+    result = pipeline.run(renewals, purchases, _datetime(2000, 1, 1))
+    fit = time.perf_counter() - start - read
+    fits = len(result.parameters[["model", "segment"]].drop_duplicates())
+    return (
+        f"CLV fits (clm.clv on the build's inputs): {len(renewals):,} subscribers, "
+        f"{len(purchases):,} one-off buyers; read {read:.1f} s, fit + predict {fit:.1f} s for {fits} "
+        f"model-segment fits ({len(result.warnings)} segment(s) not fitted)."
+    )
 
 
 def main() -> None:
@@ -69,8 +118,13 @@ def main() -> None:
         ("clm run (rerun, nothing new)", [CLM, "run"]),
     ]
     rows = []
+    notes: list[str] = []
     for name, cmd in steps:
+        started = time.time()
         seconds, peak_mib, code = measure(cmd, env)
+        if name == "clm run (first)" and code == 0:
+            notes += layer_shares(dbt_node_seconds(data / "dbt_target", started))
+            notes.append(clv_fit_seconds(data / "build" / "serving.duckdb"))
         print(f"{name}: {seconds:.1f} s, peak {peak_mib:.0f} MiB, exit {code}", flush=True)
         rows.append((name, seconds, peak_mib, code))
         if code != 0:
@@ -90,6 +144,8 @@ def main() -> None:
         "|---|---:|---:|---:|",
     ]
     lines += [f"| {n} | {s:.1f} | {m:.0f} | {c} |" for n, s, m, c in rows]
+    lines += ["", *notes] if notes else []
+    print("\n".join(notes))
     with results.open("a") as out:
         out.write("\n".join(lines) + "\n")
     print(f"appended to {results}")
