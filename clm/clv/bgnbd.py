@@ -190,10 +190,17 @@ def _tail_factor(params: BgnbdParams, x: np.ndarray, t: np.ndarray, T: np.ndarra
     Written by Euler's transformation as (1 - z)^(a - 1) * 2F1(a + b - 1 - r, a - 1; a + b + x - 1; z): the
     paper's form multiplies a vanishing power by a 2F1 that overflows for large x; this one has bounded
     numerator parameters and a denominator parameter that grows with x, so it tends smoothly to (1 - z)^(a-1).
+    When a is large (hundreds) Euler's form overflows instead and the paper's form is used; nan if neither
+    evaluates, so that a caller never publishes an infinite expectation.
     """
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
     z = t / (alpha + T + t)
-    return np.exp((a - 1) * np.log1p(-z)) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
+    with np.errstate(all="ignore"):
+        euler = np.exp((a - 1) * np.log1p(-z)) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
+        # For a large a (b large too: nearly homogeneous dropout) Euler's form is 0 x inf, while the paper's
+        # form is well behaved for the small x such fits come with: take whichever evaluates.
+        paper = np.exp((r + x) * np.log1p(-z)) * hyp2f1(r + x, b + x, a + b + x - 1, z)
+    return np.where(np.isfinite(euler), euler, np.where(np.isfinite(paper), paper, np.nan))
 
 
 def _expected_if_active(params: BgnbdParams, x: np.ndarray, t: np.ndarray, T: np.ndarray) -> np.ndarray:

@@ -241,6 +241,20 @@ def predict_purchases(
     return out
 
 
+def _null_non_finite(predictions: pd.DataFrame, warnings: list[tuple[str, str]]) -> pd.DataFrame:
+    """An expectation that does not evaluate (overflow at extreme parameters) is published as null, said."""
+    numeric = predictions.select_dtypes("number").columns
+    values = predictions[numeric].to_numpy(dtype=float)
+    bad = ~np.isfinite(values) & ~np.isnan(values)
+    if bad.any():
+        warnings.append(
+            ("clv:predictions", f"{int(bad.sum())} non-finite CLV prediction(s) published as null")
+        )
+        predictions = predictions.copy()
+        predictions[numeric] = predictions[numeric].where(~bad)
+    return predictions
+
+
 def run(
     renewals: pd.DataFrame,
     purchases: pd.DataFrame,
@@ -256,5 +270,6 @@ def run(
     purchase = predict_purchases(purchases, fit, gg)
     predictions = subscription.merge(purchase, on="customer_id", how="outer")
     predictions = predictions[[name for name, _ in PREDICTION_COLUMNS]].sort_values("customer_id")
+    predictions = _null_non_finite(predictions, warnings)
     parameters = pd.DataFrame(sbg_rows + purchase_rows, columns=[name for name, _ in PARAMETER_COLUMNS])
     return ClvResult(predictions.reset_index(drop=True), parameters, warnings)

@@ -88,6 +88,17 @@ def test_stable_conditional_expectation_matches_the_papers_formula(x):
     assert np.isfinite(got) and got >= 0
 
 
+@pytest.mark.parametrize("x", [0, 1, 2, 5])
+def test_large_a_and_b_stay_finite_and_match_the_papers_formula(x):
+    # A fit on nearly homogeneous dropout (found at 100k generated customers: a 508, b 1469, in days) makes
+    # Euler's form 0 x inf for a new customer (T = 54 days, t = 365); the paper's form is then used.
+    params = BgnbdParams(r=0.3032, alpha=60.4023, a=508.117, b=1468.66)
+    got = bgnbd.conditional_expected_purchases(params, 365.0, x, 54.0, 54.0)
+    alive = bgnbd.probability_alive(params, x, 54.0, 54.0)
+    assert np.isfinite(got) and got >= 0
+    assert float(got) == pytest.approx(float(alive) * paper_form_expected_if_active(params, 365.0, x, 54.0))
+
+
 def test_step_around_the_removable_singularity_at_a_equal_1():
     near = [
         bgnbd.conditional_expected_purchases(BgnbdParams(0.3, 4.0, a, 2.0), 39, 3, 20, 38)
