@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from random import Random
 
+from clm.generate import catalog as cat
 from clm.generate.catalog import PAID_CHANNELS
 from clm.generate.layout import DropLayout
 from clm.generate.messy import inject_faults
@@ -28,7 +29,7 @@ __all__ = ["DEFAULT_END", "DEFAULT_START", "MANIFEST_NAME", "generate"]
 DEFAULT_START = date(2022, 1, 1)
 DEFAULT_END = date(2026, 10, 31)
 MANIFEST_NAME = "_clm_generate.json"  # root files starting with "_" are ignored by ingestion
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 
 def generate(
@@ -44,7 +45,7 @@ def generate(
 
     The summary is the manifest (parameters, load dates, rows per entity, faults) with ``files`` as a count.
 
-    ``customers`` counts simulated people (CRM contacts, about 60% of whom buy, plus a few billing-only
+    ``customers`` counts simulated people (CRM contacts, about half of whom pay, plus a few billing-only
     customers). A directory written by an earlier ``generate`` is cleared of that run's files first; any
     other non-empty directory is refused rather than mixed with foreign data.
     """
@@ -92,11 +93,26 @@ def generate(
         "files": [_file_entry(e, path, n, False) for e, path, n in files]
         + [_file_entry(e, path, n, True) for e, path, n in extra],
         "faults": faults,
+        "clv_ground_truth": clv_ground_truth(),
     }
     (out_dir / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     say(f"wrote {len(manifest['files'])} files under {out_dir}")
     # The summary for callers: the manifest with the file list replaced by its length.
     return {**manifest, "files": len(manifest["files"]), "manifest": str(out_dir / MANIFEST_NAME)}
+
+
+def clv_ground_truth() -> dict:
+    """The parameters the synthetic behaviour follows, in the units clm.clv fits them in.
+
+    sbg: theta ~ Beta(alpha, beta) per customer, one renewal decision per billing period (the first paid
+    subscription's own cadence: month, 3 months or year). bg_nbd: one-off purchase days, lambda per day.
+    gamma_gamma: value per one-off transaction in USD (the reporting currency; one-off sales are in USD).
+    """
+    return {
+        "sbg": {**cat.SBG, "time_unit": "billing_period"},
+        "bg_nbd": {**cat.BG_NBD, "time_unit": "day"},
+        "gamma_gamma": {**cat.GAMMA_GAMMA},
+    }
 
 
 def _file_entry(entity: str, path: str, rows: int, injected: bool) -> dict:

@@ -32,14 +32,34 @@ CADENCES: dict[str, tuple[str, int, int, float]] = {
     "yearly": ("year", 1, 12, 10 / 12),  # two months free
 }
 
-# One-off products (invoice items, no recurring price), prices in minor units.
-ONE_OFF: dict[str, dict[str, int]] = {
-    "onboarding": {"usd": 50000, "eur": 46000, "gbp": 40000, "jpy": 75000},
-    "training": {"usd": 25000, "eur": 23000, "gbp": 20000, "jpy": 37000},
-    "credits_pack": {"usd": 9900, "eur": 9200, "gbp": 7900, "jpy": 15000},
-    "data_export": {"usd": 4900, "eur": 4500, "gbp": 3900, "jpy": 7300},
+# One-off products (invoice items, no recurring price). Each purchase is billed at its own amount (Stripe's
+# inline ``price_data``: a one-time price per invoice item), drawn from the Gamma-Gamma spend model below.
+ONE_OFF_PRODUCTS: dict[str, str] = {
+    "onboarding": "Onboarding package",
+    "training": "Training session",
+    "credits_pack": "Usage credits",
+    "data_export": "Data export",
+    "consulting": "Consulting hours",
 }
-ONE_OFF_PRODUCTS = tuple(ONE_OFF)
+ONE_OFF_PRODUCT_IDS = tuple(ONE_OFF_PRODUCTS)
+# One-off products are sold in US dollars (the reporting currency), so spend carries no FX noise.
+ONE_OFF_CURRENCY = "usd"
+
+# Ground truth of the CLV models (clm.clv) that the synthetic behaviour follows; written to the manifest.
+# sBG (Fader & Hardie 2007): each subscribing customer draws theta ~ Beta(alpha, beta) once and, at the end of
+# every paid billing period (a month, a quarter or a year, whatever the plan's cadence), churns with
+# probability theta. The time unit is the billing period.
+SBG = {"alpha": 1.2, "beta": 6.0}
+# BG/NBD (Fader, Hardie & Lee 2005), time in days: lambda ~ Gamma(shape r, rate alpha) per day, dropout
+# p ~ Beta(a, b) after each repeat purchase. r / alpha = one purchase per 120 days on average.
+BG_NBD = {"r": 0.5, "alpha": 60.0, "a": 0.8, "b": 4.0}
+# Gamma-Gamma, USD per transaction: nu ~ Gamma(shape q, rate gamma), z ~ Gamma(shape p, rate nu);
+# mean spend p * gamma / (q - 1) = 800 USD.
+GAMMA_GAMMA = {"p": 6.0, "q": 4.0, "gamma": 400.0}
+# The type of an sBG churn is drawn apart from its timing: this share fails its renewal payment for good.
+INVOLUNTARY_SHARE = 0.3
+TRIAL_CONVERSION = 0.55  # independent of everything else, so trial converters are a random draw of theta
+ADDON_RATE = 0.3  # USD subscribers who start buying one-off add-ons while subscribed
 
 # Keep every invoice far below the "absurd amount" threshold (10M major units) even in yen.
 MAX_PERIOD_MAJOR = 5_000_000
@@ -69,23 +89,19 @@ def recurring_price(plan: str, cadence: str, currency: str) -> dict:
     return price
 
 
-def one_off_price(product: str, currency: str) -> dict:
-    key = (product, "one_off", currency)
-    price = _price_cache.get(key)
-    if price is None:
-        price = {
-            "id": f"price_{product}_{currency}",
-            "object": "price",
-            "active": True,
-            "currency": currency,
-            "nickname": product.replace("_", " ").title(),
-            "product": f"prod_{product}",
-            "recurring": None,
-            "type": "one_time",
-            "unit_amount": ONE_OFF[product][currency],
-        }
-        _price_cache[key] = price
-    return price
+def one_off_price(price_id: str, product: str, amount: int) -> dict:
+    """An inline one-time price (Stripe ``price_data``) for one invoice item of ``amount`` minor units."""
+    return {
+        "id": price_id,
+        "object": "price",
+        "active": False,
+        "currency": ONE_OFF_CURRENCY,
+        "nickname": ONE_OFF_PRODUCTS[product],
+        "product": f"prod_{product}",
+        "recurring": None,
+        "type": "one_time",
+        "unit_amount": amount,
+    }
 
 
 def max_quantity(price: dict) -> int:
@@ -161,8 +177,8 @@ SEGMENT_DEFAULT = Weighted((("smb", 76), ("mid_market", 19), ("enterprise", 5)))
 # Journeys: lead (never buys), trial (converts or lapses), direct (buys self-serve),
 # sales (CRM deal won or lost), oneoff (buys one-off products only, repeatedly).
 JOURNEYS = {
-    "smb": Weighted((("lead", 34), ("trial", 34), ("direct", 15), ("oneoff", 13), ("sales", 4))),
-    "mid_market": Weighted((("lead", 30), ("trial", 24), ("direct", 8), ("oneoff", 6), ("sales", 32))),
+    "smb": Weighted((("lead", 25), ("trial", 34), ("direct", 15), ("oneoff", 22), ("sales", 4))),
+    "mid_market": Weighted((("lead", 24), ("trial", 24), ("direct", 8), ("oneoff", 12), ("sales", 32))),
     "enterprise": Weighted((("lead", 26), ("trial", 6), ("sales", 68))),
 }
 BILLING_ONLY_JOURNEYS = Weighted((("direct", 60), ("oneoff", 40)))
@@ -179,14 +195,16 @@ CADENCE_BY_SEGMENT = {
 }
 SEATS_BY_SEGMENT = {"smb": (1, 5), "mid_market": (5, 40), "enterprise": (25, 300)}
 
-# Monthly hazards and per-invoice payment failure rates by segment.
-CANCEL_HAZARD = {"smb": 0.032, "mid_market": 0.016, "enterprise": 0.008}
-PAYMENT_FAILURE = {"smb": 0.07, "mid_market": 0.045, "enterprise": 0.025}
+# Per-invoice chance that the first charge fails, by segment. Dunning recovers every renewal payment that is
+# not an involuntary churn (the churn itself is decided by the sBG draw); a FIRST invoice that dunning does
+# not recover means the customer never paid, before the sBG process starts.
+PAYMENT_FAILURE = {"smb": 0.09, "mid_market": 0.06, "enterprise": 0.03}
 DUNNING_RECOVERY = 0.6
+# Monthly hazards of plan changes while a subscription runs.
 UPGRADE_HAZARD = 0.03
 DOWNGRADE_HAZARD = 0.012
 REACTIVATION = 0.18
-DUNNING_RETRY_DAYS = (2, 5, 9, 14)  # Stripe Smart Retries: up to four retries within two weeks
+DUNNING_RETRY_DAYS = (3, 7, 14, 21)  # Stripe custom retry schedule: four retries within three weeks
 
 FAILURE_CODES = Weighted(
     (

@@ -11,6 +11,18 @@ credit line for unused time plus a positive line for the remaining time); downgr
 proration lines pending for the next renewal invoice (``create_prorations``). Proration lines have
 ``type: invoiceitem``, ``proration: true`` and the plan's recurring price; genuine one-off purchases have
 ``price.recurring: null``.
+
+Retention and purchasing follow the CLV models of clm.clv with the known parameters in catalog (recorded in
+the manifest as ``clv_ground_truth``), as the warehouse measures them (int_clv__subscription_renewals,
+int_clv__purchase_histories):
+
+* sBG: a subscriber draws theta ~ Beta(alpha, beta) once; at the end of every paid billing period it churns
+  with probability theta. The churn's type is drawn apart: a cancellation requested during the period
+  (``cancel_at_period_end``, voluntary) or a renewal invoice that no retry collects (``payment_failed``,
+  involuntary: that last period is never paid). Other renewal payments that fail are recovered by dunning,
+  so every period survived has a paid invoice. Upgrades and downgrades only add proration lines.
+* BG/NBD and Gamma-Gamma: one-off buyers (and some USD subscribers, for add-ons) buy at Poisson times with
+  a dropout chance after each repeat purchase, each purchase one paid USD invoice on its own UTC day.
 """
 
 from __future__ import annotations
@@ -177,6 +189,42 @@ def _pick_referrer(seed: int, i: int, rng: Random) -> str | None:
     return None
 
 
+def beta_cdf(x: float, a: float, b: float) -> float:
+    """The regularized incomplete beta function I_x(a, b), by Lentz's continued fraction (Numerical Recipes
+    6.4): the CDF of Beta(a, b) at x, accurate to about 1e-12 (scipy would add ~20 MB to every run)."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    front = math.exp(
+        math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
+    )
+    if x < (a + 1.0) / (a + b + 2.0):
+        return front * _beta_continued_fraction(a, b, x) / a
+    return 1.0 - front * _beta_continued_fraction(b, a, 1.0 - x) / b
+
+
+def _beta_continued_fraction(a: float, b: float, x: float) -> float:
+    tiny = 1e-300
+    c, d = 1.0, 1.0 - (a + b) * x / (a + 1.0)
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 300):
+        m2 = 2 * m
+        for num in (
+            m * (b - m) * x / ((a - 1.0 + m2) * (a + m2)),
+            -(a + m) * (a + b + m) * x / ((a + m2) * (a + 1.0 + m2)),
+        ):
+            d = 1.0 + num * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + num / c
+            c = c if abs(c) > tiny else tiny
+            h *= d * c
+        if abs(d * c - 1.0) < 1e-13:
+            break
+    return h
+
+
 def _uniform(rng: Random, lo: float, hi: float) -> int:
     return int(lo + rng.random() * (hi - lo))
 
@@ -193,6 +241,7 @@ class Billing:
         self.active_spans: list[tuple[int, int]] = []  # paying periods, for tickets and NPS
         self.churns: list[tuple[int, str]] = []
         self.final_fail_at = 0
+        self.theta: float | None = None  # sBG churn probability per billing period, once per person
 
     # -- customer -------------------------------------------------------------------------------------------
     def ensure_customer(self, ts: int) -> str:
@@ -343,8 +392,14 @@ class Billing:
         self.recs.append(rec)
         return rec.state["id"]
 
-    def collect(self, inv: Rec, ts: int, fail_p: float, sub: Rec | None) -> int | None:
-        """Finalize and charge an invoice, with dunning. Returns when it was paid, None if uncollectible."""
+    def collect(
+        self, inv: Rec, ts: int, fail_p: float, sub: Rec | None, recovery: float = cat.DUNNING_RECOVERY
+    ) -> int | None:
+        """Finalize and charge an invoice, with dunning. Returns when it was paid, None if uncollectible.
+
+        The first charge fails with probability ``fail_p``; dunning then recovers it with probability
+        ``recovery`` (1.0: a renewal that will be paid; fail_p = 1.0, recovery = 0.0: an involuntary churn).
+        """
         rng = self.rng
         fin = ts + HOUR  # Stripe finalizes automatic invoices about an hour after creating them
         inv.update(fin, status="open", status_transitions=_transitions(fin, None, None, None))
@@ -359,9 +414,7 @@ class Billing:
         inv.update(at, attempt_count=1, attempted=True, charge=charge)
         if sub is not None:
             sub.update(at, status="past_due")
-        success = (
-            int(rng.random() * len(cat.DUNNING_RETRY_DAYS)) if rng.random() < cat.DUNNING_RECOVERY else -1
-        )
+        success = int(rng.random() * len(cat.DUNNING_RETRY_DAYS)) if rng.random() < recovery else -1
         t = at
         for k, days in enumerate(cat.DUNNING_RETRY_DAYS):
             t = at + days * DAY + _uniform(rng, 0, 4 * HOUR)
@@ -400,39 +453,74 @@ class Billing:
         return at
 
     # -- purchases ------------------------------------------------------------------------------------------
-    def one_off(self, ts: int) -> None:
+    def churn_probability(self) -> float:
+        """The sBG theta of this person, drawn from Beta(alpha, beta) at its first subscription.
+
+        Nothing that decides who subscribes depends on it, so subscribers' theta is exactly Beta(alpha, beta).
+        The person's happiness becomes 1 - F(theta) (F the Beta CDF): still uniform, and now happier
+        customers churn less and also score higher in NPS and CSAT and open fewer tickets.
+        """
+        if self.theta is None:
+            alpha, beta = cat.SBG["alpha"], cat.SBG["beta"]
+            self.theta = self.rng.betavariate(alpha, beta)
+            self.p.happiness = 1.0 - beta_cdf(self.theta, alpha, beta)
+        return self.theta
+
+    def one_off(self, paid: int, amount: int) -> None:
+        """A one-off purchase of ``amount`` US cents paid at ``paid`` (a purchase time of the BG/NBD process).
+
+        The invoice is created and finalized shortly before; sometimes the first card is declined and the
+        buyer pays with another one minutes later, and now and then a mistaken duplicate is voided. Either
+        way exactly one paid invoice carries the purchase, on the day it happened.
+        """
         rng = self.rng
-        cur = self.p.currency
+        failed = rng.random() < cat.PAYMENT_FAILURE[self.p.segment] / 2
+        declined = paid - _uniform(rng, 10 * 60, HOUR) if failed else paid
+        fin = declined - _uniform(rng, 60, 900)
+        created = fin - HOUR
+        if rng.random() < 0.02:  # a duplicate issued by mistake and voided the next day
+            dup = self.new_invoice(created, None, self._one_off_lines(created, amount), "manual")
+            dup.update(fin, status="open", status_transitions=_transitions(fin, None, None, None))
+            dup.update(
+                fin + DAY,
+                status="void",
+                amount_remaining=0,
+                status_transitions=_transitions(fin, None, None, fin + DAY),
+            )
+        inv = self.new_invoice(created, None, self._one_off_lines(created, amount), "manual")
+        inv.update(fin, status="open", status_transitions=_transitions(fin, None, None, None))
+        attempts = 1
+        if failed:
+            charge = self._charge(declined, inv, ok=False)
+            inv.update(declined, attempt_count=1, attempted=True, charge=charge)
+            attempts = 2
+        self._paid(inv, paid, attempts, sub=None)
+
+    def _one_off_lines(self, ts: int, amount: int) -> list[dict]:
+        """One or two invoice items summing to ``amount``, each with its inline one-time price."""
+        rng = self.rng
+        parts = [amount]
+        if amount >= 200 and rng.random() < 0.3:
+            first = int(amount * (0.2 + 0.6 * rng.random()))
+            parts = [first, amount - first]
         lines = []
-        for _ in range(1 + (rng.random() < 0.3)):
-            product = cat.ONE_OFF_PRODUCTS[int(rng.random() * len(cat.ONE_OFF_PRODUCTS))]
-            price = cat.one_off_price(product, cur)
-            qty = 1 + int(rng.random() * 3)
+        for part in parts:
+            product = cat.ONE_OFF_PRODUCT_IDS[int(rng.random() * len(cat.ONE_OFF_PRODUCT_IDS))]
+            price = cat.one_off_price(f"price_{self.p.code}{self.n_line + 1:05d}", product, part)
             lines.append(
                 self._line(
                     ts,
                     ts,
                     price,
-                    qty,
-                    price["unit_amount"] * qty,
+                    1,
+                    part,
                     kind="invoiceitem",
                     proration=False,
                     sub_id=None,
                     description=price["nickname"],
                 )
             )
-        inv = self.new_invoice(ts, None, lines, "manual")
-        if rng.random() < 0.02:  # issued by mistake and voided the next day
-            fin = ts + HOUR
-            inv.update(fin, status="open", status_transitions=_transitions(fin, None, None, None))
-            inv.update(
-                fin + DAY,
-                status="void",
-                amount_remaining=0,
-                status_transitions=_transitions(fin, None, None, fin + DAY),
-            )
-            return
-        self.collect(inv, ts, cat.PAYMENT_FAILURE[self.p.segment] / 2, None)
+        return lines
 
     def subscribe(
         self, start: int, *, trial: bool, lapse: bool, plan: str | None = None, seats: int | None = None
@@ -511,10 +599,11 @@ class Billing:
             sub.update(trial_end, status="canceled", canceled_at=trial_end, ended_at=trial_end)
             return trial_end, "trial_lapsed"
         fail_p = cat.PAYMENT_FAILURE[seg]
-        cancel_hz = cat.CANCEL_HAZARD[seg] * (1.6 - p.happiness)
+        theta = self.churn_probability()
         pending: list[dict] = []
         n = 0
         paid_from: int | None = None
+        involuntary_next = False  # the sBG draw at the end of the last period: churn by failed payment
         while True:
             ps, pe = add_months(anchor, n * months), add_months(anchor, (n + 1) * months)
             if ps > horizon:
@@ -558,30 +647,37 @@ class Billing:
                 )
             else:
                 sub.update(ps, latest_invoice=inv.state["id"])
-            paid_at = self.collect(inv, ps, fail_p, sub)
+            if involuntary_next:  # every retry fails: the period is never paid
+                paid_at = self.collect(inv, ps, 1.0, sub, recovery=0.0)
+            else:  # a renewal (n > 0) that fails at first is always recovered by dunning
+                paid_at = self.collect(inv, ps, fail_p, sub, recovery=cat.DUNNING_RECOVERY if n == 0 else 1.0)
             if paid_at is None:
                 end = self._involuntary(sub)
                 self._span(paid_from, end)
                 return end, "involuntary"
             if paid_from is None:
                 paid_from = ps
+            # The sBG renewal decision at the end of this paid period: churn with probability theta; its type
+            # (a cancellation during the period, or a renewal payment that fails for good) is drawn apart.
+            churn = rng.random() < theta
+            voluntary = churn and rng.random() >= cat.INVOLUNTARY_SHARE
+            involuntary_next = churn and not voluntary
             free_from = paid_at + DAY
-            if free_from < pe - DAY:
-                u = _uniform(rng, free_from, pe - DAY)
+            u = _uniform(rng, free_from, max(free_from + HOUR, pe - DAY))
+            if voluntary:
+                reason = _cancellation("cancellation_requested", cat.CANCEL_FEEDBACK.pick(rng))
+                sub.update(
+                    u, cancel_at_period_end=True, cancel_at=pe, canceled_at=u, cancellation_details=reason
+                )
+                sub.update(pe, status="canceled", ended_at=pe)
+                self._span(paid_from, pe)
+                return pe, "voluntary"
+            if u < pe - DAY:
                 r = rng.random()
-                p_cancel = 1 - (1 - cancel_hz) ** months
                 p_up = 1 - (1 - cat.UPGRADE_HAZARD) ** months
                 p_down = 1 - (1 - cat.DOWNGRADE_HAZARD) ** months
-                if r < p_cancel:
-                    reason = _cancellation("cancellation_requested", cat.CANCEL_FEEDBACK.pick(rng))
-                    sub.update(
-                        u, cancel_at_period_end=True, cancel_at=pe, canceled_at=u, cancellation_details=reason
-                    )
-                    sub.update(pe, status="canceled", ended_at=pe)
-                    self._span(paid_from, pe)
-                    return pe, "voluntary"
-                if r < p_cancel + p_up + p_down:
-                    up = r < p_cancel + p_up
+                if r < p_up + p_down:
+                    up = r < p_up
                     new_price, new_qty = _change_plan(rng, price, qty, p.currency, cadence, up)
                     if new_price is not price or new_qty != qty:
                         credit, debit = self._prorations(u, ps, pe, price, qty, new_price, new_qty, sid, pct)
@@ -706,22 +802,25 @@ def simulate_customer(ctx: Context, i: int) -> list[Rec]:
             _subscriptions(b, close, trial=False, lapse=False, plan=plan, seats=seats)
     elif journey == "trial":
         start = signup + _uniform(rng, 600, 5 * DAY)
-        converts = rng.random() < 0.35 + 0.4 * p.happiness
+        converts = rng.random() < cat.TRIAL_CONVERSION
         _subscriptions(b, start, trial=True, lapse=not converts)
         lead_touch = start
     elif journey == "direct":
         _subscriptions(b, signup + _uniform(rng, 600, 45 * DAY), trial=False, lapse=False)
     elif journey == "oneoff":
-        _one_off_buyer(b, signup + _uniform(rng, 600, 60 * DAY))
+        p.currency = cat.ONE_OFF_CURRENCY
+        _purchases(b, signup + _uniform(rng, 3 * HOUR, 60 * DAY), span=True)
     elif p.segment != "smb" and rng.random() < 0.5:  # a lead that got a deal, lost or still open
         created = signup + _uniform(rng, DAY, 30 * DAY)
         acv = cat.PLAN_MONTHLY["pro"][p.currency] * 10 * 12
         deals.append(_deal(p, 1, created, created + _uniform(rng, 20 * DAY, 150 * DAY), False, acv))
-    if b.active_spans and rng.random() < 0.12:  # add-ons bought by subscribers
+    if journey != "oneoff" and b.active_spans and rng.random() < cat.ADDON_RATE:
+        # Add-ons: a subscriber's first one-off purchase falls while it pays; the BG/NBD process goes on
+        # from there, whatever becomes of the subscription. Sold in USD only.
         s, e = b.active_spans[0]
         t = s + _uniform(rng, 30 * DAY, 400 * DAY)
-        if t < e:
-            b.one_off(t)
+        if t < e and p.currency == cat.ONE_OFF_CURRENCY:
+            _purchases(b, t, span=False)
     recs: list[Rec] = []
     if p.contact_id is not None:
         recs.append(_contact(p, rng, b, journey, horizon))
@@ -751,18 +850,40 @@ def _subscriptions(
         end, kind = b.subscribe(start, trial=False, lapse=False)
 
 
-def _one_off_buyer(b: Billing, first: int) -> None:
-    """Repeat purchases with exponential gaps and a drop-out chance after each (BG/NBD-like)."""
-    rng, t = b.rng, first
-    p_drop = 0.15 + 0.35 * (1 - b.p.happiness)
-    mean_gap = (40 + 200 * rng.random()) * DAY
-    while t <= b.ctx.layout.horizon:
-        b.one_off(t)
-        if rng.random() < p_drop:
+def _purchases(b: Billing, first: int, *, span: bool) -> None:
+    """One-off purchases by BG/NBD with Gamma-Gamma spend (catalog.BG_NBD, catalog.GAMMA_GAMMA).
+
+    The first purchase at ``first``; then purchases at Poisson(lambda per day) times, dropping out with
+    probability p after each repeat purchase, observed until the horizon. Each transaction is worth
+    z ~ Gamma(p, rate nu) USD. lambda, p and nu are drawn once for the customer, apart from everything else.
+
+    The warehouse counts purchase days (same-day purchases are one transaction), so a purchase that falls
+    on the day of the previous one is paid the next day instead: every purchase of the process stays one
+    transaction, at most a day late, which keeps the day-level summary true to the continuous-time model
+    (merging them would bias lambda's estimates by a few percent).
+    """
+    rng, horizon = b.rng, b.ctx.layout.horizon
+    if first > horizon:
+        return
+    bg, gg = cat.BG_NBD, cat.GAMMA_GAMMA
+    rate = rng.gammavariate(bg["r"], 1.0 / bg["alpha"]) / DAY  # per second
+    p_drop = rng.betavariate(bg["a"], bg["b"])
+    nu = rng.gammavariate(gg["q"], 1.0 / gg["gamma"])
+    clock = paid = first  # the model's time, and when the latest purchase was paid
+    while True:
+        b.one_off(paid, max(1, round(rng.gammavariate(gg["p"], 1.0 / nu) * 100)))
+        if paid != first and rng.random() < p_drop:
             break
-        t += int(-math.log(1.0 - rng.random()) * mean_gap) + DAY
-    if b.first_paid_at is not None:
-        b.active_spans.append((first, min(t, b.ctx.layout.horizon)))
+        if rate <= 0.0:
+            break
+        clock += max(1, int(rng.expovariate(rate)))
+        next_day = (paid // DAY + 1) * DAY
+        at = clock if clock >= next_day else next_day + clock % DAY
+        if at > horizon:
+            break
+        paid = at
+    if span:
+        b.active_spans.append((first, paid))
 
 
 def _contact(p: Person, rng: Random, b: Billing, journey: str, horizon: int) -> Rec:

@@ -5,9 +5,12 @@
     * paid_periods: distinct billing periods of that subscription with a paid, non-proration subscription line
       of amount > 0 starting on or before the as-of date; renewals = paid_periods - 1 (the first period is the
       acquisition, every later one a renewal decision survived).
-    * is_alive: a line of the subscription (any non-void invoice) covers the as-of date, the MRR rule of
-      CONTRACT 6. A subscription that is not alive churned after `renewals` renewals; an alive one is
-      right-censored: it has survived `renewals` renewals and its next decision is still ahead.
+    * is_alive: a line of the subscription with amount > 0 on a paid or open (still in dunning) invoice covers
+      the as-of date. Stricter than the MRR rule of CONTRACT 6, which also counts an uncollectible invoice's
+      period: that is the period an involuntary churner never paid, so counting it would make recent
+      involuntary churners look like survivors and bias the fit. A subscription that is not alive churned
+      after `renewals` renewals; an alive one is right-censored: it has survived `renewals` renewals and its
+      next decision is still ahead.
     * period_months: the billing period in months (month x interval_count, year x 12 x interval_count);
       the sBG time unit is this period.
     * current_mrr: the customer's MRR at the as-of date (reporting currency), the revenue of a future period
@@ -89,7 +92,11 @@ periods as (
                 then subscription_lines.service_start_date
         end) as paid_periods,
         max(case
-            when subscription_lines.service_end_date > {{ clm_as_of() }} then 1 else 0
+            when subscription_lines.service_end_date > {{ clm_as_of() }}
+                and subscription_lines.invoice_status in ('paid', 'open')
+                and subscription_lines.amount > 0
+                then 1
+            else 0
         end) as covers_as_of
     from subscription_lines
     inner join first_subscriptions
