@@ -264,6 +264,32 @@ def lifecycle_funnel_checks(*groups: str) -> tuple[Check, ...]:
     )
 
 
+# CLV (CONTRACT 6): every parameter of each fitted model (clm.clv.pipeline), and the segments fitted.
+CLV_MODEL_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "sbg": ("alpha", "beta"),
+    "bg_nbd": ("r", "alpha", "a", "b"),
+    "gamma_gamma": ("p", "q", "gamma"),
+}
+CLV_MODELS = tuple(CLV_MODEL_PARAMETERS)
+# 'all', a CRM segment ('unknown' without one) or a billing period (month, year, '<n>_months'). A regex for
+# `matches` starts with a bracket: Postgres' form is '^(?:<regex>)$', and SQLAlchemy would take ":all" for a
+# bind parameter.
+CLV_SEGMENT = f"(all|segment:({'|'.join((*SEGMENTS, 'unknown'))})|billing_period:(month|year|[0-9]+_months))"
+CLV_TIME_UNIT = "(day|reporting_currency|billing_period|month|year|[0-9]+_months)"
+# Parameters and likelihoods are doubles: NaN (above every number on DuckDB and Postgres) and +-Infinity
+# fail these bounds, so one condition is valid and NaN-safe on both dialects.
+INFINITY = "cast('Infinity' as double precision)"
+
+
+def parameter_valid_for_model() -> str:
+    """True for a row whose parameter is not one of its model's (an unknown model is left to in_set)."""
+    cases = " ".join(
+        f"when '{model}' then parameter not in ({', '.join(repr(name) for name in names)})"
+        for model, names in CLV_MODEL_PARAMETERS.items()
+    )
+    return f"case model {cases} end"
+
+
 SUBSCRIPTION_STATUSES = (
     "trialing",
     "active",
@@ -559,6 +585,184 @@ SUITES: tuple[TableSuite, ...] = (
             between("referral_rate", 0, 1),
             between("repeat_purchase_rate", 0, 1),
             non_negative("quick_ratio"),
+        ),
+    ),
+    TableSuite(
+        "marts",
+        "fct_customer_clv",
+        (
+            *key("customer_id"),
+            not_null("lifetime_revenue"),
+            non_negative("lifetime_revenue"),
+            non_negative("cac"),
+            not_null("historical_clv_net"),
+            non_negative("clv_cac_ratio"),
+            non_negative("cac_payback_months"),
+            # Null only for customers who never bought (and one-off buyers while BG/NBD 'all' is not fitted).
+            between("p_alive", 0, 1),
+            non_negative("expected_purchases_12m"),
+            non_negative("expected_spend_per_purchase"),
+            # At most one renewal decision a month over the 12-month horizon.
+            between("expected_renewals_12m", 0, 12),
+            non_negative("expected_subscription_revenue_12m"),
+            non_negative("expected_purchase_revenue_12m"),
+            non_negative("predicted_clv_12m"),
+            non_negative("discounted_expected_residual_lifetime"),
+            non_negative("discounted_expected_residual_value"),
+            rows_where(
+                "clv_cac_ratio.null_without_cac",
+                ("customer_id", "cac", "clv_cac_ratio"),
+                "clv_cac_ratio is not null and (cac is null or cac = 0)",
+            ),
+            rows_where(
+                "cac_payback_months.zero_when_cac_zero",
+                ("customer_id", "cac", "cac_payback_months"),
+                "cac = 0 and cac_payback_months <> 0",
+            ),
+            # A customer that a model predicts for has a P(alive): the model's, or its observed subscription.
+            rows_where(
+                "p_alive.set_when_predicted",
+                ("customer_id", "p_alive", "expected_purchases_12m", "expected_renewals_12m"),
+                "p_alive is null "
+                "and (expected_purchases_12m is not null or expected_renewals_12m is not null)",
+            ),
+            # Revenue is the product of its prediction (null exactly when a factor is), CLV their sum.
+            rows_where(
+                "expected_subscription_revenue_12m.iff_renewals",
+                ("customer_id", "expected_renewals_12m", "expected_subscription_revenue_12m"),
+                "(expected_subscription_revenue_12m is null) <> (expected_renewals_12m is null)",
+            ),
+            rows_where(
+                "expected_purchase_revenue_12m.iff_purchases_and_spend",
+                (
+                    "customer_id",
+                    "expected_purchases_12m",
+                    "expected_spend_per_purchase",
+                    "expected_purchase_revenue_12m",
+                ),
+                "(expected_purchase_revenue_12m is null) "
+                "<> (expected_purchases_12m is null or expected_spend_per_purchase is null)",
+            ),
+            rows_where(
+                "predicted_clv_12m.iff_expected_revenue",
+                (
+                    "customer_id",
+                    "expected_subscription_revenue_12m",
+                    "expected_purchase_revenue_12m",
+                    "predicted_clv_12m",
+                ),
+                "(predicted_clv_12m is null) "
+                "<> (expected_subscription_revenue_12m is null and expected_purchase_revenue_12m is null)",
+            ),
+            rows_where(
+                "discounted_expected_residual_lifetime.iff_renewals",
+                ("customer_id", "expected_renewals_12m", "discounted_expected_residual_lifetime"),
+                "(discounted_expected_residual_lifetime is null) <> (expected_renewals_12m is null)",
+            ),
+            rows_where(
+                "discounted_expected_residual_value.iff_lifetime",
+                (
+                    "customer_id",
+                    "discounted_expected_residual_lifetime",
+                    "discounted_expected_residual_value",
+                ),
+                "(discounted_expected_residual_value is null) "
+                "<> (discounted_expected_residual_lifetime is null)",
+            ),
+        ),
+    ),
+    # A segment (or a whole model) that could not be fitted has no rows: a warning of the run, not a failure.
+    TableSuite(
+        "marts",
+        "clv_model_parameters",
+        (
+            *key("model", "segment", "parameter"),
+            in_set("model", CLV_MODELS),
+            matches("segment", CLV_SEGMENT),
+            rows_where(
+                "parameter.valid_for_model",
+                ("model", "segment", "parameter"),
+                parameter_valid_for_model(),
+            ),
+            not_null("value"),
+            rows_where(
+                "value.positive_finite",
+                ("model", "segment", "parameter", "value"),
+                f"not (value > 0 and value < {INFINITY})",
+            ),
+            # Null or NaN where the observed information is singular.
+            non_negative("standard_error"),
+            not_null("log_likelihood"),
+            rows_where(
+                "log_likelihood.finite",
+                ("model", "segment", "log_likelihood"),
+                f"not (log_likelihood > -{INFINITY} and log_likelihood < {INFINITY})",
+            ),
+            # sBG's likelihood is a probability. BG/NBD's is a density of the purchase times in days, above 1
+            # only if customers bought several times a day (wrong time unit). Gamma-Gamma's is a density of
+            # money and may be positive (small spends), so it is not checked.
+            rows_where(
+                "log_likelihood.sbg_non_positive",
+                ("model", "segment", "log_likelihood"),
+                "model = 'sbg' and not (log_likelihood <= 0)",
+            ),
+            rows_where(
+                "log_likelihood.bg_nbd_non_positive",
+                ("model", "segment", "log_likelihood"),
+                "model = 'bg_nbd' and not (log_likelihood <= 0)",
+            ),
+            not_null("n_customers"),
+            between("n_customers", 1, None, kind="positive"),
+            not_null("time_unit"),
+            matches("time_unit", CLV_TIME_UNIT),
+            # BG/NBD is in days, Gamma-Gamma in money, sBG in its billing period (only sBG fits periods).
+            rows_where(
+                "time_unit.valid_for_model",
+                ("model", "segment", "time_unit"),
+                "case model when 'bg_nbd' then time_unit <> 'day' "
+                "when 'gamma_gamma' then time_unit <> 'reporting_currency' "
+                "when 'sbg' then time_unit in ('day', 'reporting_currency') end",
+            ),
+            rows_where(
+                "segment.billing_period_only_for_sbg",
+                ("model", "segment", "time_unit"),
+                "segment like 'billing_period:%' and (model <> 'sbg' or time_unit <> substr(segment, 16))",
+            ),
+            not_null("converged"),
+            not_null("fitted_at"),
+        ),
+    ),
+    TableSuite(
+        "marts",
+        "rpt_clv_by_cohort_channel",
+        (
+            *key("cohort_month", "acquisition_channel"),
+            rows_where(
+                "cohort_month.first_of_month",
+                ("cohort_month", "acquisition_channel"),
+                "extract(day from cohort_month) <> 1",
+            ),
+            not_null("customers"),
+            between("customers", 1, None, kind="positive"),
+            not_null("lifetime_revenue"),
+            non_negative("lifetime_revenue"),
+            non_negative("cac"),
+            not_null("historical_clv_net"),
+            not_null("historical_clv_net_per_customer"),
+            non_negative("clv_cac_ratio"),
+            non_negative("median_cac_payback_months"),
+            non_negative("predicted_clv_12m"),
+            # historical_clv_net / customers rounded to cents.
+            rows_where(
+                "historical_clv_net_per_customer.equals_ratio",
+                ("cohort_month", "acquisition_channel"),
+                "abs(historical_clv_net_per_customer * customers - historical_clv_net) > 0.005 * customers",
+            ),
+            rows_where(
+                "clv_cac_ratio.null_without_cac",
+                ("cohort_month", "acquisition_channel", "cac", "clv_cac_ratio"),
+                "clv_cac_ratio is not null and (cac is null or cac = 0)",
+            ),
         ),
     ),
 )
