@@ -179,7 +179,8 @@ def matches(column: str, regex: str, kind: str = "format") -> Check:
         (column,),
         {
             "duckdb": f"{quoted} is not null and not regexp_full_match({quoted}, '{pattern}')",
-            "postgresql": f"{quoted} is not null and not ({quoted} ~ '^(?:{pattern})$')",
+            # a plain group: "(?:" followed by a letter reads as a SQLAlchemy bind parameter (":all")
+            "postgresql": f"{quoted} is not null and not ({quoted} ~ '^({pattern})$')",
         },
     )
 
