@@ -129,6 +129,14 @@ def fit_sbg(
     rows: list[dict] = []
     by_period: dict[str, sbg.SbgFit] = {}
     frame = renewals.dropna(subset=["period_months"])
+    if len(frame) < len(renewals):
+        # int_clv__subscription_renewals knows month and year billing only; week/day plans are left out
+        warnings.append(
+            (
+                "sbg:billing_period",
+                f"sbg: {len(renewals) - len(frame)} subscriber(s) billed by week or day are not fitted",
+            )
+        )
     segments = [*_segments(frame, "segment", "segment")]
     segments += [
         (f"billing_period:{period_segment(p)}", part) for p, part in frame.groupby("period_months", sort=True)

@@ -84,7 +84,12 @@ periods as (
         subscription_lines.subscription_id,
         min(subscription_lines.billing_interval) as billing_interval,
         min(subscription_lines.interval_count) as interval_count,
-        min(subscription_lines.service_start_date) as first_period_start,
+        min(case
+            when subscription_lines.invoice_status = 'paid'
+                and subscription_lines.amount > 0
+                and not coalesce(subscription_lines.is_proration, false)
+                then subscription_lines.service_start_date
+        end) as first_period_start,
         count(distinct case
             when subscription_lines.invoice_status = 'paid'
                 and subscription_lines.amount > 0
