@@ -113,7 +113,7 @@ def _try_fit(model: str, segment: str, fit: Callable, warnings: list[tuple[str, 
     try:
         return fit()
     except ClvFitError as error:
-        warnings.append((f"{model}:{segment}", f"{model} not fitted for segment {segment}: {error}"))
+        warnings.append((f"{model}:{segment}", f"not fitted: {error}"))
         return None
 
 

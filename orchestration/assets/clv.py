@@ -53,8 +53,8 @@ def clv_fits(context: dg.AssetExecutionContext, clm: ClmResource):
             store.write_postgres(pg, frames)
     else:
         store.write_duckdb(settings.build_db, frames)
-    for _, message in result.warnings:
-        context.log.warning(message)
+    for subject, message in result.warnings:
+        context.log.warning(f"{subject}: {message}")
     if result.warnings:
         with connect_build(settings.build_db) as con:
             runs.record_warnings(con, context.run.run_id, "clv", result.warnings)
