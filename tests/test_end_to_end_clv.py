@@ -10,6 +10,7 @@ were normal; one off by a quarter fails). 3,000 customers give ~1,000 subscriber
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import pytest
 
@@ -46,6 +47,12 @@ def test_the_run_publishes_the_clv_marts(clv_run: dict) -> None:
         )
     )
     assert counts["clv"] == counts["customers"] > 0
+
+
+def test_fitted_at_is_the_as_of_date_not_the_clock(clv_run: dict) -> None:
+    # the generator's default --end 2026-10-31 is the newest load date, hence the default as-of
+    rows = query(clv_run["serving"], "select distinct fitted_at from marts.clv_model_parameters")
+    assert rows == [(datetime(2026, 10, 31),)]
 
 
 @pytest.mark.parametrize(

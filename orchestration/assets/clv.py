@@ -5,7 +5,7 @@ clv.customer_predictions and clv.model_parameters back into it; the second dbt p
 marts fct_customer_clv and clv_model_parameters, so the quality gate and the atomic publish cover them.
 """
 
-from datetime import UTC, datetime
+from datetime import date, datetime, time
 
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
@@ -38,8 +38,10 @@ INPUT_MODELS = (store.RENEWALS_MODEL, store.PURCHASES_MODEL)
 def clv_fits(context: dg.AssetExecutionContext, clm: ClmResource):
     settings = clm.settings()
     run = runs.read_run(settings.build_db, context.run.run_id)
-    # The run's start, not this step's clock: every row of one run carries the same fitted_at.
-    fitted_at = run["started_at"] if run and run.get("started_at") else datetime.now(UTC).replace(tzinfo=None)
+    # fitted_at is the as-of date the data describe, never the clock (CONTRACT 6 "Time": the same extracts and
+    # as-of give the same marts on any day); when the run happened is in audit.runs.
+    as_of = run["as_of"] if run and run.get("as_of") else clm.resolved_as_of()
+    fitted_at = datetime.combine(as_of if isinstance(as_of, date) else date.fromisoformat(str(as_of)), time())
     clv_settings = pipeline.load_settings(REPO_ROOT / "dbt_project.yml")
     if clm.target == "postgres":
         with postgres.connection() as pg:
