@@ -1,6 +1,8 @@
--- The current stage agrees with the published MRR on the as-of date: a customer in a paying stage
--- (onboarding, active, expanding, advocate, at_risk) has current_mrr > 0; a customer that has paid and has
--- current_mrr > 0 is in a paying stage; a churned customer has current_mrr = 0 and has paid.
+-- The current stage agrees with the paying level on the as-of date (int_lifecycle__mrr_steps, read from the
+-- paying lines): a customer in a paying stage (onboarding, active, expanding, advocate, at_risk) has a level
+-- > 0; a customer that has paid and has a level > 0 is in a paying stage; a churned customer has level 0 and
+-- has paid. And the paying level agrees with the published current_mrr (CONTRACT 6 MRR), except where a
+-- paying line was cut at its subscription's end or extended for a renewal due on the as-of date.
 -- Returns the offending customers.
 with
 
@@ -14,16 +16,66 @@ stages as (
 
     select * from {{ ref('lifecycle_stages') }}
 
+),
+
+mrr_steps as (
+
+    select * from {{ ref('int_lifecycle__mrr_steps') }}
+
+),
+
+paying_lines as (
+
+    select * from {{ ref('int_lifecycle__paying_lines') }}
+
+),
+
+levels as (
+
+    select
+        customer_id,
+        mrr_level
+    from mrr_steps
+    where valid_to is null
+
+),
+
+-- customers whose paying level may differ from MRR: a line covering the as-of date either in the invoice or
+-- as paid for, but not both
+adjusted as (
+
+    select distinct
+        customer_id
+    from paying_lines
+    where service_end_date <> invoiced_end_date
+        and service_start_date <= {{ clm_as_of() }}
+        and (service_end_date > {{ clm_as_of() }}) <> (invoiced_end_date > {{ clm_as_of() }})
+
+),
+
+checked as (
+
+    select
+        customers.customer_id,
+        customers.current_stage,
+        customers.current_mrr,
+        customers.first_paid_at,
+        stages.is_paying_stage,
+        coalesce(levels.mrr_level, 0) as paying_level,
+        adjusted.customer_id is not null as is_adjusted
+    from customers
+    inner join stages
+        on stages.stage = customers.current_stage
+    left join levels
+        on levels.customer_id = customers.customer_id
+    left join adjusted
+        on adjusted.customer_id = customers.customer_id
+
 )
 
-select
-    customers.customer_id,
-    customers.current_stage,
-    customers.current_mrr,
-    customers.first_paid_at
-from customers
-inner join stages
-    on stages.stage = customers.current_stage
-where (stages.is_paying_stage and customers.current_mrr <= 0)
-    or (customers.first_paid_at is not null and customers.current_mrr > 0 and not stages.is_paying_stage)
-    or (customers.current_stage = 'churned' and (customers.current_mrr <> 0 or customers.first_paid_at is null))
+select *
+from checked
+where (is_paying_stage and paying_level <= 0)
+    or (first_paid_at is not null and paying_level > 0 and not is_paying_stage)
+    or (current_stage = 'churned' and (paying_level <> 0 or first_paid_at is null))
+    or ((current_mrr > 0) <> (paying_level > 0) and not is_adjusted)

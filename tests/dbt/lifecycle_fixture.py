@@ -5,7 +5,7 @@ Stripe-like: amounts in minor units, timestamps in Unix seconds (UTC); everythin
 the plain amounts. Every CRM contact is ``c_<key>``, its billing customer ``cus_<key>`` (linked by
 metadata.crm_contact_id, except ``reactivated``, matched by a messy copy of its email).
 
-Sixteen customers, each designed to take one path through the stages (lead, trial, onboarding, active,
+Eighteen customers, each designed to take one path through the stages (lead, trial, onboarding, active,
 expanding, advocate, at_risk, churned). Subscription invoices are monthly, periods [start, start + 1 month),
 created and paid at midnight UTC on the period start unless stated.
 
@@ -38,6 +38,11 @@ created and paid at midnight UTC on the period start unless stated.
 * retrial       contact 2023-02-01; 30.00 a month 2023-03 .. 2023-08; the September 2023 invoice failed
                 (09-01 10:00) and was voided, subscription canceled 2023-09-10 for payment_failed; later a
                 new trial 2024-04-01 .. 04-15 ($0 trial invoice) lapses without payment.
+* immediate     contact 2023-12-20; 40.00 a month from 2024-01-10 (periods from the 10th); canceled
+                immediately on 2024-06-20 12:00 (ended_at, cancellation_requested) inside its paid period
+                [06-10, 07-10).
+* renewal_due   contact 2024-03-25; 25.00 a month from 2024-03-30; its last period [05-30, 06-30) ends on the
+                as-of date and the renewal invoice is not in the extract yet; subscription active.
 """
 
 from __future__ import annotations
@@ -68,6 +73,8 @@ KEYS = (
     "invol_unc",
     "reactivated",
     "retrial",
+    "immediate",
+    "renewal_due",
 )
 
 
@@ -467,6 +474,27 @@ def _story() -> _Story:
         ended_at=ts("2024-04-15"),
     )
     s.invoice("in_retrial_0", "retrial", "sub_retrial_2", "paid", 0, ("2024-04-01", "2024-04-15"))
+
+    # immediate: 40.00 a month from the 10th, canceled immediately on 2024-06-20 inside a paid period
+    s.contact("immediate", "2023-12-20T10:00:00Z", "organic", "smb", "US")
+    s.billing_customer("immediate", "2024-01-10")
+    s.subscription(
+        "sub_immediate",
+        "immediate",
+        "canceled",
+        "2024-01-10",
+        4000,
+        canceled_at=ts("2024-06-20", "12:00:00"),
+        ended_at=ts("2024-06-20", "12:00:00"),
+        reason="cancellation_requested",
+    )
+    s.monthly("immediate", "sub_immediate", 4000, "2024-01-10", 6)
+
+    # renewal_due: 25.00 a month from the 30th; the period ending on the as-of date is the last one landed
+    s.contact("renewal_due", "2024-03-25T10:00:00Z", "paid_search", "mid_market", "DE")
+    s.billing_customer("renewal_due", "2024-03-30")
+    s.subscription("sub_renewal_due", "renewal_due", "active", "2024-03-30", 2500)
+    s.monthly("renewal_due", "sub_renewal_due", 2500, "2024-03-30", 3)
     return s
 
 

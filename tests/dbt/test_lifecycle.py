@@ -13,7 +13,7 @@ NPS window 365 days, promoter >= 9, detractor <= 6. Stage precedence on a day: c
 Day counts used below (2024 is a leap year): d + 90 days =
   2023-04-01 -> 06-30   2023-06-01 -> 08-30   2023-07-01 -> 09-29   2023-09-01 -> 11-30   2023-10-01 -> 12-30
   2023-11-01 -> 2024-01-30   2023-12-01 -> 2024-02-29   2024-01-01 -> 03-31   2024-01-15 -> 04-14
-  2024-05-01 -> 07-30 (after the as-of date)
+  2024-05-01 -> 07-30 (after the as-of date)   2024-01-10 -> 04-09   2024-03-30 -> 06-28
 """
 
 from __future__ import annotations
@@ -196,6 +196,23 @@ EXPECTED_SPELLS: dict[str, list[tuple[str, date, date | None]]] = {
         ("active", d("2023-05-30"), d("2023-09-01")),
         ("churned", d("2023-09-01"), None),
     ],
+    # seen 2023-12-20; paying 40 from 2024-01-10, window to 04-09; canceled immediately 2024-06-20 12:00: the
+    # paid line [06-10, 07-10) is cut at ended_at, so it stops paying on 06-20 -> churned (MRR, which follows
+    # the invoice, still shows 40.00 on the as-of date)
+    "immediate": [
+        ("lead", d("2023-12-20"), d("2024-01-10")),
+        ("onboarding", d("2024-01-10"), d("2024-04-09")),
+        ("active", d("2024-04-09"), d("2024-06-20")),
+        ("churned", d("2024-06-20"), None),
+    ],
+    # seen 2024-03-25; paying 25 from 03-30, window to 06-28; its last line [05-30, 06-30) ends on the as-of
+    # date, the subscription is active with no end and no renewal landed yet: the renewal is pending, so it
+    # still pays on 06-30 -> active, not churned (MRR on the as-of date, which follows the invoices, is 0)
+    "renewal_due": [
+        ("lead", d("2024-03-25"), d("2024-03-30")),
+        ("onboarding", d("2024-03-30"), d("2024-06-28")),
+        ("active", d("2024-06-28"), None),
+    ],
 }
 
 # ------------------------------------------------------------------------------------- expected dim_customers
@@ -259,6 +276,19 @@ EXPECTED_DIM: dict[str, tuple] = {
         d("2023-03-01"),
         usd(0),
     ),
+    # canceled immediately (cancellation_requested) -> voluntary; the invoiced June period still counts
+    # towards MRR (CONTRACT 6): current_mrr 40.00 while churned
+    "immediate": (
+        "churned",
+        d("2024-06-20"),
+        "voluntary",
+        "cancellation_requested",
+        None,
+        d("2024-01-10"),
+        usd(40),
+    ),
+    # renewal pending: active, while MRR on the as-of date (no line contains 06-30) is 0.00
+    "renewal_due": ("active", d("2024-06-28"), None, None, None, d("2024-03-30"), usd(0)),
 }
 # retrial: its lapsed $0 trial (sub_retrial_2, line ends 2024-04-15) ends no paying relationship; the
 # subscription whose paid-for line ends last is sub_retrial_1 (payment_failed) -> involuntary.
@@ -291,27 +321,28 @@ EXPECTED_TRANSITIONS: dict[str, list[tuple]] = {
 # ------------------------------------------------------------------------------------------ expected funnel
 # (stage, stage_order, customers_current, customers_ever, customers_from_previous, conversion_from_previous,
 #  median_days_to_reach)
-# current: lead = lead, trial_lapsed; trial = trial; onboarding = onboarding; active = active, reactivated;
-#   expanding = expanding; advocate = promoter, referrer; at_risk = failed, cancel, detractor;
-#   churned = voluntary, invol_pf, invol_unc, retrial: 2+1+1+2+1+2+3+4 = 16 customers.
-# ever: lead 16 (everyone starts as a lead); trial 3 (trial, trial_lapsed, active; retrial's trial came after
-#   it paid); onboarding 13 (all 13 that paid); active 11 (the 13 payers but onboarding and detractor);
+# current: lead = lead, trial_lapsed; trial = trial; onboarding = onboarding; active = active, reactivated,
+#   renewal_due; expanding = expanding; advocate = promoter, referrer; at_risk = failed, cancel, detractor;
+#   churned = voluntary, invol_pf, invol_unc, retrial, immediate: 2+1+1+3+1+2+3+5 = 18 customers.
+# ever: lead 18 (everyone starts as a lead); trial 3 (trial, trial_lapsed, active; retrial's trial came after
+#   it paid); onboarding 15 (all 15 that paid); active 13 (the 15 payers but onboarding and detractor);
 #   expanding 1; advocate 3 (promoter, referrer, detractor); at_risk 5 (failed, cancel, detractor, voluntary,
-#   invol_unc); churned 5 (voluntary, invol_pf, invol_unc, reactivated, retrial).
+#   invol_unc); churned 6 (voluntary, invol_pf, invol_unc, reactivated, retrial, immediate).
 # from previous (a spell in the stage starting after the first spell in the previous stage) / ever of the
-#   previous stage: trial 3 (all after lead) / 16; onboarding 1 (active, after its trial) / 3; active 11 / 13;
-#   expanding 1 / 11; advocate 0 / 1 (the expanding customer never became an advocate); at_risk 1 (detractor,
-#   after advocate) / 3; churned 2 (voluntary and invol_unc after at_risk; invol_pf, reactivated and retrial
-#   churned straight from active) / 5. Ratios rounded half up to 4 decimals: 3/16 = 0.1875, 1/3 = 0.3333,
-#   11/13 = 0.84615 -> 0.8462, 1/11 = 0.0909, 2/5 = 0.4000.
+#   previous stage: trial 3 (all after lead) / 18; onboarding 1 (active, after its trial) / 3; active 13 / 15;
+#   expanding 1 / 13; advocate 0 / 1 (the expanding customer never became an advocate); at_risk 1 (detractor,
+#   after advocate) / 3; churned 2 (voluntary and invol_unc after at_risk; invol_pf, reactivated, retrial and
+#   immediate churned straight from active) / 5. Ratios rounded half up to 4 decimals: 3/18 = 0.16667 ->
+#   0.1667, 1/3 = 0.3333, 13/15 = 0.86667 -> 0.8667, 1/13 = 0.07692 -> 0.0769, 2/5 = 0.4000.
 # median days from the first sighting to the first spell in the stage:
 #   trial: trial 5, trial_lapsed 9, active 3 -> 5
 #   onboarding (the lead spells): onboarding 11, active 17, expanding 31, promoter 30, referrer 30, failed 31,
-#     cancel 30, detractor 10, voluntary 31, invol_pf 17, invol_unc 21, reactivated 31, retrial 28
-#     -> sorted 10 11 17 17 21 28 | 30 | 30 30 31 31 31 31 -> 30
+#     cancel 30, detractor 10, voluntary 31, invol_pf 17, invol_unc 21, reactivated 31, retrial 28,
+#     immediate 21 (2023-12-20 -> 2024-01-10), renewal_due 5
+#     -> sorted 5 10 11 17 17 21 21 | 28 | 30 30 30 31 31 31 31 -> 28
 #   active (onboarding day + 90): active 107, expanding 121, promoter 120, referrer 120, failed 121,
-#     cancel 120, voluntary 121, invol_pf 107, invol_unc 111, reactivated 121, retrial 118
-#     -> sorted 107 107 111 118 120 | 120 | 120 121 121 121 121 -> 120
+#     cancel 120, voluntary 121, invol_pf 107, invol_unc 111, reactivated 121, retrial 118, immediate 111,
+#     renewal_due 95 -> sorted 95 107 107 111 111 118 | 120 | 120 120 121 121 121 121 -> 120
 #   expanding: 2023-10-01 -> 2024-05-01 = 31+30+31+31+29+31+30 = 213
 #   advocate: promoter 2023-06-01 -> 2024-03-15 = 288, referrer 2023-09-01 -> 2024-05-01 = 243,
 #     detractor 2024-01-05 -> 02-10 = 36 -> 243
@@ -320,16 +351,18 @@ EXPECTED_TRANSITIONS: dict[str, list[tuple]] = {
 #     invol_unc 2023-09-10 -> 2024-04-01 = 204 -> 136 204 213 232 285 -> 213
 #   churned: voluntary 2023-05-01 -> 2024-03-01 = 305, invol_pf 2023-08-15 -> 2024-03-01 = 199,
 #     invol_unc 2023-09-10 -> 2024-05-01 = 234, reactivated 2023-03-01 -> 2023-10-01 = 214,
-#     retrial 2023-02-01 -> 2023-09-01 = 28+31+30+31+30+31+31 = 212 -> sorted 199 212 | 214 | 234 305 -> 214
+#     retrial 2023-02-01 -> 2023-09-01 = 28+31+30+31+30+31+31 = 212,
+#     immediate 2023-12-20 -> 2024-06-20 = 12+31+29+31+30+31+19 = 183
+#     -> sorted 183 199 212 | 214 | 234 305 -> (212 + 214) / 2 = 213
 EXPECTED_FUNNEL = [
-    ("lead", 1, 2, 16, 0, None, Decimal("0.0")),
-    ("trial", 2, 1, 3, 3, Decimal("0.1875"), Decimal("5.0")),
-    ("onboarding", 3, 1, 13, 1, Decimal("0.3333"), Decimal("30.0")),
-    ("active", 4, 2, 11, 11, Decimal("0.8462"), Decimal("120.0")),
-    ("expanding", 5, 1, 1, 1, Decimal("0.0909"), Decimal("213.0")),
+    ("lead", 1, 2, 18, 0, None, Decimal("0.0")),
+    ("trial", 2, 1, 3, 3, Decimal("0.1667"), Decimal("5.0")),
+    ("onboarding", 3, 1, 15, 1, Decimal("0.3333"), Decimal("28.0")),
+    ("active", 4, 3, 13, 13, Decimal("0.8667"), Decimal("120.0")),
+    ("expanding", 5, 1, 1, 1, Decimal("0.0769"), Decimal("213.0")),
     ("advocate", 6, 2, 3, 0, Decimal("0.0000"), Decimal("243.0")),
     ("at_risk", 7, 3, 5, 1, Decimal("0.3333"), Decimal("213.0")),
-    ("churned", 8, 4, 5, 2, Decimal("0.4000"), Decimal("214.0")),
+    ("churned", 8, 5, 6, 2, Decimal("0.4000"), Decimal("213.0")),
 ]
 
 DIM_SQL = (

@@ -5,10 +5,12 @@
     * paid_periods: distinct billing periods of that subscription with a paid, non-proration subscription line
       of amount > 0 starting on or before the as-of date; renewals = paid_periods - 1 (the first period is the
       acquisition, every later one a renewal decision survived).
-    * is_alive: a line of the subscription with amount > 0 on a paid or open (still in dunning) invoice covers
-      the as-of date. Stricter than the MRR rule of CONTRACT 6, which also counts an uncollectible invoice's
-      period: that is the period an involuntary churner never paid, so counting it would make recent
-      involuntary churners look like survivors and bias the fit. A subscription that is not alive churned
+    * is_alive: a paying line (int_lifecycle__paying_lines: cut at the subscription's end, a renewal due on
+      the as-of date still pending) of the subscription with amount > 0 on a paid or open (still in dunning)
+      invoice covers the as-of date: the same notion of paying as the lifecycle's churned stage. Stricter
+      than the MRR rule of CONTRACT 6, which also counts an uncollectible invoice's period: that is the
+      period an involuntary churner never paid, so counting it would make recent involuntary churners look
+      like survivors and bias the fit. A subscription that is not alive churned
       after `renewals` renewals; an alive one is right-censored: it has survived `renewals` renewals and its
       next decision is still ahead.
     * period_months: the billing period in months (month x interval_count, year x 12 x interval_count);
@@ -21,6 +23,12 @@ with
 invoice_lines as (
 
     select * from {{ ref('int_invoice_lines__normalized') }}
+
+),
+
+paying_lines as (
+
+    select * from {{ ref('int_lifecycle__paying_lines') }}
 
 ),
 
@@ -95,19 +103,24 @@ periods as (
                 and subscription_lines.amount > 0
                 and not coalesce(subscription_lines.is_proration, false)
                 then subscription_lines.service_start_date
-        end) as paid_periods,
-        max(case
-            when subscription_lines.service_end_date > {{ clm_as_of() }}
-                and subscription_lines.invoice_status in ('paid', 'open')
-                and subscription_lines.amount > 0
-                then 1
-            else 0
-        end) as covers_as_of
+        end) as paid_periods
     from subscription_lines
     inner join first_subscriptions
         on first_subscriptions.subscription_id = subscription_lines.subscription_id
         and first_subscriptions.customer_id = subscription_lines.customer_id
     group by subscription_lines.customer_id, subscription_lines.subscription_id
+
+),
+
+alive_subscriptions as (
+
+    select distinct
+        subscription_id
+    from paying_lines
+    where service_start_date <= {{ clm_as_of() }}
+        and service_end_date > {{ clm_as_of() }}
+        and invoice_status in ('paid', 'open')
+        and amount > 0
 
 ),
 
@@ -136,11 +149,13 @@ select
     cast(periods.first_period_start as date) as first_period_start,
     cast(periods.paid_periods as integer) as paid_periods,
     cast(periods.paid_periods - 1 as integer) as renewals,
-    cast(periods.covers_as_of = 1 as boolean) as is_alive,
+    cast(alive_subscriptions.subscription_id is not null as boolean) as is_alive,
     cast(coalesce(current_mrr.mrr, 0) as decimal(18, 2)) as current_mrr
 from periods
 inner join customers
     on customers.customer_id = periods.customer_id
+left join alive_subscriptions
+    on alive_subscriptions.subscription_id = periods.subscription_id
 left join current_mrr
     on current_mrr.customer_id = periods.customer_id
 where periods.paid_periods >= 1

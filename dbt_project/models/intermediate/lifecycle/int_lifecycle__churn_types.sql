@@ -1,8 +1,8 @@
 {#-
     Why each customer's paying relationship ended, for customers whose last MRR line has ended (CONTRACT 6:
     churn is involuntary when the subscription ended for non-payment, voluntary otherwise).
-    The subscription that ended it is the one whose paid-for MRR line (monthly amount > 0: a $0 trial line
-    ends nothing) ends last (ties: the latest ended_at, then the
+    The subscription that ended it is the one whose paid-for paying line (int_lifecycle__paying_lines, cut at
+    the subscription's end; monthly amount > 0: a $0 trial line ends nothing) ends last (ties: the latest ended_at, then the
     smallest subscription_id). Involuntary when that subscription's cancellation reason is payment_failed, its
     status is unpaid, or its last non-void invoice is uncollectible; voluntary otherwise.
     dim_customers publishes churn_type for customers whose current stage is churned; a customer that paid only
@@ -10,9 +10,9 @@
 -#}
 with
 
-invoice_lines as (
+paying_lines as (
 
-    select * from {{ ref('int_invoice_lines__normalized') }}
+    select * from {{ ref('int_lifecycle__paying_lines') }}
 
 ),
 
@@ -37,14 +37,13 @@ acquisitions as (
 subscription_ends as (
 
     select
-        invoice_lines.customer_id,
-        invoice_lines.subscription_id,
-        max(invoice_lines.service_end_date) as service_end_date
-    from invoice_lines
-    where invoice_lines.counts_towards_mrr
-        and invoice_lines.monthly_amount > 0
-        and invoice_lines.subscription_id is not null
-    group by invoice_lines.customer_id, invoice_lines.subscription_id
+        customer_id,
+        subscription_id,
+        max(service_end_date) as service_end_date
+    from paying_lines
+    where monthly_amount > 0
+        and subscription_id is not null
+    group by customer_id, subscription_id
 
 ),
 

@@ -1,9 +1,9 @@
 {#-
     Each customer's daily MRR as a step function: one row per period over which its MRR level is constant,
-    up to the as-of date. The level on day d is the sum of monthly_amount of the lines that count towards MRR
-    (int_invoice_lines__normalized: subscription lines of non-void invoices) whose service period
-    [service_start_date, service_end_date) contains d: the same lines and containment as the month-end MRR
-    snapshot (CONTRACT 6), evaluated on every day instead of month ends.
+    up to the as-of date. The level on day d is the sum of monthly_amount of the paying lines
+    (int_lifecycle__paying_lines: the lines that count towards MRR, cut short at their subscription's end)
+    whose service period [service_start_date, service_end_date) contains d: the month-end MRR snapshot's
+    lines and containment (CONTRACT 6), evaluated on every day instead of month ends.
 
     Built from the points where a line starts (+amount) or ends (-amount) with a running sum, so it costs one
     row per line boundary, never one per customer-day. Levels are in the lines' own currency (a billing
@@ -12,9 +12,9 @@
 -#}
 with
 
-invoice_lines as (
+paying_lines as (
 
-    select * from {{ ref('int_invoice_lines__normalized') }}
+    select * from {{ ref('int_lifecycle__paying_lines') }}
 
 ),
 
@@ -25,9 +25,8 @@ mrr_lines as (
         service_start_date,
         service_end_date,
         monthly_amount
-    from invoice_lines
-    where counts_towards_mrr
-        and service_start_date <= {{ clm_as_of() }}
+    from paying_lines
+    where service_start_date <= {{ clm_as_of() }}
 
 ),
 
