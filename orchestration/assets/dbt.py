@@ -61,17 +61,23 @@ def failure_summary(run_results_path: Path, limit: int = 5) -> str:
     return f"dbt build failed: {len(bad)} node(s): " + "; ".join(parts) + more
 
 
+def _freshness_message(result: dict) -> str:
+    newest = str(result.get("max_loaded_at") or "")
+    # dbt reports an empty max() (nothing landed on or before the as-of date) as datetime.min
+    if not newest or newest.startswith("0001-01-01"):
+        return f"freshness {result['status']}: nothing loaded on or before the as-of date"
+    days = result.get("max_loaded_at_time_ago_in_s", 0) / 86400
+    status = result["status"]
+    return f"freshness {status}: newest load {newest}, {days:.0f} day(s) before the as-of date's end"
+
+
 def stale_sources(sources_path: Path) -> list[tuple[str, str]]:
     """Sources whose newest drop is older than their freshness thresholds, measured from the as-of date."""
     if not sources_path.exists():
         return []
     results = json.loads(sources_path.read_text())["results"]
     return [
-        (
-            r["unique_id"].split(".", 2)[-1],
-            f"freshness {r['status']}: newest load {r.get('max_loaded_at', '?')}, "
-            f"{r.get('max_loaded_at_time_ago_in_s', 0) / 86400:.0f} day(s) before the as-of date's end",
-        )
+        (r["unique_id"].split(".", 2)[-1], _freshness_message(r))
         for r in results
         if r.get("status") in ("warn", "error")
     ]
