@@ -22,6 +22,8 @@ class Settings:
     serving_db: Path
     pii_key: str
     pii_key_is_default: bool
+    # DuckDB memory_limit for the build database (ingest, gate, publish and dbt); None = DuckDB's 80 % of RAM
+    duckdb_memory_limit: str | None = None
 
     @property
     def build_dir(self) -> Path:
@@ -70,4 +72,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         serving_db=_path(serving) if serving else data_dir / "serving.duckdb",
         pii_key=key or _DEV_PII_KEY,
         pii_key_is_default=not key,
+        duckdb_memory_limit=(env.get("CLM_DUCKDB_MEMORY_LIMIT") or "").strip() or None,
     )

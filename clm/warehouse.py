@@ -7,9 +7,12 @@ from pathlib import Path
 import duckdb
 
 
-def connect_build(build_db: Path) -> duckdb.DuckDBPyConnection:
+def connect_build(build_db: Path, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the build database read-write. ``memory_limit`` (CLM_DUCKDB_MEMORY_LIMIT, e.g. '4GB' or '50%')
+    caps DuckDB's buffer manager; beyond it large scans spill to ``<build db>.tmp`` instead of growing."""
     build_db.parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(build_db))
+    config = {"memory_limit": memory_limit} if memory_limit else {}
+    return duckdb.connect(str(build_db), config=config)
 
 
 def reset_for_full_refresh(con: duckdb.DuckDBPyConnection) -> None:

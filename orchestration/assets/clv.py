@@ -58,7 +58,7 @@ def clv_fits(context: dg.AssetExecutionContext, clm: ClmResource):
     for subject, message in result.warnings:
         context.log.warning(f"{subject}: {message}")
     if result.warnings:
-        with connect_build(settings.build_db) as con:
+        with connect_build(settings.build_db, settings.duckdb_memory_limit) as con:
             runs.record_warnings(con, context.run.run_id, "clv", result.warnings)
     fitted = result.parameters[["model", "segment"]].drop_duplicates()
     context.log.info(

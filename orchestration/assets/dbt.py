@@ -126,7 +126,7 @@ def _build(
     run_results = invocation.target_path / "run_results.json"
     warnings = stale + warned_tests(run_results)
     if warnings:
-        with connect_build(settings.build_db) as con:
+        with connect_build(settings.build_db, settings.duckdb_memory_limit) as con:
             runs.record_warnings(con, context.run.run_id, "dbt", warnings)
     if not invocation.is_successful():
         raise dg.Failure(

@@ -34,7 +34,7 @@ def quality_gate(context: dg.AssetExecutionContext, clm: ClmResource) -> dg.Mate
     for finding in (*result.failures, *result.warnings):
         context.log.warning(finding.message)
     if result.warnings:
-        with connect_build(settings.build_db) as con:
+        with connect_build(settings.build_db, settings.duckdb_memory_limit) as con:
             runs.record_warnings(
                 con, context.run.run_id, "gate", [(w.check, w.message) for w in result.warnings]
             )

@@ -28,7 +28,7 @@ def raw_extracts(context: dg.AssetExecutionContext, clm: ClmResource):
     if as_of is None:
         raise dg.Failure(f"the landing zone {settings.raw_dir} holds no drops (load_date=YYYY-MM-DD folders)")
     run_id = context.run.run_id
-    with connect_build(settings.build_db) as con:
+    with connect_build(settings.build_db, settings.duckdb_memory_limit) as con:
         runs.start_run(con, run_id, as_of, clm.target)
         if clm.full_refresh:
             context.log.info("full refresh: every landed file is read again")

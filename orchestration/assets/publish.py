@@ -20,7 +20,7 @@ def serving_database(context: dg.AssetExecutionContext, clm: ClmResource) -> dg.
     settings = clm.settings()
     run_id = context.run.run_id
     # The run is recorded as published inside the file being published, so BI sees this run too.
-    with connect_build(settings.build_db) as con:
+    with connect_build(settings.build_db, settings.duckdb_memory_limit) as con:
         destination = "postgres" if clm.target == "postgres" else str(settings.serving_db)
         runs.finish_run(con, run_id, runs.PUBLISHED, f"published to {destination}")
     if clm.target == "postgres":
