@@ -11,8 +11,12 @@ def connect_build(build_db: Path, memory_limit: str | None = None) -> duckdb.Duc
     """Open the build database read-write. ``memory_limit`` (CLM_DUCKDB_MEMORY_LIMIT, e.g. '4GB' or '50%')
     caps DuckDB's buffer manager; beyond it large scans spill to ``<build db>.tmp`` instead of growing."""
     build_db.parent.mkdir(parents=True, exist_ok=True)
-    config = {"memory_limit": memory_limit} if memory_limit else {}
-    return duckdb.connect(str(build_db), config=config)
+    con = duckdb.connect(str(build_db))
+    if memory_limit:
+        # SET, not connect(config=...): a database instance already open in this process (DuckDB caches
+        # them per file) keeps its settings under connect(config=...), measured at 1M as no cap at all
+        con.execute("set memory_limit = ?", [memory_limit])
+    return con
 
 
 def reset_for_full_refresh(con: duckdb.DuckDBPyConnection) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from datetime import date
 from pathlib import Path
@@ -26,13 +27,7 @@ class ClmResource(dg.ConfigurableResource):
         env_settings = load_settings()
         if not self.raw_dir:
             return env_settings
-        return Settings(
-            raw_dir=Path(self.raw_dir).resolve(),
-            data_dir=env_settings.data_dir,
-            serving_db=env_settings.serving_db,
-            pii_key=env_settings.pii_key,
-            pii_key_is_default=env_settings.pii_key_is_default,
-        )
+        return dataclasses.replace(env_settings, raw_dir=Path(self.raw_dir).resolve())
 
     def resolved_as_of(self) -> date | None:
         from clm.ingest import newest_load_date
