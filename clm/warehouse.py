@@ -13,8 +13,8 @@ def connect_build(build_db: Path, memory_limit: str | None = None) -> duckdb.Duc
     build_db.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(build_db))
     if memory_limit:
-        # SET, not connect(config=...): a database instance already open in this process (DuckDB caches
-        # them per file) keeps its settings under connect(config=...), measured at 1M as no cap at all
+        # SET, not connect(config=...): DuckDB shares one instance per file within a process and refuses a
+        # second connect() to it with a different config; SET applies to that shared instance
         con.execute("set memory_limit = ?", [memory_limit])
     return con
 
