@@ -73,10 +73,13 @@ def clv_fit_seconds(build_db: Path) -> str:
     """Time clm.clv on the build database's model inputs, in this process (the Dagster asset's work)."""
     from datetime import datetime as _datetime
 
+    import duckdb
+
     from clm.clv import pipeline, store
 
     start = time.perf_counter()
-    renewals, purchases = store.read_inputs_duckdb(build_db)
+    with duckdb.connect(str(build_db), read_only=True) as con:
+        renewals, purchases = store.read_inputs_duckdb(con)
     read = time.perf_counter() - start
     result = pipeline.run(renewals, purchases, _datetime(2000, 1, 1))
     fit = time.perf_counter() - start - read

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import os
 import subprocess
 import sys
+import traceback
+import uuid
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import click
 
-from clm.config import REPO_ROOT, Settings, load_settings
+from clm import lock, runs
+from clm.config import REPO_ROOT, Settings, SettingsError, load_settings
+from clm.context import TARGETS, RunContext, UsageError, resolve_as_of
+from clm.pipeline import CODE_LOCATION, show
+from clm.targets import target_for
 
 
 def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
@@ -63,42 +72,110 @@ def _prepare_environment(settings: Settings) -> None:
     os.environ["DBT_TARGET_PATH"] = str(settings.dbt_target_dir)
     os.environ["DBT_LOG_PATH"] = str(settings.dbt_target_dir / "logs")
     os.environ["CLM_BUILD_DB"] = str(settings.build_db)
-    dagster_yaml = settings.dagster_home / "dagster.yaml"
-    if not dagster_yaml.exists():
-        dagster_yaml.write_text("telemetry:\n  enabled: false\n")
+    os.environ["CLM_RAW_DIR"] = str(settings.raw_dir)
+    # Written every time (it is generated, under CLM_DATA_DIR): runs of the clm job queue one at a time.
+    (settings.dagster_home / "dagster.yaml").write_text(DAGSTER_YAML)
+
+
+# The job carries the tag clm/pipeline (orchestration/jobs.py): the run queue starts one such run at a time,
+# so the schedule, the sensor and runs launched from the UI wait instead of colliding.
+DAGSTER_YAML = """\
+telemetry:
+  enabled: false
+concurrency:
+  runs:
+    tag_concurrency_limits:
+      - key: clm/pipeline
+        limit: 1
+"""
 
 
 def _dbt_parse() -> None:
     """@dbt_assets needs a manifest when the definitions are imported."""
     dbt = Path(sys.executable).with_name("dbt")
-    cmd = [str(dbt), "parse", "--quiet", "--project-dir", str(REPO_ROOT), "--profiles-dir", str(REPO_ROOT)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO_ROOT)
+    cmd = [str(dbt), "parse", "--project-dir", str(REPO_ROOT), "--profiles-dir", str(REPO_ROOT)]
+    proc = subprocess.run(cmd, cwd=REPO_ROOT)
     if proc.returncode != 0:
-        raise click.ClickException(f"dbt parse failed:\n{proc.stdout}{proc.stderr}")
+        raise RuntimeError("dbt parse failed: the dbt project does not compile")
+
+
+EXIT_PUBLISHED, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
+
+
+@contextlib.contextmanager
+def _output_to(log_path: Path) -> Iterator[None]:
+    """Send everything written to stdout and stderr (Dagster, dbt, warnings, tracebacks of any library) to
+    the run's log file; the terminal gets only what ``_say`` writes."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab", buffering=0) as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(_TERMINAL_OUT, 1)
+            os.dup2(_TERMINAL_ERR, 2)
+
+
+_TERMINAL_OUT, _TERMINAL_ERR = os.dup(1), os.dup(2)
+
+
+def _say(text: str, err: bool = False) -> None:
+    os.write(_TERMINAL_ERR if err else _TERMINAL_OUT, (text + "\n").encode())
 
 
 @main.command()
 @click.option("--raw", "raw_dir", type=click.Path(file_okay=False, path_type=Path), help="Landing zone root.")
 @click.option("--as-of", "as_of", callback=_parse_date, help="Default: newest load date landed.")
 @click.option("--full-refresh", is_flag=True, help="Reload every landed file and rebuild every model.")
-@click.option("--target", type=click.Choice(["duckdb", "postgres"]), default="duckdb", show_default=True)
+@click.option("--target", type=click.Choice(TARGETS), default="duckdb", show_default=True)
 def run(raw_dir: Path | None, as_of: date | None, full_refresh: bool, target: str) -> None:
-    """Run the pipeline in-process: ingest, dbt build, quality gate, publish."""
-    if raw_dir is not None:
-        os.environ["CLM_RAW_DIR"] = str(raw_dir.resolve())
-    settings = load_settings()
-    if not settings.raw_dir.is_dir():
-        raise click.ClickException(
-            f"landing zone {settings.raw_dir} does not exist (set --raw or CLM_RAW_DIR)"
-        )
+    """Run the pipeline in-process: ingest, dbt build, quality gate, publish.
+
+    Exit codes: 0 published (or nothing new to publish), 1 blocked or failed, 2 usage error (nothing was
+    done), 3 another run holds the data directory (nothing was done).
+    """
+    try:
+        settings = load_settings()
+        if raw_dir is not None:
+            settings = dataclasses.replace(settings, raw_dir=raw_dir.resolve())
+        resolved = resolve_as_of(settings.raw_dir, as_of)
+    except (UsageError, SettingsError) as error:
+        _say(f"Error: {error}", err=True)
+        _exit_quietly(EXIT_USAGE)
+    run_id = str(uuid.uuid4())
+    try:
+        lock.acquire(settings.lock_path, run_id, owner="cli")
+    except lock.RunLocked as locked:
+        runs.record_skipped(settings, run_id, target, str(locked))
+        _say(f"clm run {run_id[:8]}: SKIPPED: {locked}", err=True)
+        _exit_quietly(EXIT_LOCKED)
+    ctx = RunContext(settings, run_id, resolved, target, full_refresh)
+    log_path = settings.logs_dir / f"{run_id}.log"
+    _say(f"clm run {run_id[:8]}: as of {resolved}, target {target}; full log: {show(log_path)}")
     _prepare_environment(settings)
-    _dbt_parse()
+    code = EXIT_FAILED
+    try:
+        with _output_to(log_path):
+            _dbt_parse()
+            from clm.pipeline import run_pipeline
 
-    from clm.pipeline import run_pipeline
-
-    outcome = run_pipeline(settings, as_of=as_of, full_refresh=full_refresh, target=target)
-    click.echo(outcome.report)
-    _exit_quietly(0 if outcome.published else 1)
+            target_impl = target_for(target, settings)
+            outcome = run_pipeline(ctx, target_impl, log_path)
+        _say(outcome.report)
+        code = EXIT_PUBLISHED if outcome.published else EXIT_FAILED
+    except Exception as error:  # not handled by the pipeline: one line here, the traceback in the log
+        with open(log_path, "a", encoding="utf-8") as log:
+            traceback.print_exc(file=log)
+        _say(f"clm run {run_id[:8]}: FAILED: {type(error).__name__}: {error}", err=True)
+        _say(f"  full log with the traceback: {show(log_path)}", err=True)
+    finally:
+        lock.release(settings.lock_path, owner="cli")
+    _exit_quietly(code)
 
 
 def _exit_quietly(code: int) -> None:
@@ -124,7 +201,7 @@ def ui(port: int) -> None:
     _prepare_environment(settings)
     _dbt_parse()
     dagster = Path(sys.executable).with_name("dagster")
-    cmd = [str(dagster), "dev", "-m", "orchestration.definitions", "--port", str(port)]
+    cmd = [str(dagster), "dev", "-m", CODE_LOCATION, "--port", str(port)]
     os.chdir(REPO_ROOT)
     os.execv(str(dagster), cmd)
 

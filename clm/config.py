@@ -24,6 +24,12 @@ class Settings:
     pii_key_is_default: bool
     # DuckDB memory_limit for the build database (ingest, gate, publish and dbt); None = DuckDB's 80 % of RAM
     duckdb_memory_limit: str | None = None
+    # DuckDB threads for every connection of a run (CLM_DUCKDB_THREADS); None = one per core
+    duckdb_threads: int | None = None
+    # The read-only role BI tools use on Postgres (CLM_READER_ROLE)
+    reader_role: str = "clm_reader"
+    # The quality gate's thresholds (CLM_GATE_CONFIG); None = expectations/gate.yml
+    gate_config: Path | None = None
 
     @property
     def build_dir(self) -> Path:
@@ -50,8 +56,18 @@ class Settings:
     def dbt_target_dir(self) -> Path:
         return self.data_dir / "dbt_target"
 
+    @property
+    def logs_dir(self) -> Path:
+        """One log file per run: everything Dagster and dbt print, with stack traces."""
+        return self.data_dir / "logs"
+
+    @property
+    def lock_path(self) -> Path:
+        """Held (flock) by the one run that may write under ``data_dir``."""
+        return self.data_dir / ".clm-run.lock"
+
     def ensure_dirs(self) -> None:
-        for path in (self.data_dir, self.build_dir, self.quarantine_dir, self.dagster_home):
+        for path in (self.data_dir, self.build_dir, self.quarantine_dir, self.dagster_home, self.logs_dir):
             path.mkdir(parents=True, exist_ok=True)
         self.serving_db.parent.mkdir(parents=True, exist_ok=True)
 
@@ -73,4 +89,20 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         pii_key=key or _DEV_PII_KEY,
         pii_key_is_default=not key,
         duckdb_memory_limit=(env.get("CLM_DUCKDB_MEMORY_LIMIT") or "").strip() or None,
+        duckdb_threads=_positive_int(env, "CLM_DUCKDB_THREADS"),
+        reader_role=(env.get("CLM_READER_ROLE") or "").strip() or "clm_reader",
+        gate_config=_path(env["CLM_GATE_CONFIG"]) if env.get("CLM_GATE_CONFIG") else None,
     )
+
+
+class SettingsError(ValueError):
+    """A CLM_* variable that cannot be used; the message names it."""
+
+
+def _positive_int(env: dict[str, str], name: str) -> int | None:
+    text = (env.get(name) or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise SettingsError(f"{name}={text!r} is not a positive whole number")
+    return int(text)

@@ -1,4 +1,5 @@
-"""dbt-duckdb plugin: registers ``clm_pii_hash(varchar)`` on every dbt connection.
+"""dbt-duckdb plugin: registers ``clm_pii_hash(varchar)`` on every dbt connection and applies
+``CLM_DUCKDB_THREADS`` (profiles.yml cannot leave a setting out when it is unset).
 
 The key is read from the environment here, in Python, so it never appears in compiled SQL or dbt logs.
 Enabled in profiles.yml (``plugins: [{module: clm.dbt_plugin}]``); the ``clm_pii_hash`` macro calls it.
@@ -15,7 +16,10 @@ from clm.pii import pii_hash_arrow
 
 class Plugin(BasePlugin):
     def configure_connection(self, conn: DuckDBPyConnection) -> None:
-        key = load_settings().pii_key
+        settings = load_settings()
+        key = settings.pii_key
+        if settings.duckdb_threads:
+            conn.execute(f"set threads = {settings.duckdb_threads}")
         conn.create_function(
             "clm_pii_hash",
             lambda values: pii_hash_arrow(values, key),

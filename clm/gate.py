@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
+from clm.config import Settings
+from clm.warehouse import connect, duckdb_config
 from expectations.checkpoint import (
     CheckpointRun,
     Warehouse,
@@ -156,9 +156,9 @@ def _missing_findings(run: CheckpointRun, config: GateConfig) -> list[GateFailur
     return findings
 
 
-def quarantined_fractions(build_db: Path, run_id: str) -> list[tuple[str, int, int]]:
+def quarantined_fractions(build_db: Path, run_id: str, settings: Settings) -> list[tuple[str, int, int]]:
     """(``source/entity``, rows_read, rows_quarantined) for the run's landed files, per entity."""
-    with duckdb.connect(str(build_db), read_only=True) as con:
+    with connect(build_db, settings, read_only=True) as con:
         exists = con.execute(
             "select count(*) from information_schema.tables "
             "where table_schema = 'audit' and table_name = 'load_manifest'"
@@ -175,9 +175,11 @@ def quarantined_fractions(build_db: Path, run_id: str) -> list[tuple[str, int, i
     return [(entity, int(read or 0), int(quarantined or 0)) for entity, read, quarantined in rows]
 
 
-def _quarantine_findings(build_db: Path, run_id: str, config: GateConfig) -> list[GateFailure]:
+def _quarantine_findings(
+    build_db: Path, run_id: str, config: GateConfig, settings: Settings
+) -> list[GateFailure]:
     findings = []
-    for entity, read, quarantined in quarantined_fractions(build_db, run_id):
+    for entity, read, quarantined in quarantined_fractions(build_db, run_id, settings):
         limit = config.quarantine_limit(entity)
         if read <= 0 or quarantined / read <= limit:
             continue
@@ -199,13 +201,14 @@ def run_gate(
     run_id: str,
     config_path: Path | None = None,
     *,
+    settings: Settings,
     warehouse: Warehouse | None = None,
 ) -> GateResult:
     """Validate the build for ``run_id``; ``passed`` says whether it may be published.
 
     ``build_db`` is the DuckDB build file: its ``audit.load_manifest`` feeds the quarantine check, and its
     staged and mart tables are validated unless ``warehouse`` names another place for them, e.g.
-    ``postgres_warehouse()`` for the Postgres ``build_*`` schemas.
+    ``postgres_warehouse()`` for the Postgres ``build_*`` schemas. ``settings`` gives the DuckDB limits.
     """
     started = time.perf_counter()
     config = load_config(config_path)
@@ -214,10 +217,9 @@ def run_gate(
         raise ValueError(f"gate config names checks that no suite defines: {', '.join(sorted(unknown))}")
     if not build_db.exists():
         raise FileNotFoundError(f"quality gate: build database {build_db} does not exist")
-    findings = _quarantine_findings(build_db, run_id, config)
-    run = run_checkpoint(
-        build_db, data_docs_dir, config, run_name=run_id, warehouse=warehouse or duckdb_warehouse(build_db)
-    )
+    findings = _quarantine_findings(build_db, run_id, config, settings)
+    warehouse = warehouse or duckdb_warehouse(build_db, config=duckdb_config(settings))
+    run = run_checkpoint(build_db, data_docs_dir, config, run_name=run_id, warehouse=warehouse)
     findings += _missing_findings(run, config) + _expectation_findings(run, config)
     failures = tuple(f for f in findings if f.blocking)
     return GateResult(

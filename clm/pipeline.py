@@ -1,15 +1,23 @@
-"""`clm run`: execute the Dagster job in-process and explain the outcome in a few lines."""
+"""`clm run`: execute the Dagster job in-process and explain the outcome in a few lines.
+
+The package never imports the orchestration layer: the job comes from the Dagster code location named in
+``CODE_LOCATION`` (the module ``dagster dev -m`` and ``clm ui`` load), as any Dagster tool finds it.
+"""
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
-import duckdb
-
 from clm import runs
-from clm.config import Settings
+from clm.context import RunContext
+from clm.publishing import finish_unpublished
+from clm.targets import Target
+from clm.warehouse import connect_build
+
+CODE_LOCATION = "orchestration.definitions"
+PIPELINE_JOB_NAME = "clm_pipeline"
 
 
 @dataclass(frozen=True)
@@ -19,20 +27,18 @@ class Outcome:
     report: str
 
 
-def run_pipeline(settings: Settings, as_of: date | None, full_refresh: bool, target: str) -> Outcome:
+def run_pipeline(ctx: RunContext, target: Target, log_path: Path) -> Outcome:
     import dagster as dg
 
-    from orchestration.definitions import defs
-    from orchestration.jobs import PIPELINE_JOB_NAME
-
+    defs = importlib.import_module(CODE_LOCATION).defs
     run_config = {
         "resources": {
             "clm": {
                 "config": {
-                    "raw_dir": str(settings.raw_dir),
-                    "as_of": as_of.isoformat() if as_of else "",
-                    "full_refresh": full_refresh,
-                    "target": target,
+                    "raw_dir": str(ctx.settings.raw_dir),
+                    "as_of": ctx.as_of.isoformat(),
+                    "full_refresh": ctx.full_refresh,
+                    "target": ctx.target,
                 }
             }
         },
@@ -40,11 +46,12 @@ def run_pipeline(settings: Settings, as_of: date | None, full_refresh: bool, tar
     }
     job = defs.resolve_job_def(PIPELINE_JOB_NAME)
     with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
-    run_id = result.run_id
+        result = job.execute_in_process(
+            run_config=run_config, instance=instance, raise_on_error=False, run_id=ctx.run_id
+        )
     if result.success:
-        return Outcome(run_id, True, published_report(settings, run_id, target))
-    return Outcome(run_id, False, failure_report(settings, run_id, result))
+        return Outcome(ctx.run_id, True, published_report(ctx, target, log_path))
+    return Outcome(ctx.run_id, False, failure_report(ctx, target, result, log_path))
 
 
 def _failure_from_result(result) -> str:
@@ -54,26 +61,34 @@ def _failure_from_result(result) -> str:
             user = data.user_failure_data
             detail = user.description if user and user.description else data.error.message.strip()
             return f"step {event.step_key} failed: {detail}"
-    return "the run failed before any step ran (see the log above)"
+    return "the run failed before any step ran"
 
 
-def failure_report(settings: Settings, run_id: str, result) -> str:
-    run = runs.read_run(settings.build_db, run_id)
-    if run is None or run["status"] == runs.RUNNING:
-        message = _failure_from_result(result)
-        runs.record_outcome(settings.build_db, run_id, runs.FAILED, message)
-        status = runs.FAILED
+def failure_report(ctx: RunContext, target: Target, result, log_path: Path) -> str:
+    run = runs.read_run(ctx.settings, ctx.run_id)
+    if run is not None and run["status"] == runs.RUNNING:
+        # A failure the steps could not record themselves (e.g. Dagster failed between steps).
+        finish_unpublished(ctx, target, runs.FAILED, _failure_from_result(result))
+        run = runs.read_run(ctx.settings, ctx.run_id)
+    if run is None:
+        status, message = runs.FAILED, _failure_from_result(result)
     else:
-        message, status = run["message"], run["status"]
+        status, message = run["status"], run["message"]
     kept = (
-        f"the previously published marts in {_show(settings.serving_db)} are unchanged"
-        if settings.serving_db.exists()
+        "the published marts are unchanged"
+        if target.published_marts()
         else "nothing has been published yet"
     )
-    return "\n".join([f"clm run {run_id[:8]}: {status.upper()}: {message}", kept])
+    return "\n".join(
+        [
+            f"clm run {ctx.run_id[:8]}: {status.upper()}: {message}",
+            f"  {kept}; the run is recorded in audit.runs at {target.location()}",
+            f"  full log: {show(log_path)}",
+        ]
+    )
 
 
-def _show(path: Path) -> str:
+def show(path: Path) -> str:
     """A path as the user typed it: relative to the working directory when it lies below it."""
     try:
         return str(path.relative_to(Path.cwd()))
@@ -81,21 +96,10 @@ def _show(path: Path) -> str:
         return str(path)
 
 
-def _published_marts(settings: Settings, target: str) -> list[tuple[str, int]]:
-    if target == "postgres":
-        from clm import postgres
-
-        with postgres.connection() as pg:
-            return postgres.mart_row_counts(pg)
-    with duckdb.connect(str(settings.serving_db), read_only=True) as con:
-        return con.execute(
-            "select table_name, estimated_size from duckdb_tables() where schema_name = 'marts' order by 1"
-        ).fetchall()
-
-
-def published_report(settings: Settings, run_id: str, target: str) -> str:
+def published_report(ctx: RunContext, target: Target, log_path: Path) -> str:
+    settings, run_id = ctx.settings, ctx.run_id
     # The build database holds the audit of every run, whichever target the marts went to.
-    with duckdb.connect(str(settings.build_db), read_only=True) as con:
+    with connect_build(settings, read_only=True) as con:
         totals = con.execute(
             """
             select count(*), coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0),
@@ -103,7 +107,7 @@ def published_report(settings: Settings, run_id: str, target: str) -> str:
             from audit.load_manifest where run_id = ?
             """,
             [run_id],
-        ).fetchone()
+        ).fetchall()[0]
         reasons = con.execute(
             """
             select coalesce(source || '/' || entity, 'files outside the layout'), count(*)
@@ -111,7 +115,6 @@ def published_report(settings: Settings, run_id: str, target: str) -> str:
             """,
             [run_id],
         ).fetchall()
-        as_of = con.execute("select as_of from audit.runs where run_id = ?", [run_id]).fetchone()
         history = con.execute("select status, count(*) from audit.runs group by 1 order by 1").fetchall()
         warnings = con.execute(
             "select origin, subject, message from audit.run_warnings where run_id = ? order by all",
@@ -119,25 +122,23 @@ def published_report(settings: Settings, run_id: str, target: str) -> str:
         ).fetchall()
     files, read, loaded, quarantined = totals
     lines = [
-        f"clm run {run_id[:8]}: PUBLISHED (as of {as_of[0] if as_of else '?'})",
+        f"clm run {run_id[:8]}: PUBLISHED (as of {ctx.as_of})",
         f"  ingested {files} new file(s): {read:,} rows read, {loaded:,} loaded, {quarantined:,} quarantined",
     ]
     if reasons:
         lines.append("  quarantine entries by entity: " + ", ".join(f"{e} {n}" for e, n in reasons))
-        lines.append(f"  rejected rows with reasons: {_show(settings.quarantine_dir / run_id)}")
+        lines.append(f"  rejected rows with reasons: {show(settings.quarantine_dir / run_id)}")
     if warnings:
         shown = "; ".join(f"{subject}: {message}" for _origin, subject, message in warnings[:3])
         more = f" (and {len(warnings) - 3} more in audit.run_warnings)" if len(warnings) > 3 else ""
         lines.append(f"  {len(warnings)} warning(s): {shown}{more}")
-    marts = _published_marts(settings, target)
+    marts = target.published_marts()
     lines.append("  marts: " + ", ".join(f"{name} ({rows:,} rows)" for name, rows in marts))
-    if target == "postgres":
-        lines.append("  published to Postgres schemas marts and audit (PG* environment)")
-    else:
-        lines.append(f"  serving database: {_show(settings.serving_db)} (open read-only with duckdb 2.0.x)")
     lines += [
+        f"  published to {target.location()}",
         "  runs so far: " + ", ".join(f"{n} {status}" for status, n in history),
-        f"  data docs: {_show(settings.data_docs_dir / 'index.html')}",
+        f"  data docs: {show(settings.data_docs_dir / 'index.html')}",
+        f"  full log: {show(log_path)}",
         "  explore runs and assets: make ui (or .venv/bin/clm ui)",
     ]
     return "\n".join(lines)

@@ -11,13 +11,19 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
-DEFAULT_SCHEMAS: tuple[str, ...] = ("marts", "audit")
+from clm.config import Settings
+from clm.runs import PUBLISHED
+from clm.warehouse import connect
+
 _BUILD_ALIAS = "clm_build"
+_SERVING_ALIAS = "clm_serving"
+_TEMP_SUFFIX = ".publishing"
 
 
 @dataclass(frozen=True)
@@ -43,41 +49,38 @@ def _wal(path: Path) -> Path:
     return path.with_name(path.name + ".wal")
 
 
-def _relations(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...]) -> list[tuple[str, str]]:
-    """Tables and views of ``schemas`` in the attached build database, in a stable order."""
-    placeholders = ", ".join("?" for _ in schemas)
+def _copy_tables(
+    con: duckdb.DuckDBPyConnection, alias: str, schema: str, names: Sequence[str]
+) -> dict[str, int]:
+    """Materialize ``alias.schema.name`` as ``schema.name`` in the new file (views too: serving reads
+    nothing from the build)."""
+    con.execute(f"create schema if not exists {_quote(schema)}")
+    copied: dict[str, int] = {}
+    for name in names:
+        target = f"{_quote(schema)}.{_quote(name)}"
+        # CREATE TABLE AS keeps every column's type
+        con.execute(f"create table {target} as select * from {_quote(alias)}.{target}")
+        row = con.execute(f"select count(*) from {target}").fetchall()
+        copied[f"{schema}.{name}"] = int(row[0][0])
+    return copied
+
+
+def relations(con: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> list[str]:
+    """Tables and views of ``catalog.schema``, sorted."""
     rows = con.execute(
-        f"""
-        select table_schema, table_name from information_schema.tables
-        where table_catalog = ? and table_schema in ({placeholders})
-        order by table_schema, table_name
-        """,
-        [_BUILD_ALIAS, *schemas],
+        "select table_name from information_schema.tables where table_catalog = ? and table_schema = ? "
+        "order by table_name",
+        [catalog, schema],
     ).fetchall()
-    return [(schema, name) for schema, name in rows]
+    return [name for (name,) in rows]
 
 
-def _copy_relation(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> int:
-    # CREATE TABLE AS keeps every column's type; views are materialized, so serving needs no build file.
-    target = f"{_quote(schema)}.{_quote(name)}"
-    con.execute(f"create table {target} as select * from {_quote(_BUILD_ALIAS)}.{target}")
-    row = con.execute(f"select count(*) from {target}").fetchone()
-    return int(row[0]) if row else 0
-
-
-def _write_copy(build_db: Path, target: Path, schemas: tuple[str, ...]) -> dict[str, int]:
-    tables: dict[str, int] = {}
-    with duckdb.connect(str(target)) as con:
-        con.execute(f"attach {_literal(str(build_db))} as {_quote(_BUILD_ALIAS)} (read_only)")
-        for schema in schemas:
-            con.execute(f"create schema if not exists {_quote(schema)}")
-        for schema, name in _relations(con, schemas):
-            tables[f"{schema}.{name}"] = _copy_relation(con, schema, name)
-        con.execute(f"detach {_quote(_BUILD_ALIAS)}")
-        con.execute("checkpoint")
-    if _wal(target).exists():
-        raise RuntimeError(f"publish: {_wal(target)} remained after checkpoint; refusing to publish")
-    return tables
+def _mark_published(con: duckdb.DuckDBPyConnection, run_id: str, message: str) -> None:
+    """The copy records its own run as published: the row is true exactly when the file is in place."""
+    con.execute(
+        "update audit.runs set status = ?, finished_at = now()::timestamp, message = ? where run_id = ?",
+        [PUBLISHED, message, run_id],
+    )
 
 
 def _fsync(path: Path) -> None:
@@ -93,16 +96,27 @@ def _remove(*paths: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def publish(build_db: Path, serving_db: Path, schemas: tuple[str, ...] = DEFAULT_SCHEMAS) -> PublishResult:
-    """Replace ``serving_db`` with a copy of ``schemas`` from ``build_db``, atomically."""
+def leftovers(serving_db: Path) -> list[Path]:
+    """Temporary files of publishes that were killed before their rename."""
+    pattern = f".{serving_db.name}.*{_TEMP_SUFFIX}"
+    found = list(serving_db.parent.glob(pattern)) + list(serving_db.parent.glob(pattern + ".wal"))
+    return sorted(found) + ([_wal(serving_db)] if _wal(serving_db).exists() else [])
+
+
+def _replace_serving(
+    serving_db: Path, settings: Settings, fill: Callable[[duckdb.DuckDBPyConnection], dict[str, int]]
+) -> PublishResult:
+    """Write a new file with ``fill``, make it durable, rename it over ``serving_db``."""
     started = time.perf_counter()
-    if not build_db.exists():
-        raise FileNotFoundError(f"publish: build database {build_db} does not exist")
     serving_db.parent.mkdir(parents=True, exist_ok=True)
     # Same directory as serving_db: os.replace is only atomic within one filesystem.
-    temp = serving_db.with_name(f".{serving_db.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.publishing")
+    temp = serving_db.with_name(f".{serving_db.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}{_TEMP_SUFFIX}")
     try:
-        tables = _write_copy(build_db, temp, schemas)
+        with connect(temp, settings) as con:
+            tables = fill(con)
+            con.execute("checkpoint")
+        if _wal(temp).exists():
+            raise RuntimeError(f"publish: {_wal(temp)} remained after checkpoint; refusing to publish")
         _fsync(temp)
         # Only publish writes the serving file, so a WAL beside it is a crashed writer's leftover that
         # DuckDB would try to replay onto the new file.
@@ -113,3 +127,53 @@ def publish(build_db: Path, serving_db: Path, schemas: tuple[str, ...] = DEFAULT
         _remove(temp, _wal(temp))
         raise
     return PublishResult(serving_db=serving_db, tables=tables, seconds=time.perf_counter() - started)
+
+
+def _attach(con: duckdb.DuckDBPyConnection, path: Path, alias: str) -> None:
+    con.execute(f"attach {_literal(str(path))} as {_quote(alias)} (read_only)")
+
+
+def publish(
+    build_db: Path,
+    serving_db: Path,
+    settings: Settings,
+    *,
+    marts: Sequence[str],
+    published_run: tuple[str, str] | None = None,
+) -> PublishResult:
+    """Replace ``serving_db`` with ``marts`` (table names of the build's ``marts`` schema) and the whole build
+    ``audit`` schema, atomically. ``published_run`` = (run_id, message) marks that run published in the copy.
+    """
+    if not build_db.exists():
+        raise FileNotFoundError(f"publish: build database {build_db} does not exist")
+
+    def fill(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+        _attach(con, build_db, _BUILD_ALIAS)
+        tables = _copy_tables(con, _BUILD_ALIAS, "marts", marts)
+        tables |= _copy_tables(con, _BUILD_ALIAS, "audit", relations(con, _BUILD_ALIAS, "audit"))
+        con.execute(f"detach {_quote(_BUILD_ALIAS)}")
+        if published_run:
+            _mark_published(con, *published_run)
+        return tables
+
+    return _replace_serving(serving_db, settings, fill)
+
+
+def publish_audit(build_db: Path, serving_db: Path, settings: Settings) -> PublishResult:
+    """Replace only the serving file's ``audit`` schema (a blocked or failed run): its marts are copied from
+    the serving file itself, so BI reads why the run did not publish beside exactly the marts it had. Before
+    the first publish this creates the serving file with an empty ``marts`` schema."""
+
+    def fill(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+        tables: dict[str, int] = {}
+        if serving_db.exists():
+            _attach(con, serving_db, _SERVING_ALIAS)
+            tables |= _copy_tables(con, _SERVING_ALIAS, "marts", relations(con, _SERVING_ALIAS, "marts"))
+            con.execute(f"detach {_quote(_SERVING_ALIAS)}")
+        con.execute("create schema if not exists marts")
+        _attach(con, build_db, _BUILD_ALIAS)
+        tables |= _copy_tables(con, _BUILD_ALIAS, "audit", relations(con, _BUILD_ALIAS, "audit"))
+        con.execute(f"detach {_quote(_BUILD_ALIAS)}")
+        return tables
+
+    return _replace_serving(serving_db, settings, fill)

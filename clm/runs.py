@@ -1,19 +1,26 @@
-"""``audit.runs``: one row per pipeline run, written for published, blocked and failed runs alike.
+"""The run records of the ``audit`` schema, kept in the build database and copied to the serving side.
 
-The row lives in the build database and travels to the serving file with every publish, so BI sees the
-history of runs up to the last published one; a blocked or failed run leaves the serving file untouched
-(its row shows up there after the next publish) and is always visible in the build database and the
-Dagster UI.
+- ``audit.runs``: one row per run that got past the lock: running, published, blocked, failed, skipped.
+- ``audit.run_warnings``: what did not block a run but deserves a look.
+- ``audit.gate_results``: the quality gate's verdict on a run's build, with the fingerprint of the marts it
+  validated; publishing refuses a run without a passing verdict over exactly the marts it is about to copy.
+
+Every published, blocked or failed run also updates the serving ``audit`` schema (``clm.targets``), so BI
+reads the history of every run, not only of published ones.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import duckdb
 
-RUNNING, PUBLISHED, BLOCKED, FAILED = "running", "published", "blocked", "failed"
+from clm.config import Settings
+from clm.warehouse import connect_build
+
+RUNNING, PUBLISHED, BLOCKED, FAILED, SKIPPED = "running", "published", "blocked", "failed", "skipped"
+INTERRUPTED = "interrupted: the process stopped before the run finished (killed, or the machine restarted)"
 
 _DDL = """
 create schema if not exists audit;
@@ -32,6 +39,13 @@ create table if not exists audit.runs (
     as_of date,
     target varchar,
     message varchar
+);
+create table if not exists audit.gate_results (
+    run_id varchar primary key,
+    passed boolean not null,
+    marts_fingerprint varchar,
+    message varchar not null,
+    checked_at timestamp not null
 );
 """
 
@@ -83,23 +97,86 @@ def record_warnings(
     )
 
 
-def record_outcome(build_db: Path, run_id: str, status: str, message: str) -> None:
+def record_gate(
+    con: duckdb.DuckDBPyConnection, run_id: str, passed: bool, fingerprint: str | None, message: str
+) -> None:
+    ensure_table(con)
+    con.execute(
+        "insert or replace into audit.gate_results values (?, ?, ?, ?, ?)",
+        [run_id, passed, fingerprint, message, _now()],
+    )
+
+
+def read_gate(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[bool, str | None] | None:
+    """(passed, fingerprint of the validated marts) of ``run_id``'s gate, or None if it never ran."""
+    try:
+        rows = con.execute(
+            "select passed, marts_fingerprint from audit.gate_results where run_id = ?", [run_id]
+        ).fetchall()
+    except duckdb.CatalogException:  # no gate has ever run here
+        return None
+    return (bool(rows[0][0]), rows[0][1]) if rows else None
+
+
+def record_outcome(settings: Settings, run_id: str, status: str, message: str) -> None:
     """Write a run's final status from outside a step (failure hook, CLI)."""
-    build_db.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(build_db)) as con:
+    with connect_build(settings) as con:
         finish_run(con, run_id, status, message)
 
 
-def read_run(build_db: Path, run_id: str) -> dict | None:
-    if not build_db.exists():
+def read_run(settings: Settings, run_id: str) -> dict | None:
+    if not settings.build_db.exists():
         return None
-    with duckdb.connect(str(build_db), read_only=True) as con:
+    with connect_build(settings, read_only=True) as con:
         try:
-            row = con.execute(
-                "select status, message, as_of, started_at from audit.runs where run_id = ?", [run_id]
-            ).fetchone()
+            rows = con.execute(
+                "select status, message, as_of, started_at, target from audit.runs where run_id = ?", [run_id]
+            ).fetchall()
         except duckdb.CatalogException:
             return None
-    if row is None:
+    if not rows:
         return None
-    return {"status": row[0], "message": row[1], "as_of": row[2], "started_at": row[3]}
+    status, message, as_of, started_at, target = rows[0]
+    return {"status": status, "message": message, "as_of": as_of, "started_at": started_at, "target": target}
+
+
+def interrupted_runs(con: duckdb.DuckDBPyConnection, current_run_id: str) -> list[str]:
+    """Runs still ``running`` although this run holds the lock: their process died."""
+    ensure_table(con)
+    rows = con.execute(
+        "select run_id from audit.runs where status = ? and run_id <> ? order by started_at",
+        [RUNNING, current_run_id],
+    ).fetchall()
+    return [run_id for (run_id,) in rows]
+
+
+# A run turned away by the lock cannot write the build database (the holder has it open): it leaves a small
+# file, and the next lock holder moves it into audit.runs.
+def _skipped_dir(settings: Settings):
+    return settings.data_dir / "skipped_runs"
+
+
+def record_skipped(settings: Settings, run_id: str, target: str, message: str) -> None:
+    folder = _skipped_dir(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    now = _now().isoformat(sep=" ")
+    record = {"run_id": run_id, "at": now, "target": target, "message": message}
+    temp = folder / f".{run_id}.tmp"
+    temp.write_text(json.dumps(record))
+    temp.replace(folder / f"{run_id}.json")  # whole or nothing
+
+
+def absorb_skipped(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
+    """Move the records of skipped runs into audit.runs; the number moved."""
+    ensure_table(con)
+    folder = _skipped_dir(settings)
+    moved = 0
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        record = json.loads(path.read_text())
+        con.execute(
+            "insert or ignore into audit.runs values (?, ?, ?, ?, null, ?, ?)",
+            [record["run_id"], record["at"], record["at"], SKIPPED, record["target"], record["message"]],
+        )
+        path.unlink()
+        moved += 1
+    return moved

@@ -1,4 +1,4 @@
-"""The build database: the one file the pipeline writes before anything is published."""
+"""Every DuckDB connection of a run: one place that applies CLM_DUCKDB_MEMORY_LIMIT and CLM_DUCKDB_THREADS."""
 
 from __future__ import annotations
 
@@ -6,17 +6,35 @@ from pathlib import Path
 
 import duckdb
 
+from clm.config import Settings
 
-def connect_build(build_db: Path, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
-    """Open the build database read-write. ``memory_limit`` (CLM_DUCKDB_MEMORY_LIMIT, e.g. '4GB' or '50%')
-    caps DuckDB's buffer manager; beyond it large scans spill to ``<build db>.tmp`` instead of growing."""
-    build_db.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(build_db))
-    if memory_limit:
-        # SET, not connect(config=...): DuckDB shares one instance per file within a process and refuses a
-        # second connect() to it with a different config; SET applies to that shared instance
-        con.execute("set memory_limit = ?", [memory_limit])
+
+def duckdb_config(settings: Settings) -> dict[str, str]:
+    """The run's DuckDB settings as a config mapping (for engines that connect themselves, e.g. GX)."""
+    config: dict[str, str] = {}
+    if settings.duckdb_memory_limit:
+        config["memory_limit"] = settings.duckdb_memory_limit
+    if settings.duckdb_threads:
+        config["threads"] = str(settings.duckdb_threads)
+    return config
+
+
+def connect(path: Path, settings: Settings, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open ``path`` with the run's limits. Beyond ``memory_limit`` large scans spill to a temp directory
+    instead of growing the process."""
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    # SET, not connect(config=...): DuckDB shares one instance per file within a process and refuses a
+    # second connect() to it with a different config; SET applies to that shared instance
+    for name, value in duckdb_config(settings).items():
+        con.execute(f"set {name} = ?", [value])
     return con
+
+
+def connect_build(settings: Settings, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """The build database (read-write unless ``read_only``)."""
+    return connect(settings.build_db, settings, read_only=read_only)
 
 
 def reset_for_full_refresh(con: duckdb.DuckDBPyConnection) -> None:

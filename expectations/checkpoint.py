@@ -70,9 +70,13 @@ class Warehouse:
         return self.url.render_as_string(hide_password=True)
 
 
-def duckdb_warehouse(build_db: Path) -> Warehouse:
-    """The DuckDB build file, opened read-only; schemas keep their names."""
-    return Warehouse(sa.engine.URL.create("duckdb", database=str(build_db)), connect_args={"read_only": True})
+def duckdb_warehouse(build_db: Path, config: Mapping[str, str] | None = None) -> Warehouse:
+    """The DuckDB build file, opened read-only with the run's DuckDB ``config`` (memory_limit, threads);
+    schemas keep their names."""
+    connect_args: dict[str, Any] = {"read_only": True}
+    if config:
+        connect_args["config"] = dict(config)
+    return Warehouse(sa.engine.URL.create("duckdb", database=str(build_db)), connect_args=connect_args)
 
 
 def _os_user() -> str:

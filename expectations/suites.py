@@ -17,12 +17,11 @@ import csv
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import great_expectations.expectations as gxe
 from great_expectations.expectations.expectation import Expectation
 from great_expectations.expectations.metadata_types import FailureSeverity
-
-from clm.config import REPO_ROOT
 
 # Builds the GX expectation from the configured `mostly`, severity and the warehouse's SQLAlchemy dialect
 # name ("duckdb", "postgresql"); only SQL checks look at the dialect.
@@ -51,17 +50,21 @@ class TableSuite:
         return f"{self.table}.{check.name}"
 
 
+# The dbt project's seeds, beside this package: expectations depends on nothing of clm's.
+SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
+
+
 @cache
 def currencies() -> tuple[str, ...]:
     """ISO 4217 codes the warehouse converts (seeds/currencies.csv, the same list ingestion accepts)."""
-    with (REPO_ROOT / "seeds" / "currencies.csv").open(encoding="utf-8", newline="") as handle:
+    with (SEEDS_DIR / "currencies.csv").open(encoding="utf-8", newline="") as handle:
         return tuple(sorted(row["currency"].strip().upper() for row in csv.DictReader(handle)))
 
 
 @cache
 def lifecycle_stages() -> tuple[tuple[str, int], ...]:
     """(stage, stage_order) in funnel order (seeds/lifecycle_stages.csv, the set the lifecycle models use)."""
-    with (REPO_ROOT / "seeds" / "lifecycle_stages.csv").open(encoding="utf-8", newline="") as handle:
+    with (SEEDS_DIR / "lifecycle_stages.csv").open(encoding="utf-8", newline="") as handle:
         rows = ((row["stage"].strip(), int(row["stage_order"])) for row in csv.DictReader(handle))
         return tuple(sorted(rows, key=lambda row: row[1]))
 

@@ -20,4 +20,6 @@ defs = dg.Definitions(
     schedules=[daily_pipeline],
     sensors=[new_drops_sensor],
     resources=build_resources(),
+    # Assets materialized from the UI outside the job also run in one process: one lock for the whole run.
+    executor=dg.in_process_executor,
 )

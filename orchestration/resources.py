@@ -1,4 +1,4 @@
-"""Dagster resources: where clm reads and writes, and how dbt is invoked."""
+"""Dagster resources: the run's decisions (settings, as-of, target) and how dbt is invoked."""
 
 from __future__ import annotations
 
@@ -9,32 +9,49 @@ from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
+from pydantic import PrivateAttr
 
+from clm import runs
 from clm.config import Settings, load_settings
+from clm.context import RunContext, check_target, resolve_as_of
+from clm.targets import Target, target_for
 
 from .project import dbt_project
 
 
 class ClmResource(dg.ConfigurableResource):
-    """Run-level settings. Empty fields fall back to the CLM_* environment (CONTRACT 2)."""
+    """Run configuration. Empty fields fall back to the CLM_* environment (CONTRACT 2), read once."""
 
     raw_dir: str = ""
     as_of: str = ""  # YYYY-MM-DD; empty = newest load date in the landing zone
     full_refresh: bool = False
     target: str = "duckdb"
 
+    _settings: Settings | None = PrivateAttr(default=None)
+
     def settings(self) -> Settings:
-        env_settings = load_settings()
-        if not self.raw_dir:
-            return env_settings
-        return dataclasses.replace(env_settings, raw_dir=Path(self.raw_dir).resolve())
+        if self._settings is None:
+            settings = load_settings()
+            if self.raw_dir:
+                settings = dataclasses.replace(settings, raw_dir=Path(self.raw_dir).resolve())
+            self._settings = settings
+        return self._settings
 
-    def resolved_as_of(self) -> date | None:
-        from clm.ingest import newest_load_date
+    def requested_as_of(self) -> date | None:
+        return date.fromisoformat(self.as_of) if self.as_of else None
 
-        if self.as_of:
-            return date.fromisoformat(self.as_of)
-        return newest_load_date(self.settings().raw_dir)
+    def run_context(self, run_id: str) -> RunContext:
+        """The run's context: the as-of date recorded by the run's first step, else resolved now (and
+        recorded by ``raw_extracts``)."""
+        settings = self.settings()
+        record = runs.read_run(settings, run_id)
+        as_of = record["as_of"] if record and record["as_of"] else None
+        if as_of is None:
+            as_of = resolve_as_of(settings.raw_dir, self.requested_as_of())
+        return RunContext(settings, run_id, as_of, check_target(self.target), self.full_refresh)
+
+    def target_for(self, ctx: RunContext) -> Target:
+        return target_for(ctx.target, ctx.settings)
 
 
 def build_resources() -> dict[str, object]:

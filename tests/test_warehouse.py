@@ -17,8 +17,10 @@ def test_memory_limit_setting_is_optional():
 
 
 def test_connect_build_applies_the_memory_limit(tmp_path):
+    data_dir = str(tmp_path / "warehouse")
     # DuckDB reports limits in binary units: 512MB = 512e6 bytes = 488.2 MiB
-    with connect_build(tmp_path / "build" / "serving.duckdb", "512MB") as con:
+    limited = load_settings({"CLM_DATA_DIR": data_dir, "CLM_DUCKDB_MEMORY_LIMIT": "512MB"})
+    with connect_build(limited) as con:
         assert _memory_limit(con) == "488.2 MiB"
-    with connect_build(tmp_path / "build" / "serving.duckdb") as con:
+    with connect_build(load_settings({"CLM_DATA_DIR": data_dir})) as con:
         assert _memory_limit(con) != "488.2 MiB"

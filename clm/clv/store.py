@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from pathlib import Path
 
 import duckdb
 import pandas as pd
 import psycopg2.extensions
 
-from clm import postgres
 from clm.clv.pipeline import PARAMETER_COLUMNS, PREDICTION_COLUMNS
 
 RENEWALS_MODEL = "int_clv__subscription_renewals"
@@ -24,7 +22,9 @@ OUTPUTS = {"customer_predictions": PREDICTION_COLUMNS, "model_parameters": PARAM
 
 
 def _schema(name: str, target: str) -> str:
-    return f"{postgres.BUILD_PREFIX}{name}" if target == "postgres" else name
+    from clm.targets.postgres import BUILD_PREFIX  # here: that module imports this one
+
+    return f"{BUILD_PREFIX}{name}" if target == "postgres" else name
 
 
 def input_queries(target: str) -> tuple[str, str]:
@@ -44,10 +44,9 @@ def _typed_inputs(renewals: pd.DataFrame, purchases: pd.DataFrame) -> tuple[pd.D
     return renewals, purchases
 
 
-def read_inputs_duckdb(build_db: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+def read_inputs_duckdb(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
     renewals_sql, purchases_sql = input_queries("duckdb")
-    with duckdb.connect(str(build_db), read_only=True) as con:
-        return _typed_inputs(con.sql(renewals_sql).df(), con.sql(purchases_sql).df())
+    return _typed_inputs(con.sql(renewals_sql).df(), con.sql(purchases_sql).df())
 
 
 def read_inputs_postgres(pg: psycopg2.extensions.connection) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -64,10 +63,10 @@ def _ddl(schema: str, table: str, columns: Sequence[tuple[str, str]]) -> str:
     return f"create table {schema}.{table} ({body})"
 
 
-def write_duckdb(build_db: Path, frames: dict[str, pd.DataFrame]) -> None:
+def write_duckdb(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]) -> None:
     """Replace clv.<table> for every output in one transaction."""
-    with duckdb.connect(str(build_db)) as con:
-        con.execute("begin")
+    con.execute("begin")
+    try:
         con.execute("create schema if not exists clv")
         for table, columns in OUTPUTS.items():
             frame = frames[table][[name for name, _ in columns]]
@@ -76,7 +75,10 @@ def write_duckdb(build_db: Path, frames: dict[str, pd.DataFrame]) -> None:
             con.register("clv_frame", frame)
             con.execute(f"insert into clv.{table} select * from clv_frame")
             con.unregister("clv_frame")
-        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
 
 
 def write_postgres(pg: psycopg2.extensions.connection, frames: dict[str, pd.DataFrame]) -> None:

@@ -47,8 +47,7 @@ adjusted as (
     select distinct
         customer_id
     from paying_lines
-    where service_end_date <> invoiced_end_date
-        and service_start_date <= {{ clm_as_of() }}
+    where service_start_date <= {{ clm_as_of() }}
         and (service_end_date > {{ clm_as_of() }}) <> (invoiced_end_date > {{ clm_as_of() }})
 
 ),

@@ -5,17 +5,18 @@ clv.customer_predictions and clv.model_parameters back into it; the second dbt p
 marts fct_customer_clv and clv_model_parameters, so the quality gate and the atomic publish cover them.
 """
 
-from datetime import date, datetime, time
+from datetime import datetime, time
 
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
-from clm import postgres, runs
+from clm import runs
 from clm.clv import pipeline, store
 from clm.config import REPO_ROOT
 from clm.warehouse import connect_build
 
 from ..resources import ClmResource
+from ..steps import clm_step
 from .dbt import clm_dbt_models
 
 INPUT_MODELS = (store.RENEWALS_MODEL, store.PURCHASES_MODEL)
@@ -36,35 +37,25 @@ INPUT_MODELS = (store.RENEWALS_MODEL, store.PURCHASES_MODEL)
     ],
 )
 def clv_fits(context: dg.AssetExecutionContext, clm: ClmResource):
-    settings = clm.settings()
-    run = runs.read_run(settings.build_db, context.run.run_id)
-    # fitted_at is the as-of date the data describe, never the clock (CONTRACT 6 "Time": the same extracts and
-    # as-of give the same marts on any day); when the run happened is in audit.runs.
-    as_of = run["as_of"] if run and run.get("as_of") else clm.resolved_as_of()
-    fitted_at = datetime.combine(as_of if isinstance(as_of, date) else date.fromisoformat(str(as_of)), time())
-    clv_settings = pipeline.load_settings(REPO_ROOT / "dbt_project.yml")
-    if clm.target == "postgres":
-        with postgres.connection() as pg:
-            renewals, purchases = store.read_inputs_postgres(pg)
-    else:
-        renewals, purchases = store.read_inputs_duckdb(settings.build_db)
-    result = pipeline.run(renewals, purchases, fitted_at, clv_settings)
-    frames = {"customer_predictions": result.predictions, "model_parameters": result.parameters}
-    if clm.target == "postgres":
-        with postgres.connection() as pg:
-            store.write_postgres(pg, frames)
-    else:
-        store.write_duckdb(settings.build_db, frames)
-    for subject, message in result.warnings:
-        context.log.warning(f"{subject}: {message}")
-    if result.warnings:
-        with connect_build(settings.build_db, settings.duckdb_memory_limit) as con:
-            runs.record_warnings(con, context.run.run_id, "clv", result.warnings)
-    fitted = result.parameters[["model", "segment"]].drop_duplicates()
-    context.log.info(
-        f"CLV: {len(fitted)} model fits over {len(renewals)} subscribers and {len(purchases)} one-off "
-        f"buyers; {len(result.warnings)} segment(s) not fitted"
-    )
+    with clm_step(context, clm) as (ctx, target):
+        # fitted_at is the as-of date the data describe, never the clock (CONTRACT 6 "Time": the same
+        # extracts and as-of give the same marts on any day); when the run happened is in audit.runs.
+        fitted_at = datetime.combine(ctx.as_of, time())
+        clv_settings = pipeline.load_settings(REPO_ROOT / "dbt_project.yml")
+        renewals, purchases = target.read_clv_inputs()
+        result = pipeline.run(renewals, purchases, fitted_at, clv_settings)
+        frames = {"customer_predictions": result.predictions, "model_parameters": result.parameters}
+        target.write_clv_results(frames)
+        for subject, message in result.warnings:
+            context.log.warning(f"{subject}: {message}")
+        if result.warnings:
+            with connect_build(ctx.settings) as con:
+                runs.record_warnings(con, ctx.run_id, "clv", result.warnings)
+        fitted = result.parameters[["model", "segment"]].drop_duplicates()
+        context.log.info(
+            f"CLV: {len(fitted)} model fits over {len(renewals)} subscribers and {len(purchases)} one-off "
+            f"buyers; {len(result.warnings)} segment(s) not fitted"
+        )
     yield dg.MaterializeResult(
         asset_key=["clv", "customer_predictions"],
         metadata={"customers": len(result.predictions)},

@@ -9,11 +9,14 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from clm import postgres, runs
+from clm import runs
+from clm.context import RunContext
+from clm.targets import Target
 from clm.warehouse import connect_build
 
 from ..project import dbt_project
 from ..resources import ClmResource
+from ..steps import clm_step
 
 # The CLV fits run in Python between two dbt phases: first everything that does not read their results, then
 # the marts built on source('clv', ...) (fct_customer_clv, clv_model_parameters, rpt_clv_by_cohort_channel).
@@ -37,12 +40,18 @@ class ClmDbtTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else "dbt"
 
 
-def dbt_vars(as_of: str | None, target: str) -> str:
-    values: dict[str, str] = {"as_of": as_of} if as_of else {}
-    if target == "postgres":
-        # Build beside the published schemas; publish swaps build_marts into marts in one transaction.
-        values["schema_prefix"] = postgres.BUILD_PREFIX
-    return json.dumps(values)
+def dbt_vars(ctx: RunContext, target: Target) -> str:
+    """The run's as-of date always reaches dbt: dbt never picks a default of its own during a run."""
+    return json.dumps({"as_of": ctx.as_of.isoformat(), **target.dbt_vars()})
+
+
+def dbt_environment(ctx: RunContext, target: Target) -> None:
+    """What profiles.yml reads: the build file, the DuckDB limits, the target's own connection settings."""
+    settings = ctx.settings
+    os.environ["CLM_BUILD_DB"] = str(settings.build_db)
+    # CLM_DUCKDB_MEMORY_LIMIT and CLM_DUCKDB_THREADS are already in the environment that dbt inherits;
+    # profiles.yml applies the first, clm.dbt_plugin the second.
+    os.environ.update(target.dbt_env())
 
 
 def failure_summary(run_results_path: Path, limit: int = 5) -> str:
@@ -62,12 +71,11 @@ def failure_summary(run_results_path: Path, limit: int = 5) -> str:
 
 
 def _freshness_message(result: dict) -> str:
-    newest = str(result.get("max_loaded_at") or "")
+    status, newest = result["status"], str(result.get("max_loaded_at") or "")
     # dbt reports an empty max() (nothing landed on or before the as-of date) as datetime.min
     if not newest or newest.startswith("0001-01-01"):
-        return f"freshness {result['status']}: nothing loaded on or before the as-of date"
+        return f"freshness {status}: nothing loaded on or before the as-of date"
     days = result.get("max_loaded_at_time_ago_in_s", 0) / 86400
-    status = result["status"]
     return f"freshness {status}: newest load {newest}, {days:.0f} day(s) before the as-of date's end"
 
 
@@ -98,41 +106,37 @@ def warned_tests(run_results_path: Path) -> list[tuple[str, str]]:
 def _build(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, clm: ClmResource, *, check_freshness: bool
 ):
-    settings = clm.settings()
-    run = runs.read_run(settings.build_db, context.run.run_id)
-    as_of = str(run["as_of"]) if run and run["as_of"] else clm.as_of or None
-    if clm.target == "postgres":
-        # The HMAC key reaches SQL as current_setting('clm.pii_key'), never through compiled SQL or logs.
-        os.environ["PGOPTIONS"] = postgres.pii_pgoptions(settings.pii_key)
-    variables = dbt_vars(as_of, clm.target)
-    stale: list[tuple[str, str]] = []
-    if check_freshness:
-        # Freshness never blocks: a source that stopped arriving is reported, the rest still publishes.
-        freshness = dbt.cli(
-            ["source", "freshness", "--vars", variables, "--target", clm.target],
-            raise_on_error=False,
-            manifest=dbt_project.manifest_path,
-        )
-        freshness.wait()
-        stale = stale_sources(freshness.target_path / "sources.json")
-        for subject, message in stale:
-            context.log.warning(f"{subject}: {message}")
-    args = ["build", "--vars", variables, "--target", clm.target]
-    if clm.full_refresh:
-        args.append("--full-refresh")
-    # context= makes dagster-dbt select exactly this asset's models (its select/exclude).
-    invocation = dbt.cli(args, context=context, raise_on_error=False)
-    yield from invocation.stream()
-    run_results = invocation.target_path / "run_results.json"
-    warnings = stale + warned_tests(run_results)
-    if warnings:
-        with connect_build(settings.build_db, settings.duckdb_memory_limit) as con:
-            runs.record_warnings(con, context.run.run_id, "dbt", warnings)
-    if not invocation.is_successful():
-        raise dg.Failure(
-            description=failure_summary(run_results),
-            allow_retries=False,
-        )
+    with clm_step(context, clm) as (ctx, target):
+        dbt_environment(ctx, target)
+        variables = dbt_vars(ctx, target)
+        stale: list[tuple[str, str]] = []
+        if check_freshness:
+            # Freshness never blocks: a source that stopped arriving is reported, the rest still publishes.
+            freshness = dbt.cli(
+                ["source", "freshness", "--vars", variables, "--target", target.dbt_target],
+                raise_on_error=False,
+                manifest=dbt_project.manifest_path,
+            )
+            freshness.wait()
+            stale = stale_sources(freshness.target_path / "sources.json")
+            for subject, message in stale:
+                context.log.warning(f"{subject}: {message}")
+        args = ["build", "--vars", variables, "--target", target.dbt_target]
+        if ctx.full_refresh:
+            args.append("--full-refresh")
+        # context= makes dagster-dbt select exactly this asset's models (its select/exclude).
+        invocation = dbt.cli(args, context=context, raise_on_error=False)
+        yield from invocation.stream()
+        run_results = invocation.target_path / "run_results.json"
+        warnings = stale + warned_tests(run_results)
+        if warnings:
+            with connect_build(ctx.settings) as con:
+                runs.record_warnings(con, ctx.run_id, "dbt", warnings)
+        if not invocation.is_successful():
+            raise dg.Failure(
+                description=failure_summary(run_results),
+                allow_retries=False,
+            )
 
 
 @dbt_assets(

@@ -206,6 +206,16 @@ def assert_rows_equal(actual: list[tuple], expected: list[tuple]) -> None:
 # ----------------------------------------------------------------------------------------------- DuckDB
 
 
+def write_duckdb(db: Path, outputs: dict[str, pd.DataFrame]) -> None:
+    with duckdb.connect(str(db)) as con:
+        store.write_duckdb(con, outputs)
+
+
+def read_inputs_duckdb(db: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return store.read_inputs_duckdb(con)
+
+
 def duck_rows(db: Path, table: str) -> list[tuple]:
     with duckdb.connect(str(db), read_only=True) as con:
         return con.execute(f"select * from clv.{table} order by 1, 2, 3").fetchall()
@@ -213,7 +223,7 @@ def duck_rows(db: Path, table: str) -> list[tuple]:
 
 def test_write_duckdb_round_trip_types_nulls_booleans_timestamps(tmp_path: Path):
     db = tmp_path / "build.duckdb"
-    store.write_duckdb(db, frames())
+    write_duckdb(db, frames())
 
     with duckdb.connect(str(db), read_only=True) as con:
         for table, types in EXPECTED_TYPES.items():
@@ -230,9 +240,9 @@ def test_write_duckdb_round_trip_types_nulls_booleans_timestamps(tmp_path: Path)
 
 def test_write_duckdb_replaces_earlier_rows(tmp_path: Path):
     db = tmp_path / "build.duckdb"
-    store.write_duckdb(db, frames())
+    write_duckdb(db, frames())
     later = parameters_frame().iloc[[0]].assign(value=9.5)
-    store.write_duckdb(db, frames(predictions_frame().iloc[[2]], later))
+    write_duckdb(db, frames(predictions_frame().iloc[[2]], later))
 
     assert [row[0] for row in duck_rows(db, "customer_predictions")] == ["c_buyer"]
     assert [(row[2], row[3]) for row in duck_rows(db, "model_parameters")] == [("alpha", 9.5)]
@@ -244,7 +254,7 @@ def test_write_duckdb_keeps_other_schemas_and_ignores_extra_columns(tmp_path: Pa
         con.execute("create schema marts")
         con.execute("create table marts.keep as select 1 as x")
     extra = predictions_frame().assign(scratch="not written")
-    store.write_duckdb(db, frames(extra))
+    write_duckdb(db, frames(extra))
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("select x from marts.keep").fetchall() == [(1,)]
         assert "scratch" not in {
@@ -257,10 +267,10 @@ def test_write_duckdb_keeps_other_schemas_and_ignores_extra_columns(tmp_path: Pa
 
 def test_write_duckdb_is_one_transaction(tmp_path: Path):
     db = tmp_path / "build.duckdb"
-    store.write_duckdb(db, frames())
+    write_duckdb(db, frames())
     broken = parameters_frame().drop(columns="value")
     with pytest.raises(KeyError):
-        store.write_duckdb(db, frames(predictions_frame().iloc[[0]], broken))
+        write_duckdb(db, frames(predictions_frame().iloc[[0]], broken))
     # customer_predictions was replaced inside the failed transaction: rolled back with it.
     assert len(duck_rows(db, "customer_predictions")) == 3
     assert len(duck_rows(db, "model_parameters")) == 3
@@ -290,7 +300,7 @@ def test_write_duckdb_of_a_run_without_any_fit(tmp_path: Path):
     )
     result = pipeline.run(renewals, purchases, FITTED_AT)
     db = tmp_path / "build.duckdb"
-    store.write_duckdb(
+    write_duckdb(
         db, {"customer_predictions": result.predictions, "model_parameters": result.parameters}
     )
     assert duck_rows(db, "model_parameters") == []
@@ -305,7 +315,7 @@ def test_write_duckdb_of_a_fitted_run_keeps_every_value(tmp_path: Path):
     result = simulated_result()
     assert {"sbg", "bg_nbd", "gamma_gamma"} <= set(result.parameters["model"])
     db = tmp_path / "build.duckdb"
-    store.write_duckdb(db, result_frames(result))
+    write_duckdb(db, result_frames(result))
     assert duck_rows(db, "customer_predictions") == frame_rows(result.predictions, ["customer_id"])
     assert duck_rows(db, "model_parameters") == frame_rows(
         result.parameters, ["model", "segment", "parameter"]
@@ -363,7 +373,7 @@ def assert_inputs(renewals: pd.DataFrame, purchases: pd.DataFrame) -> None:
 def test_read_inputs_duckdb(tmp_path: Path):
     db = tmp_path / "build.duckdb"
     make_duckdb_inputs(db)
-    renewals, purchases = store.read_inputs_duckdb(db)
+    renewals, purchases = read_inputs_duckdb(db)
     assert_inputs(renewals, purchases)
     # What it reads, the pipeline takes.
     result = pipeline.run(renewals, purchases, FITTED_AT)
@@ -374,10 +384,10 @@ def test_read_inputs_duckdb_opens_the_file_read_only(tmp_path: Path):
     db = tmp_path / "build.duckdb"
     make_duckdb_inputs(db)
     before = db.stat().st_mtime_ns
-    store.read_inputs_duckdb(db)
+    read_inputs_duckdb(db)
     assert db.stat().st_mtime_ns == before
     with pytest.raises(duckdb.Error):
-        store.read_inputs_duckdb(tmp_path / "missing.duckdb")
+        read_inputs_duckdb(tmp_path / "missing.duckdb")
 
 
 def test_input_queries_name_the_build_schemas():
@@ -438,7 +448,7 @@ def test_write_postgres_round_trip_is_exact(pg, tmp_path: Path):
     assert_rows_equal(pg_rows(pg, "model_parameters"), EXPECTED_PARAMETERS)
     # The same rows as DuckDB.
     db = tmp_path / "build.duckdb"
-    store.write_duckdb(db, frames())
+    write_duckdb(db, frames())
     assert pg_rows(pg, "customer_predictions") == duck_rows(db, "customer_predictions")
     assert pg_rows(pg, "model_parameters") == duck_rows(db, "model_parameters")
 
@@ -448,7 +458,7 @@ def test_write_postgres_of_a_fitted_run_matches_duckdb(pg, tmp_path: Path):
     result = simulated_result()
     store.write_postgres(pg, result_frames(result))
     db = tmp_path / "build.duckdb"
-    store.write_duckdb(db, result_frames(result))
+    write_duckdb(db, result_frames(result))
     for table, sort in (
         ("customer_predictions", ["customer_id"]),
         ("model_parameters", ["model", "segment", "parameter"]),
@@ -548,7 +558,7 @@ def test_read_inputs_postgres_matches_duckdb(pg, tmp_path: Path):
     assert_inputs(renewals, purchases)
     db = tmp_path / "build.duckdb"
     make_duckdb_inputs(db)
-    duck_renewals, duck_purchases = store.read_inputs_duckdb(db)
+    duck_renewals, duck_purchases = read_inputs_duckdb(db)
     pd.testing.assert_frame_equal(renewals, duck_renewals, check_dtype=False)
     pd.testing.assert_frame_equal(purchases, duck_purchases, check_dtype=False)
     # The fits see the same numbers on both targets.

@@ -51,16 +51,22 @@ class DbtRun:
 
 
 def run_dbt(
-    args: list[str], workdir: Path, env: dict[str, str], as_of: str | None = AS_OF, **dbt_vars: str
+    args: list[str],
+    workdir: Path,
+    env: dict[str, str],
+    as_of: str | None = AS_OF,
+    project_dir: Path = REPO,
+    **dbt_vars: str,
 ) -> DbtRun:
+    """`dbt <args>` on the repo's project (or a copy of it in ``project_dir``) and its profiles.yml."""
     target_path = workdir / "target"
     command = [
         dbt_executable(),
         *args,
         "--project-dir",
-        str(REPO),
+        str(project_dir),
         "--profiles-dir",
-        str(REPO),
+        str(project_dir),
         "--target-path",
         str(target_path),
         "--log-path",

@@ -22,11 +22,10 @@ import json
 from pathlib import Path
 
 import duckdb
-import nbformat
 import pytest
-from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.notebooks.runner import execute_with_probe
+
 MODELS = ("sbg", "bg_nbd", "gamma_gamma")
 BGNBD_SKIPPED = "BG/NBD is not fitted for segment 'all'"
 SBG_SKIPPED = "sBG is not fitted for any segment"
@@ -166,26 +165,8 @@ def _run(tmp_path: Path, monkeypatch, models: tuple[str, ...]) -> tuple[list, st
     serving = tmp_path / "serving.duckdb"
     _serving(serving, models)
     monkeypatch.setenv("CLM_SERVING_DB", str(serving))
-    notebook = nbformat.read(ROOT / "notebooks" / "clv.ipynb", as_version=4)
-    # Stored without outputs (outputs are generated, never committed).
-    code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
-    assert all(not cell.get("outputs") and cell.get("execution_count") is None for cell in code_cells)
-
-    stored = len(notebook.cells)
-    notebook.cells.append(nbformat.v4.new_code_cell(PROBE))
-    client = NotebookClient(
-        notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-    )
-    with client.setup_kernel():
-        for index, cell in enumerate(notebook.cells):
-            client.execute_cell(cell, index)
-    probe = notebook.cells.pop()
-    assert len(notebook.cells) == stored
-
-    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
-    assert [o for o in outputs if o.output_type == "error"] == []
+    outputs, probe_text = execute_with_probe("clv.ipynb", tmp_path, PROBE)
     printed = "".join(o.text for o in outputs if o.output_type == "stream")
-    probe_text = "".join(o.text for o in probe.outputs if o.output_type == "stream")
     return outputs, printed, json.loads(probe_text.split("PROBE", 1)[1])
 
 

@@ -16,11 +16,10 @@ import json
 from pathlib import Path
 
 import duckdb
-import nbformat
 import pytest
-from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.notebooks.runner import execute_with_probe
+
 STAGES = ["lead", "trial", "onboarding", "active", "expanding", "advocate", "at_risk", "churned"]
 
 
@@ -87,28 +86,11 @@ def test_lifecycle_notebook_draws_the_funnel_and_the_flows(tmp_path: Path, monke
     serving = tmp_path / "serving.duckdb"
     _serving(serving)
     monkeypatch.setenv("CLM_SERVING_DB", str(serving))
-    notebook = nbformat.read(ROOT / "notebooks" / "lifecycle.ipynb", as_version=4)
-    # Stored without outputs (outputs are generated, never committed).
-    code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
-    assert all(not cell.get("outputs") and cell.get("execution_count") is None for cell in code_cells)
-
-    stored = len(notebook.cells)
-    notebook.cells.append(nbformat.v4.new_code_cell(PROBE))
-    client = NotebookClient(
-        notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-    )
-    with client.setup_kernel():
-        for index, cell in enumerate(notebook.cells):
-            client.execute_cell(cell, index)
-    probe = notebook.cells.pop()
-    assert len(notebook.cells) == stored
-
-    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
-    assert [o for o in outputs if o.output_type == "error"] == []
+    outputs, probe_text = execute_with_probe("lifecycle.ipynb", tmp_path, PROBE)
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(images) == 3  # the funnel, the transition heatmap and the median days to reach
 
-    computed = json.loads("".join(o.text for o in probe.outputs if o.output_type == "stream"))
+    computed = json.loads(probe_text)
     assert computed["funnel_stages"] == STAGES  # ordered by stage_order, not as stored
     # The matrix: every stage in funnel order on both axes, from_stage x to_stage, 0 where nobody moved.
     assert computed["flow_rows"] == STAGES

@@ -85,15 +85,6 @@ cut as (
 
 )
 
-select
-    customer_id,
-    subscription_id,
-    invoice_status,
-    amount,
-    monthly_amount,
-    service_start_date,
-    service_end_date,
-    invoiced_end_date,
-    is_renewal_pending
+select *
 from cut
 where service_end_date > service_start_date

@@ -1,0 +1,102 @@
+"""Where a run builds, validates and publishes: one small interface, one module per engine.
+
+A target answers the engine-specific questions of a run, and nothing else branches on the engine:
+- ``dbt_target`` / ``dbt_vars`` / ``dbt_env``: how dbt builds there;
+- ``prepare_build``: what must be in place before dbt runs (Postgres: the raw tables mirrored);
+- ``gate_warehouse``: where the quality gate's suites run;
+- ``read_clv_inputs`` / ``write_clv_results``: the CLV fits' input models and output tables;
+- ``built_marts`` / ``marts_fingerprint``: what the build holds, and a digest of exactly those rows;
+- ``publish`` / ``publish_audit``: swap in validated marts with the audit, or the audit alone;
+- ``published_marts`` / ``published_runs`` / ``location``: what BI reads now, and where;
+- ``clean_leftovers``: what a killed run left behind.
+
+Ingestion, the load manifest, quarantine and run records live in the DuckDB build file on every target.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from clm.config import Settings
+from clm.context import check_target
+
+if TYPE_CHECKING:  # both are slow to import; only the steps that use them pay for it
+    import pandas as pd
+
+    from expectations.checkpoint import Warehouse
+
+
+class Target(ABC):
+    name: str
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    @property
+    def dbt_target(self) -> str:
+        return self.name
+
+    def dbt_vars(self) -> dict[str, str]:
+        return {}
+
+    def dbt_env(self) -> dict[str, str]:
+        """Environment for dbt's connections (never logged)."""
+        return {}
+
+    def prepare_build(self) -> str | None:
+        """Runs after ingestion, before dbt; returns a line for the log, if any."""
+        return None
+
+    @abstractmethod
+    def gate_warehouse(self) -> Warehouse: ...
+
+    @abstractmethod
+    def read_clv_inputs(self) -> tuple[pd.DataFrame, pd.DataFrame]: ...
+
+    @abstractmethod
+    def write_clv_results(self, frames: dict[str, pd.DataFrame]) -> None: ...
+
+    @abstractmethod
+    def built_marts(self) -> list[str]:
+        """Every table or view in the build's marts schema, declared or not."""
+
+    @abstractmethod
+    def marts_fingerprint(self, marts: Sequence[str]) -> str:
+        """A digest of the rows of ``marts`` in the build: equal digests mean the same rows."""
+
+    @abstractmethod
+    def publish(self, marts: Sequence[str], run_id: str, message: str) -> dict[str, int]:
+        """Swap in ``marts`` and the audit schema atomically; the published copy of ``audit.runs`` already
+        says ``published`` for ``run_id`` when readers first see it. Returns rows per published table."""
+
+    @abstractmethod
+    def publish_audit(self) -> None:
+        """Replace the published audit schema only: the marts stay exactly as they are."""
+
+    @abstractmethod
+    def published_marts(self) -> list[tuple[str, int]]: ...
+
+    @abstractmethod
+    def published_runs(self) -> set[str]:
+        """Run ids whose status is ``published`` in the audit that BI reads."""
+
+    @abstractmethod
+    def location(self) -> str:
+        """Where BI reads the marts, for humans."""
+
+    def clean_leftovers(self) -> list[str]:
+        """Remove what a killed run left behind; what was removed, for the log."""
+        return []
+
+
+def target_for(name: str, settings: Settings) -> Target:
+    check_target(name)
+    if name == "postgres":
+        from clm.targets.postgres import PostgresTarget
+
+        return PostgresTarget(settings)
+    from clm.targets.duckdb import DuckDBTarget
+
+    return DuckDBTarget(settings)

@@ -1,0 +1,170 @@
+"""clm.manifest: the published marts the dbt project declares (CONTRACT 6), from dbt's manifest.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from clm.manifest import DeclaredMart, ManifestError, declared_marts, unpublishable
+from tests.dbt.conftest import REPO, run_dbt
+
+MARTS_DIR = REPO / "dbt_project" / "models" / "marts"
+
+
+@pytest.fixture(scope="module")
+def project_manifest(tmp_path_factory) -> Path:
+    """`dbt parse` of the real project, written to a tmp target path (nothing is written inside the repo)."""
+    workdir = tmp_path_factory.mktemp("dbt_parse")
+    run = run_dbt(
+        ["parse"],
+        workdir,
+        {"CLM_BUILD_DB": str(workdir / "build.duckdb"), "CLM_TARGET": "duckdb"},
+        as_of=None,
+    )
+    run.assert_ok()
+    return run.target_path / "manifest.json"
+
+
+def test_the_project_declares_every_mart_sql_file_as_published(project_manifest):
+    marts = declared_marts(project_manifest)
+
+    on_disk = sorted(path.stem for path in MARTS_DIR.rglob("*.sql"))
+    assert [mart.name for mart in marts] == on_disk
+    assert {"dim_customers", "fct_mrr_movements", "rpt_mrr_bridge", "clv_model_parameters"} <= set(on_disk)
+    assert unpublishable(marts) == []
+    for mart in marts:
+        assert mart.contract_enforced, mart.name
+        assert mart.schema == "marts", mart.name
+        # schema_prefix is '' by default: the physical schema is the custom one (generate_schema_name.sql)
+        assert mart.relation_schema == "marts", mart.name
+        assert mart.unique_id == f"model.clm.{mart.name}"
+        assert mart.columns, mart.name
+        assert mart.description, mart.name
+
+
+def test_the_contract_columns_come_in_yaml_order(project_manifest):
+    bridge = {mart.name: mart for mart in declared_marts(project_manifest)}["rpt_mrr_bridge"]
+    assert bridge.columns[:2] == ("month", "starting_mrr")
+    assert "ending_mrr" in bridge.columns
+
+
+# ------------------------------------------------------------------------------ hand-written manifests
+
+
+def _model(name: str, *, schema: str | None = "marts", enforced: bool = True, tags=("published",), **config):
+    return {
+        "name": name,
+        "unique_id": f"model.clm.{name}",
+        "resource_type": "model",
+        "schema": f"build_{schema}" if schema else "main",
+        "tags": list(tags),
+        "description": f"  {name} described.\n",
+        "columns": {"id": {"name": "id", "data_type": "integer"}, "amount": {"name": "amount"}},
+        "config": {
+            "enabled": config.pop("enabled", True),
+            "schema": schema,
+            "tags": list(tags),
+            "contract": {"enforced": enforced, "alias_types": True},
+            **config,
+        },
+    }
+
+
+def _write(tmp_path: Path, *nodes: dict, disabled: dict | None = None) -> Path:
+    path = tmp_path / "manifest.json"
+    manifest = {
+        "metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json"},
+        "nodes": {node["unique_id"]: node for node in nodes},
+        "disabled": disabled or {},
+    }
+    path.write_text(json.dumps(manifest))
+    return path
+
+
+def test_declared_marts_reads_published_enabled_models_only(tmp_path):
+    seed = {"name": "fx", "unique_id": "seed.clm.fx", "resource_type": "seed", "tags": ["published"]}
+    disabled_in_nodes = _model("mart_disabled", enabled=False)
+    disabled_by_dbt = _model("mart_disabled_by_dbt", enabled=False)
+    path = _write(
+        tmp_path,
+        _model("rpt_b"),
+        _model("dim_a"),
+        _model("mart_without_contract", enforced=False),
+        _model("tagged_in_staging", schema="staging"),
+        _model("stg_not_published", schema="staging", tags=()),
+        disabled_in_nodes,
+        seed,
+        disabled={disabled_by_dbt["unique_id"]: [disabled_by_dbt]},
+    )
+
+    marts = declared_marts(path)
+
+    assert [mart.name for mart in marts] == ["dim_a", "mart_without_contract", "rpt_b", "tagged_in_staging"]
+    assert marts[0] == DeclaredMart(
+        name="dim_a",
+        unique_id="model.clm.dim_a",
+        schema="marts",
+        relation_schema="build_marts",
+        contract_enforced=True,
+        columns=("id", "amount"),
+        description="dim_a described.",
+    )
+    assert marts[1].contract_enforced is False
+    assert (marts[3].schema, marts[3].relation_schema) == ("staging", "build_staging")
+
+
+def test_unpublishable_names_every_mart_and_its_problem(tmp_path):
+    path = _write(
+        tmp_path,
+        _model("dim_a"),
+        _model("mart_without_contract", enforced=False),
+        _model("tagged_in_staging", schema="staging"),
+        _model("tagged_without_schema", schema=None, enforced=False),
+    )
+
+    problems = unpublishable(declared_marts(path))
+
+    assert len(problems) == 3
+    without_contract, in_staging, without_schema = problems
+    assert without_contract.startswith("mart_without_contract (model.clm.mart_without_contract): ")
+    assert "no enforced dbt contract" in without_contract
+    assert "custom schema" not in without_contract
+    assert in_staging == (
+        "tagged_in_staging (model.clm.tagged_in_staging): custom schema is 'staging', not 'marts'"
+    )
+    assert "no enforced dbt contract" in without_schema
+    assert "custom schema is 'none', not 'marts'" in without_schema
+
+
+def test_a_mart_whose_contract_is_only_on_the_node_counts(tmp_path):
+    # Older manifests (or other writers) may carry the contract on the node, not in config.
+    node = _model("dim_a")
+    node["contract"] = node["config"].pop("contract")
+    assert unpublishable(declared_marts(_write(tmp_path, node))) == []
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (None, "does not exist"),
+        ("{not json", "cannot be read"),
+        ('{"metadata": {}}', "has no 'nodes' mapping"),
+        ("[]", "has no 'nodes' mapping"),
+    ],
+)
+def test_a_missing_or_unreadable_manifest_says_what_to_run(tmp_path, content, expected):
+    path = tmp_path / "target" / "manifest.json"
+    if content is not None:
+        path.parent.mkdir()
+        path.write_text(content)
+
+    with pytest.raises(ManifestError) as raised:
+        declared_marts(path)
+
+    message = str(raised.value)
+    assert "\n" not in message
+    assert str(path) in message
+    assert expected in message
+    assert "dbt parse" in message
