@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,10 +50,17 @@ class Verdict:
 
 
 def record_gate_verdict(
-    ctx: RunContext, target: Target, manifest_path: Path, passed: bool, message: str
+    ctx: RunContext,
+    target: Target,
+    manifest_path: Path,
+    passed: bool,
+    message: str,
+    validated: Sequence[str] = (),
 ) -> Verdict:
     """Record the gate's verdict; a passing one carries the fingerprint of the declared marts it covered.
-    A declared mart that cannot be published turns a pass into a block."""
+    A declared mart that cannot be published turns a pass into a block. ``validated``: the tables the gate's
+    suites covered ("marts.dim_customers", ...); a declared mart without a suite is published with a
+    warning."""
     fingerprint = None
     warnings: list[tuple[str, str]] = []
     if passed:
@@ -65,6 +73,11 @@ def record_gate_verdict(
             (f"marts.{name}", "in the build's marts schema but not declared as published by the dbt project: "
              "not published (tag the model 'published' with an enforced contract, or drop the table)")
             for name in found.undeclared
+        ] + [
+            (f"marts.{name}", "published with its dbt contract and tests but no quality-gate suite "
+             "(add one in expectations/suites.py)")
+            for name in found.marts
+            if f"marts.{name}" not in set(validated)
         ]
     with connect_build(ctx.settings) as con:
         runs.record_gate(con, ctx.run_id, passed, fingerprint, message)
@@ -105,6 +118,7 @@ def publish_run(ctx: RunContext, target: Target, manifest_path: Path) -> Publish
             "published; run the whole pipeline again"
         )
     message = f"published {len(found.marts)} marts to {target.location()}"
+    _absorb_skipped(ctx)
     tables = target.publish(found.marts, ctx.run_id, message)
     # The published copy already says so; now the build's own record.
     runs.record_outcome(ctx.settings, ctx.run_id, runs.PUBLISHED, message)
@@ -114,7 +128,14 @@ def publish_run(ctx: RunContext, target: Target, manifest_path: Path) -> Publish
 def finish_unpublished(ctx: RunContext, target: Target, status: str, message: str) -> None:
     """A blocked or failed run: record it, then show BI its audit beside the unchanged marts."""
     runs.record_outcome(ctx.settings, ctx.run_id, status, message)
+    _absorb_skipped(ctx)
     target.publish_audit()
+
+
+def _absorb_skipped(ctx: RunContext) -> int:
+    """Runs the lock turned away while this one ran: into audit.runs before it reaches BI."""
+    with connect_build(ctx.settings) as con:
+        return runs.absorb_skipped(con, ctx.settings)
 
 
 def recover(ctx: RunContext, target: Target) -> list[str]:
@@ -123,8 +144,8 @@ def recover(ctx: RunContext, target: Target) -> list[str]:
     notes = [f"removed leftover {path}" for path in target.clean_leftovers()]
     if not ctx.settings.build_db.exists():
         return notes
+    skipped = _absorb_skipped(ctx)
     with connect_build(ctx.settings) as con:
-        skipped = runs.absorb_skipped(con, ctx.settings)
         stale = runs.interrupted_runs(con, ctx.run_id)
     if skipped:
         notes.append(f"recorded {skipped} run(s) skipped while another run held the lock")

@@ -37,7 +37,7 @@ SITE_NAME = "clm"
 DATASOURCE_NAME = "build"
 # Logical schemas that dbt builds; dbt_project/macros/generate_schema_name.sql prefixes var schema_prefix.
 BUILD_SCHEMAS = ("staging", "intermediate", "marts", "reference")
-POSTGRES_BUILD_PREFIX = "build_"  # the same as clm.postgres.BUILD_PREFIX
+POSTGRES_BUILD_PREFIX = "build_"  # the same as clm.targets.postgres.BUILD_PREFIX
 POSTGRES_APPLICATION_NAME = "clm-quality-gate"
 
 
@@ -94,7 +94,7 @@ def postgres_warehouse(
 ) -> Warehouse:
     """The Postgres build schemas (``<prefix>staging``, ...) over libpq's PG* variables.
 
-    Defaults as ``clm.postgres.connection()`` and profiles.yml: an unset PGHOST means 127.0.0.1, PGPORT 5432,
+    Defaults as ``clm.targets.postgres.connection()`` and profiles.yml: an unset PGHOST means 127.0.0.1, PGPORT 5432,
     PGUSER the OS user, PGDATABASE the user name. ``database`` overrides PGDATABASE. The password is not put
     in the URL (libpq reads PGPASSWORD); sessions are read-only.
     """

@@ -228,9 +228,9 @@ def test_full_refresh_reloads_every_file_and_rebuilds_identical_marts(small_run:
     assert query(serving, "select count(*), count(distinct run_id) from audit.load_manifest") == [(10, 1)]
 
 
-def test_blocked_run_leaves_serving_byte_identical_and_is_audited(small_run: dict, tmp_path: Path) -> None:
+def test_blocked_run_leaves_the_marts_unchanged_and_is_audited(small_run: dict, tmp_path: Path) -> None:
     serving: Path = small_run["serving"]
-    before = hashlib.sha256(serving.read_bytes()).hexdigest()
+    before = marts_digest(serving)
     # A strict gate: any quarantined row blocks publishing (thresholds are configuration, CONTRACT 5).
     strict = tmp_path / "gate.yml"
     strict.write_text(
@@ -249,13 +249,12 @@ def test_blocked_run_leaves_serving_byte_identical_and_is_audited(small_run: dic
     blocked = clm("run", env={**small_run["env"], "CLM_GATE_CONFIG": str(strict)})
     assert blocked.returncode == 1
     assert "BLOCKED" in blocked.stdout and "crm/deals" in blocked.stdout, blocked.stdout
-    assert hashlib.sha256(serving.read_bytes()).hexdigest() == before
-
-    build = small_run["tmp"] / "warehouse" / "build" / "serving.duckdb"
-    [(status, message)] = query(build, "select status, message from audit.runs where status <> 'published'")
+    # CONTRACT 6: the marts stay exactly as they were; the serving audit says why the run did not publish.
+    assert marts_digest(serving) == before
+    [(status, message)] = query(serving, "select status, message from audit.runs where status <> 'published'")
     assert status == "blocked" and "crm/deals" in message
 
-    # With the default thresholds the next run publishes; the blocked run's audit row travels with it.
+    # With the default thresholds the next run publishes; the blocked run's audit row stays.
     after = clm("run", env=small_run["env"])
     assert after.returncode == 0, after.stdout + after.stderr
     assert "ingested 0 new file(s)" in after.stdout  # the drop was loaded by the blocked run
@@ -266,11 +265,39 @@ def test_blocked_run_leaves_serving_byte_identical_and_is_audited(small_run: dic
     assert query(serving, "select count(*) from audit.quarantine where entity = 'deals'") == [(1,)]
 
 
+def test_only_declared_marts_are_published_and_a_stray_table_is_named(small_run: dict) -> None:
+    build = small_run["tmp"] / "warehouse" / "build" / "serving.duckdb"
+    with duckdb.connect(str(build)) as con:  # what a hand-run dbt build of a since-removed model leaves
+        con.execute("create table marts.old_model as select 1 as x")
+    rerun = clm("run", env=small_run["env"])
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+
+    serving = small_run["serving"]
+    published = query(serving, "select table_name from duckdb_tables() where schema_name = 'marts' order by 1")
+    # exactly the models under dbt_project/models/marts (all tagged 'published' in dbt_project.yml)
+    declared = sorted(p.stem for p in (ROOT / "dbt_project" / "models" / "marts").rglob("*.sql"))
+    assert [name for (name,) in published] == declared
+    assert len(declared) == 13
+    warnings = query(
+        serving,
+        "select subject, message from audit.run_warnings where origin = 'publish' and run_id = "
+        "(select run_id from audit.runs order by started_at desc limit 1)",
+    )
+    assert [subject for subject, _ in warnings] == ["marts.old_model"]
+    assert "not declared as published" in warnings[0][1]
+
+
 def test_as_of_drives_freshness_not_the_wall_clock(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     shutil.copytree(FIXTURE, raw, ignore=shutil.ignore_patterns("README.md"))
+    # The newest drop is 2024-04-15 (an empty tickets extract: nothing new arrived that day), so that is the
+    # default as-of, and every source's newest data is weeks older.
+    late = raw / "support" / "tickets" / "load_date=2024-04-15"
+    late.mkdir(parents=True)
+    header = (raw / "support/tickets/load_date=2024-03-01/tickets.csv").read_text().splitlines()[0]
+    (late / "tickets.csv").write_text(header + "\n")
     env = make_env(tmp_path, raw)
-    run = clm("run", "--as-of", "2024-04-15", env=env)
+    run = clm("run", env=env)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "PUBLISHED (as of 2024-04-15)" in run.stdout
     stale = query(

@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
+import psycopg2
+import psycopg2.errors
 import pytest
 
 from tests.postgres_server import admin_connection, scratch_database
@@ -25,6 +28,7 @@ def both_targets(tmp_path_factory: pytest.TempPathFactory):
         duck_run = clm("run", env=make_env(tmp / "duck", raw))
         conn = admin_connection(database)
         yield {
+            "pg_env": pg_env,
             "pg": pg_run,
             "duck": duck_run,
             "conn": conn,
@@ -61,3 +65,45 @@ def test_postgres_holds_only_published_schemas_and_audit(both_targets) -> None:
     assert pg_rows(conn, "select sum(rows_loaded) from audit.load_manifest") == [(27,)]  # as in DuckDB
     schemas = {r[0] for r in pg_rows(conn, "select schema_name from information_schema.schemata")}
     assert {"marts", "audit", "raw", "build_staging", "build_marts"} <= schemas
+
+
+def test_bi_role_and_views_survive_a_second_publish(both_targets) -> None:
+    """CONTRACT 2 (CLM_READER_ROLE) and 6: a read-only role reads marts and audit, and nothing else, across
+    publishes; a view a BI user built on the marts keeps working and shows the new run's data."""
+    conn = both_targets["conn"]
+    database = conn.info.dbname
+    role = "clm_reader"  # the default of CLM_READER_ROLE, created by the first publish
+    with conn.cursor() as cur:
+        cur.execute("create schema if not exists bi")
+        cur.execute(
+            "create or replace view bi.customers_by_country as "
+            "select country, count(*) as customers from marts.dim_customers group by country"
+        )
+        cur.execute(f"grant usage on schema bi to {role}")
+        cur.execute(f"grant select on bi.customers_by_country to {role}")
+    reader = psycopg2.connect(host="127.0.0.1", dbname=database, user=role)
+    reader.autocommit = True  # an idle BI session must not hold locks between queries
+    try:
+        before = pg_rows(reader, "select sum(customers) from bi.customers_by_country")
+        assert before == [(5,)]
+        # A new lead lands: the second publish has one more customer.
+        drop = Path(both_targets["pg_env"]["CLM_RAW_DIR"]) / "crm" / "contacts" / "load_date=2024-03-03"
+        drop.mkdir(parents=True)
+        header = (FIXTURE / "crm/contacts/load_date=2024-03-02/contacts.csv").read_text().splitlines()[0]
+        (drop / "contacts.csv").write_text(
+            header + "\nc9,nina@example.org,Nina,Novak,,SI,smb,organic,,"
+            "2024-03-03T08:00:00+00:00,2024-03-03T08:00:00+00:00,false\n"
+        )
+        again = clm("run", "--target", "postgres", env=both_targets["pg_env"])
+        assert again.returncode == 0, again.stdout + again.stderr
+        # The same open connection, after the swap: the view was recreated and reads the new tables.
+        assert pg_rows(reader, "select sum(customers) from bi.customers_by_country") == [(6,)]
+        assert pg_rows(reader, "select status, count(*) from audit.runs group by 1") == [("published", 2)]
+        forbidden = ("raw.crm__contacts", "build_marts.dim_customers", "build_staging.stg_crm__contacts")
+        for table in forbidden:
+            with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                pg_rows(reader, f"select count(*) from {table}")
+    finally:
+        reader.close()
+        with conn.cursor() as cur:
+            cur.execute("drop schema bi cascade")

@@ -1,7 +1,7 @@
 """The Postgres target (`clm run --target postgres`).
 
 Ingestion always lands in the DuckDB build database (one loader, one manifest, one quarantine). For Postgres:
-1. ``mirror_raw`` copies the raw schema into Postgres with COPY (one transaction);
+1. ``prepare_build`` mirrors the raw schema into Postgres with COPY (one transaction);
 2. dbt builds into ``build_staging``, ``build_intermediate``, ``build_marts`` (var ``schema_prefix``);
 3. the quality gate validates those schemas in Postgres;
 4. publishing copies the declared marts and the audit tables into staging schemas outside any lock, then

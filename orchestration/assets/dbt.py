@@ -54,10 +54,13 @@ def dbt_environment(ctx: RunContext, target: Target) -> None:
     os.environ.update(target.dbt_env())
 
 
-def failure_summary(run_results_path: Path, limit: int = 5) -> str:
-    """One line naming what failed in a dbt build: node, status and failing-row count."""
+def failure_summary(run_results_path: Path, errors: list[str] | None = None, limit: int = 5) -> str:
+    """One line naming what failed in a dbt build: node, status and failing-row count; when dbt stopped
+    before running any node (a compile error, the published-contracts hook), dbt's own first error."""
     if not run_results_path.exists():
-        return "dbt build failed before writing run results (see the dbt log above)"
+        first = next((line.strip() for e in errors or [] for line in e.splitlines() if line.strip()), "")
+        detail = f": {first}" if first else " (see the run log)"
+        return f"dbt build failed before running any model{detail}"
     results = json.loads(run_results_path.read_text())["results"]
     bad = [r for r in results if r["status"] in ("error", "fail", "runtime error")]
     parts = []
@@ -134,7 +137,8 @@ def _build(
                 runs.record_warnings(con, ctx.run_id, "dbt", warnings)
         if not invocation.is_successful():
             raise dg.Failure(
-                description=failure_summary(run_results),
+                # dagster-dbt keeps dbt's error-level log lines; there is no public accessor
+                description=failure_summary(run_results, getattr(invocation, "_error_messages", [])),
                 allow_retries=False,
             )
 

@@ -38,7 +38,7 @@ def quality_gate(context: dg.AssetExecutionContext, clm: ClmResource) -> dg.Mate
                 found = [(w.check, w.message) for w in result.warnings]
                 runs.record_warnings(con, ctx.run_id, "gate", found)
         verdict = record_gate_verdict(
-            ctx, target, dbt_project.manifest_path, result.passed, result.message
+            ctx, target, dbt_project.manifest_path, result.passed, result.message, result.tables_validated
         )
         for subject, message in verdict.warnings:
             context.log.warning(f"{subject}: {message}")

@@ -404,7 +404,7 @@ def test_input_queries_name_the_build_schemas():
 
 @pytest.fixture
 def pg() -> Iterator:
-    """A transactional (not autocommit) connection to a scratch database, as clm.postgres.connection()."""
+    """A transactional (not autocommit) connection to a scratch database, as clm.targets.postgres.connection()."""
     with scratch_database("clm_clv_store") as name:
         conn = psycopg2.connect(host=os.environ.get("PGHOST") or "127.0.0.1", dbname=name, connect_timeout=5)
         try:
@@ -520,7 +520,7 @@ def test_write_postgres_is_one_transaction(pg):
     broken = parameters_frame().drop(columns="value")
     with pytest.raises(KeyError):
         store.write_postgres(pg, frames(predictions_frame().iloc[[0]], broken))
-    pg.rollback()  # what clm.postgres.connection() does with a failed block
+    pg.rollback()  # what clm.targets.postgres.connection() does with a failed block
     assert len(pg_rows(pg, "customer_predictions")) == 3
     assert len(pg_rows(pg, "model_parameters")) == 3
 
