@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -132,15 +132,31 @@ def finish_unpublished(ctx: RunContext, target: Target, status: str, message: st
     target.publish_audit()
 
 
+def _settle(run_id: str, published: set[str], orchestrator_status: str | None) -> tuple[str, str]:
+    if run_id in published:
+        return runs.PUBLISHED, "published (its process stopped right after)"
+    if orchestrator_status == "SUCCESS":
+        return runs.PARTIAL, "ended without publishing: it materialized only some of the pipeline's assets"
+    if orchestrator_status in ("FAILURE", "CANCELED"):
+        return runs.FAILED, f"the orchestrator reports the run {orchestrator_status.lower()}"
+    return runs.FAILED, runs.INTERRUPTED
+
+
 def _absorb_skipped(ctx: RunContext) -> int:
     """Runs the lock turned away while this one ran: into audit.runs before it reaches BI."""
     with connect_build(ctx.settings) as con:
         return runs.absorb_skipped(con, ctx.settings)
 
 
-def recover(ctx: RunContext, target: Target) -> list[str]:
-    """Under the lock, before this run's work: settle runs that a killed process left ``running``, move the
-    records of runs the lock turned away into audit.runs, remove leftover files. Lines for the log."""
+def recover(
+    ctx: RunContext, target: Target, orchestrator_status: Callable[[str], str | None] = lambda _run_id: None
+) -> list[str]:
+    """Under the lock, before this run's work: settle runs left ``running``, move the records of runs the
+    lock turned away into audit.runs, remove leftover files. Lines for the log.
+
+    ``orchestrator_status(run_id)`` is what the orchestrator knows of an earlier run: ``"SUCCESS"`` for a run
+    that ended without publishing (only some assets were selected), ``"FAILURE"``/``"CANCELED"``, or None
+    (unknown, or still marked started although its process is gone: interrupted)."""
     notes = [f"removed leftover {path}" for path in target.clean_leftovers()]
     if not ctx.settings.build_db.exists():
         return notes
@@ -154,10 +170,7 @@ def recover(ctx: RunContext, target: Target) -> list[str]:
     published = target.published_runs()
     with connect_build(ctx.settings) as con:
         for run_id in stale:
-            if run_id in published:
-                runs.finish_run(con, run_id, runs.PUBLISHED, "published (its process stopped right after)")
-                notes.append(f"run {run_id[:8]} had published before its process stopped")
-            else:
-                runs.finish_run(con, run_id, runs.FAILED, runs.INTERRUPTED)
-                notes.append(f"run {run_id[:8]} was interrupted: recorded as failed")
+            status, message = _settle(run_id, published, orchestrator_status(run_id))
+            runs.finish_run(con, run_id, status, message)
+            notes.append(f"run {run_id[:8]}: recorded as {status}: {message}")
     return notes

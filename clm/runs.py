@@ -20,6 +20,8 @@ from clm.config import Settings
 from clm.warehouse import connect_build
 
 RUNNING, PUBLISHED, BLOCKED, FAILED, SKIPPED = "running", "published", "blocked", "failed", "skipped"
+# A run that materialized only some assets (selected in the Dagster UI) and ended without publishing.
+PARTIAL = "partial"
 INTERRUPTED = "interrupted: the process stopped before the run finished (killed, or the machine restarted)"
 
 _DDL = """

@@ -21,14 +21,9 @@ PURCHASES_MODEL = "int_clv__purchase_histories"
 OUTPUTS = {"customer_predictions": PREDICTION_COLUMNS, "model_parameters": PARAMETER_COLUMNS}
 
 
-def _schema(name: str, target: str) -> str:
-    from clm.targets.postgres import BUILD_PREFIX  # here: that module imports this one
-
-    return f"{BUILD_PREFIX}{name}" if target == "postgres" else name
-
-
-def input_queries(target: str) -> tuple[str, str]:
-    schema = _schema("intermediate", target)
+def input_queries(schema_prefix: str = "") -> tuple[str, str]:
+    """The two input models, in the build's intermediate schema (``schema_prefix`` as dbt's var)."""
+    schema = f"{schema_prefix}intermediate"
     return (
         f"select customer_id, segment, period_months, renewals, is_alive, current_mrr "
         f"from {schema}.{RENEWALS_MODEL} order by customer_id",
@@ -45,13 +40,15 @@ def _typed_inputs(renewals: pd.DataFrame, purchases: pd.DataFrame) -> tuple[pd.D
 
 
 def read_inputs_duckdb(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
-    renewals_sql, purchases_sql = input_queries("duckdb")
+    renewals_sql, purchases_sql = input_queries()
     return _typed_inputs(con.sql(renewals_sql).df(), con.sql(purchases_sql).df())
 
 
-def read_inputs_postgres(pg: psycopg2.extensions.connection) -> tuple[pd.DataFrame, pd.DataFrame]:
+def read_inputs_postgres(
+    pg: psycopg2.extensions.connection, schema_prefix: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     frames = []
-    for sql in input_queries("postgres"):
+    for sql in input_queries(schema_prefix):
         with pg.cursor() as cur:
             cur.execute(sql)
             frames.append(pd.DataFrame(cur.fetchall(), columns=[c.name for c in cur.description]))
@@ -81,9 +78,11 @@ def write_duckdb(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]
     con.execute("commit")
 
 
-def write_postgres(pg: psycopg2.extensions.connection, frames: dict[str, pd.DataFrame]) -> None:
+def write_postgres(
+    pg: psycopg2.extensions.connection, frames: dict[str, pd.DataFrame], schema_prefix: str
+) -> None:
     """Replace build_clv.<table> for every output in one transaction (COPY from CSV)."""
-    schema = _schema("clv", "postgres")
+    schema = f"{schema_prefix}clv"
     with pg.cursor() as cur:
         cur.execute(f"create schema if not exists {schema}")
         for table, columns in OUTPUTS.items():

@@ -190,11 +190,11 @@ class PostgresTarget(Target):
 
     def read_clv_inputs(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         with connection() as pg:
-            return store.read_inputs_postgres(pg)
+            return store.read_inputs_postgres(pg, BUILD_PREFIX)
 
     def write_clv_results(self, frames: dict[str, pd.DataFrame]) -> None:
         with connection() as pg:
-            store.write_postgres(pg, frames)
+            store.write_postgres(pg, frames, BUILD_PREFIX)
 
     def built_marts(self) -> list[str]:
         return self._relations(BUILD_PREFIX + "marts")

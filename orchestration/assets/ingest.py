@@ -13,6 +13,13 @@ from ..resources import ClmResource
 from ..steps import clm_step
 
 
+def _dagster_status(instance: dg.DagsterInstance, run_id: str) -> str | None:
+    """SUCCESS, FAILURE or CANCELED for a run that ended; None if unknown or never ended (interrupted)."""
+    run = instance.get_run_by_id(run_id)
+    ended = (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
+    return run.status.value if run is not None and run.status in ended else None
+
+
 def raw_table_keys() -> list[dg.AssetKey]:
     tables = [e.table for e in ENTITIES] + [c.table for e in ENTITIES for c in e.children]
     return [dg.AssetKey(["raw", table]) for table in sorted(tables)]
@@ -28,7 +35,7 @@ def raw_extracts(context: dg.AssetExecutionContext, clm: ClmResource):
         settings = ctx.settings
         settings.ensure_dirs()
         # Under the lock, before anything else: settle what a killed run left behind.
-        for note in recover(ctx, target):
+        for note in recover(ctx, target, lambda run_id: _dagster_status(context.instance, run_id)):
             context.log.warning(note)
         with connect_build(settings) as con:
             runs.start_run(con, ctx.run_id, ctx.as_of, ctx.target)

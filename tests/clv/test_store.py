@@ -404,7 +404,7 @@ def test_input_queries_name_the_build_schemas():
 
 @pytest.fixture
 def pg() -> Iterator:
-    """A transactional (not autocommit) connection to a scratch database, as clm.targets.postgres.connection()."""
+    """A transactional (not autocommit) scratch-database connection, as clm.targets.postgres.connection()."""
     with scratch_database("clm_clv_store") as name:
         conn = psycopg2.connect(host=os.environ.get("PGHOST") or "127.0.0.1", dbname=name, connect_timeout=5)
         try:

@@ -51,7 +51,7 @@ def test_postgres_warehouse_from_pg_variables_without_the_password():
 def test_postgres_warehouse_defaults_match_clm_postgres_connection():
     warehouse = postgres_warehouse("gt_x_", environ={})
     user = getpass.getuser()
-    # Unset PGHOST is the local TCP server (clm.targets.postgres.connection, profiles.yml); libpq's other defaults.
+    # Unset PGHOST is the local TCP server (clm.targets.postgres.connection, profiles.yml); libpq defaults.
     assert (warehouse.url.host, warehouse.url.port) == ("127.0.0.1", 5432)
     assert (warehouse.url.username, warehouse.url.database) == (user, user)
     assert warehouse.physical("marts") == "gt_x_marts"
