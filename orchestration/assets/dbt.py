@@ -58,9 +58,8 @@ def failure_summary(run_results_path: Path, errors: list[str] | None = None, lim
     """One line naming what failed in a dbt build: node, status and failing-row count; when dbt stopped
     before running any node (a compile error, the published-contracts hook), dbt's own first error."""
     if not run_results_path.exists():
-        first = next((line.strip() for e in errors or [] for line in e.splitlines() if line.strip()), "")
-        detail = f": {first}" if first else " (see the run log)"
-        return f"dbt build failed before running any model{detail}"
+        detail = _dbt_error(errors or [])
+        return f"dbt build failed before running any model{': ' + detail if detail else ' (see the run log)'}"
     results = json.loads(run_results_path.read_text())["results"]
     bad = [r for r in results if r["status"] in ("error", "fail", "runtime error")]
     parts = []
@@ -71,6 +70,16 @@ def failure_summary(run_results_path: Path, errors: list[str] | None = None, lim
         parts.append(f"{name} ({r['status']}{rows}{': ' + message[0] if message else ''})")
     more = f" and {len(bad) - limit} more" if len(bad) > limit else ""
     return f"dbt build failed: {len(bad)} node(s): " + "; ".join(parts) + more
+
+
+# dbt's framing of an error, which says nothing about its cause
+_BOILERPLATE = ("Encountered an error", "Compilation Error in operation", ">")
+
+
+def _dbt_error(errors: list[str]) -> str:
+    """dbt's error text on one line, without its framing (e.g. the published-contracts hook's message)."""
+    lines = [line.strip() for error in errors for line in error.splitlines()]
+    return " ".join(line for line in lines if line and not line.startswith(_BOILERPLATE))
 
 
 def _freshness_message(result: dict) -> str:
