@@ -93,7 +93,7 @@ concurrency:
 def _dbt_parse() -> None:
     """@dbt_assets needs a manifest when the definitions are imported."""
     dbt = Path(sys.executable).with_name("dbt")
-    cmd = [str(dbt), "parse", "--project-dir", str(REPO_ROOT), "--profiles-dir", str(REPO_ROOT)]
+    cmd = [str(dbt), "parse", "--quiet", "--project-dir", str(REPO_ROOT), "--profiles-dir", str(REPO_ROOT)]
     proc = subprocess.run(cmd, cwd=REPO_ROOT)
     if proc.returncode != 0:
         raise RuntimeError("dbt parse failed: the dbt project does not compile")

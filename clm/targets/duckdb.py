@@ -44,9 +44,10 @@ class DuckDBTarget(Target):
         digest = hashlib.sha256()
         with connect_build(self.settings, read_only=True) as con:
             for name in sorted(marts):
-                # hash(t) hashes the whole row; bit_xor makes the digest independent of row order
+                # hash(clm_row) hashes the whole row (an alias no mart column has); bit_xor makes the
+                # digest independent of row order
                 count, rows = con.execute(
-                    f"select count(*), coalesce(bit_xor(hash(t)), 0) from marts.{_quote(name)} t"
+                    f"select count(*), coalesce(bit_xor(hash(clm_row)), 0) from marts.{_quote(name)} clm_row"
                 ).fetchall()[0]
                 digest.update(f"{name}\0{count}\0{rows}\n".encode())
         return digest.hexdigest()

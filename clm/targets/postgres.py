@@ -214,7 +214,8 @@ class PostgresTarget(Target):
                 # A row's text form hashed, summed: independent of row order, exact in numeric.
                 cur.execute(
                     sql.SQL(
-                        "select count(*), coalesce(sum(hashtextextended(t::text, 0)::numeric), 0) from {} t"
+                        "select count(*), coalesce(sum(hashtextextended(clm_row::text, 0)::numeric), 0) "
+                        "from {} clm_row"
                     ).format(sql.Identifier(BUILD_PREFIX + "marts", name))
                 )
                 count, rows = cur.fetchone()
