@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from clm.config import load_settings
-from clm.warehouse import connect_build
+import pytest
+
+from clm.config import SettingsError, load_settings
+from clm.warehouse import connect_build, duckdb_config
+from expectations.checkpoint import duckdb_warehouse
 
 
 def _memory_limit(con) -> str:
@@ -24,3 +27,22 @@ def test_connect_build_applies_the_memory_limit(tmp_path):
         assert _memory_limit(con) == "488.2 MiB"
     with connect_build(load_settings({"CLM_DATA_DIR": data_dir})) as con:
         assert _memory_limit(con) != "488.2 MiB"
+
+
+def test_threads_setting_reaches_every_connection(tmp_path):
+    settings = load_settings({"CLM_DATA_DIR": str(tmp_path / "wh"), "CLM_DUCKDB_THREADS": "1"})
+    with connect_build(settings) as con:
+        assert con.execute("select current_setting('threads')").fetchall() == [(1,)]
+    # The gate's engine (GX over SQLAlchemy) gets the same limits through its connect_args.
+    engine = duckdb_warehouse(settings.build_db, config=duckdb_config(settings)).create_engine()
+    try:
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("select current_setting('threads')").fetchall() == [(1,)]
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-2", "1.5"])
+def test_a_bad_threads_value_is_refused_naming_the_variable(value):
+    with pytest.raises(SettingsError, match=f"CLM_DUCKDB_THREADS={value!r} is not a positive whole number"):
+        load_settings({"CLM_DUCKDB_THREADS": value})

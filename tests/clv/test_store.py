@@ -391,8 +391,8 @@ def test_read_inputs_duckdb_opens_the_file_read_only(tmp_path: Path):
 
 
 def test_input_queries_name_the_build_schemas():
-    duck = store.input_queries("duckdb")
-    pg = store.input_queries("postgres")
+    duck = store.input_queries()
+    pg = store.input_queries("build_")  # the Postgres target's prefix (clm.targets.postgres.BUILD_PREFIX)
     assert "from intermediate.int_clv__subscription_renewals" in duck[0]
     assert "from intermediate.int_clv__purchase_histories" in duck[1]
     assert "from build_intermediate.int_clv__subscription_renewals" in pg[0]
@@ -432,7 +432,7 @@ PG_TYPES = {
 
 @pytest.mark.postgres
 def test_write_postgres_round_trip_is_exact(pg, tmp_path: Path):
-    store.write_postgres(pg, frames())
+    store.write_postgres(pg, frames(), "build_")
 
     with pg.cursor() as cur:
         for table, types in EXPECTED_TYPES.items():
@@ -456,7 +456,7 @@ def test_write_postgres_round_trip_is_exact(pg, tmp_path: Path):
 @pytest.mark.postgres
 def test_write_postgres_of_a_fitted_run_matches_duckdb(pg, tmp_path: Path):
     result = simulated_result()
-    store.write_postgres(pg, result_frames(result))
+    store.write_postgres(pg, result_frames(result), "build_")
     db = tmp_path / "build.duckdb"
     write_duckdb(db, result_frames(result))
     for table, sort in (
@@ -492,7 +492,7 @@ def test_write_postgres_of_a_run_without_any_fit(pg):
         }
     )
     result = pipeline.run(renewals, purchases, FITTED_AT)
-    store.write_postgres(pg, result_frames(result))
+    store.write_postgres(pg, result_frames(result), "build_")
     assert pg_rows(pg, "model_parameters") == []
     assert pg_rows(pg, "customer_predictions") == [
         ("a", None, 1, 0, True, None, None, None, None, None, None),
@@ -502,9 +502,9 @@ def test_write_postgres_of_a_run_without_any_fit(pg):
 
 @pytest.mark.postgres
 def test_write_postgres_replaces_earlier_rows_and_commits(pg):
-    store.write_postgres(pg, frames())
+    store.write_postgres(pg, frames(), "build_")
     later = parameters_frame().iloc[[0]].assign(value=9.5)
-    store.write_postgres(pg, frames(predictions_frame().iloc[[2]], later))
+    store.write_postgres(pg, frames(predictions_frame().iloc[[2]], later), "build_")
     # Visible from another session: committed.
     other = psycopg2.connect(pg.dsn)
     try:
@@ -516,10 +516,10 @@ def test_write_postgres_replaces_earlier_rows_and_commits(pg):
 
 @pytest.mark.postgres
 def test_write_postgres_is_one_transaction(pg):
-    store.write_postgres(pg, frames())
+    store.write_postgres(pg, frames(), "build_")
     broken = parameters_frame().drop(columns="value")
     with pytest.raises(KeyError):
-        store.write_postgres(pg, frames(predictions_frame().iloc[[0]], broken))
+        store.write_postgres(pg, frames(predictions_frame().iloc[[0]], broken), "build_")
     pg.rollback()  # what clm.targets.postgres.connection() does with a failed block
     assert len(pg_rows(pg, "customer_predictions")) == 3
     assert len(pg_rows(pg, "model_parameters")) == 3
@@ -530,7 +530,7 @@ def test_write_postgres_text_with_csv_specials(pg):
     # Segment names come from the CRM: commas, quotes and newlines must survive the CSV.
     odd = parameters_frame().assign(segment=["segment:a,b", 'segment:"quoted"', "segment:multi\nline"])
     odd.loc[0, "time_unit"] = ""  # an empty text is not a null
-    store.write_postgres(pg, frames(parameters=odd))
+    store.write_postgres(pg, frames(parameters=odd), "build_")
     rows = pg_rows(pg, "model_parameters")
     assert sorted(row[1] for row in rows) == sorted(odd["segment"])
     assert sorted(row[7] for row in rows) == ["", "month", "reporting_currency"]
@@ -554,7 +554,7 @@ def test_read_inputs_postgres_matches_duckdb(pg, tmp_path: Path):
         )
     pg.commit()
 
-    renewals, purchases = store.read_inputs_postgres(pg)
+    renewals, purchases = store.read_inputs_postgres(pg, "build_")
     assert_inputs(renewals, purchases)
     db = tmp_path / "build.duckdb"
     make_duckdb_inputs(db)

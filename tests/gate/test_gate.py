@@ -7,6 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from clm.config import load_settings
 from clm.gate import QUARANTINE_CHECK, run_gate
 from expectations.checkpoint import unknown_config_checks
 from expectations.config import load_config
@@ -16,7 +17,7 @@ from .builders import GOOD_CUSTOMERS, HASH_A, build_db
 
 
 def gate(tmp_path: Path, db: Path, run_id: str = "run-1", config: Path | None = None):
-    return run_gate(db, tmp_path / "docs", run_id, config)
+    return run_gate(db, tmp_path / "docs", run_id, config, settings=load_settings({}))
 
 
 def failures_by_check(result) -> dict[str, int | None]:

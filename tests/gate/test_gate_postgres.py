@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from clm.config import load_settings
 from clm.gate import QUARANTINE_CHECK, run_gate
 from expectations.suites import SUITES
 
@@ -33,7 +34,7 @@ def pg_gate(tmp_path: Path, pg: PgBuild, run_id: str = "run-1", config: Path | N
     db = tmp_path / "build.duckdb"
     if not db.exists():
         manifest_db(db, manifest)
-    return run_gate(db, tmp_path / "docs", run_id, config, warehouse=pg.warehouse)
+    return run_gate(db, tmp_path / "docs", run_id, config, settings=load_settings({}), warehouse=pg.warehouse)
 
 
 def failures_by_check(result) -> dict[str, int | None]:
@@ -86,7 +87,9 @@ def test_dim_customers_rules_count_bad_rows(tmp_path: Path, pg_build: PgBuild):
 @pytest.mark.parametrize("customers", [GOOD_CUSTOMERS, DUPLICATE_C1, BAD_CUSTOMERS, []])
 def test_same_findings_and_messages_as_duckdb(tmp_path: Path, pg_build: PgBuild, customers):
     pg = pg_gate(tmp_path / "pg", pg_build.dim_customers(customers))
-    duck = run_gate(build_db(tmp_path / "build.duckdb", customers), tmp_path / "docs", "run-1")
+    duck = run_gate(
+        build_db(tmp_path / "build.duckdb", customers), tmp_path / "docs", "run-1", settings=load_settings({})
+    )
 
     assert pg.passed is duck.passed
     assert pg.failures == duck.failures

@@ -14,9 +14,26 @@ import duckdb
 import pytest
 
 from clm import publish as publish_module
+from clm import runs
+from clm.config import load_settings
 from clm.gate import run_gate
-from clm.publish import publish
+from clm.publish import publish_audit
 from tests.gate.builders import GOOD_CUSTOMERS, HASH_A, build_db
+
+SETTINGS = load_settings({})  # no CLM_* limits
+
+
+def publish(build: Path, serving: Path, marts: list[str] | None = None, published_run=None):
+    """Publish ``marts`` (default: every table and view in the build's marts schema) and the audit."""
+    if marts is None:
+        marts = [
+            name
+            for (name,) in query(
+                build,
+                "select table_name from information_schema.tables where table_schema = 'marts' order by 1",
+            )
+        ]
+    return publish_module.publish(build, serving, SETTINGS, marts=marts, published_run=published_run)
 
 
 def sha256(path: Path) -> str:
@@ -128,20 +145,20 @@ def test_failure_mid_copy_leaves_serving_byte_identical(tmp_path: Path, monkeypa
     before = sha256(serving)
     make_build(build, version=2)
 
-    copy = publish_module._copy_relation
+    copy = publish_module._copy_tables
     copied: list[str] = []
 
-    def copy_then_fail(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> int:
+    def copy_then_fail(con: duckdb.DuckDBPyConnection, alias: str, schema: str, names) -> dict[str, int]:
         if copied:
             raise OSError("disk full")
-        copied.append(name)
-        return copy(con, schema, name)
+        copied.extend(names)
+        return copy(con, alias, schema, names)
 
-    monkeypatch.setattr(publish_module, "_copy_relation", copy_then_fail)
+    monkeypatch.setattr(publish_module, "_copy_tables", copy_then_fail)
     with pytest.raises(OSError, match="disk full"):
         publish(build, serving)
 
-    assert copied == ["runs"]  # the failure came after one table was written to the temp file
+    assert copied == ["a", "a_view", "b"]  # the failure came after the marts were written to the temp file
     assert sha256(serving) == before
     assert leftovers(serving.parent, serving) == []
     assert query(serving, "select version from marts.a") == [(1,)]
@@ -151,7 +168,7 @@ def test_failed_first_publish_creates_no_serving_file(tmp_path: Path, monkeypatc
     def fail(*_args: object) -> int:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(publish_module, "_copy_relation", fail)
+    monkeypatch.setattr(publish_module, "_copy_tables", fail)
     serving = tmp_path / "serve" / "serving.duckdb"
     with pytest.raises(RuntimeError):
         publish(make_build(tmp_path / "build.duckdb"), serving)
@@ -236,7 +253,7 @@ def test_failing_expectation_leaves_serving_byte_identical(tmp_path: Path):
 
     duplicate = ("c1", HASH_A, "US", "smb", "ads", "2024-01-01 00:00:00", None)
     bad = build_db(tmp_path / "bad.duckdb", [*GOOD_CUSTOMERS, duplicate])
-    gate = run_gate(bad, tmp_path / "docs", "run-2")
+    gate = run_gate(bad, tmp_path / "docs", "run-2", settings=SETTINGS)
     if gate.passed:
         publish(bad, serving)
 
@@ -247,3 +264,78 @@ def test_failing_expectation_leaves_serving_byte_identical(tmp_path: Path):
     assert "2 bad rows" in gate.message
     assert sha256(serving) == before
     assert query(serving, "select count(*) from marts.dim_customers") == [(3,)]
+
+
+def test_only_the_named_marts_are_published(tmp_path: Path):
+    build = make_build(tmp_path / "build.duckdb", version=2)
+    with duckdb.connect(str(build)) as con:  # left by a removed model or a hand-run dbt build
+        con.execute("create table marts.leftover as select 1 as x")
+    serving = tmp_path / "serving.duckdb"
+    result = publish(build, serving, marts=["a", "b"])
+    assert result.tables == {"audit.runs": 2, "marts.a": 1, "marts.b": 2}
+    tables = query(serving, "select table_schema, table_name from information_schema.tables order by all")
+    assert tables == [("audit", "runs"), ("marts", "a"), ("marts", "b")]
+
+
+def test_the_published_copy_records_its_run_as_published(tmp_path: Path):
+    build = make_build(tmp_path / "build.duckdb", version=3)
+    with duckdb.connect(str(build)) as con:
+        con.execute("drop table audit.runs")
+        runs.start_run(con, "r-now", None, "duckdb")
+    serving = tmp_path / "serving.duckdb"
+    publish(build, serving, published_run=("r-now", "published 2 marts"))
+    # The published row exists only in the file that carries the new marts; the build still says running
+    # until the publisher writes it there after the rename.
+    assert query(serving, "select status, message, finished_at is not null from audit.runs") == [
+        ("published", "published 2 marts", True)
+    ]
+    assert query(build, "select status, message from audit.runs") == [("running", None)]
+
+
+def test_publish_audit_replaces_the_audit_and_keeps_the_marts_exactly(tmp_path: Path):
+    build = make_build(tmp_path / "build.duckdb", version=4)
+    serving = tmp_path / "serve" / "serving.duckdb"
+    publish(build, serving)
+    marts_before = {t: query(serving, f"select * from marts.{t} order by all") for t in ("a", "a_view", "b")}
+
+    make_build(build, version=7)  # a new build that did not pass: only its audit may reach BI
+    with duckdb.connect(str(build)) as con:
+        con.execute("insert into audit.runs values ('r-blocked', 'blocked')")
+    result = publish_audit(build, serving, SETTINGS)
+
+    assert {t: query(serving, f"select * from marts.{t} order by all") for t in marts_before} == marts_before
+    assert query(serving, "select run_id, status from audit.runs order by all") == [
+        ("r-blocked", "blocked"),
+        ("r0", "blocked"),
+        ("r7", "published"),
+    ]
+    assert result.tables == {"marts.a": 1, "marts.a_view": 1, "marts.b": 4, "audit.runs": 3}
+    assert leftovers(serving.parent, serving) == []
+
+
+def test_publish_audit_before_any_publish_creates_a_serving_file_bi_can_open(tmp_path: Path):
+    build = make_build(tmp_path / "build.duckdb", version=1)
+    serving = tmp_path / "serve" / "serving.duckdb"
+    publish_audit(build, serving, SETTINGS)
+    probe = (
+        "import duckdb, json, sys; c = duckdb.connect(sys.argv[1], read_only=True); print(json.dumps(["
+        "c.execute('select run_id, status from audit.runs order by 1').fetchall(),"
+        "c.execute(\"select schema_name from information_schema.schemata where schema_name = 'marts'\")"
+        ".fetchall(), c.execute(\"select count(*) from duckdb_tables() where schema_name = 'marts'\")"
+        ".fetchall()]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe, str(serving)], capture_output=True, text=True, check=True
+    )
+    assert json.loads(out.stdout) == [[["r0", "blocked"], ["r1", "published"]], [["marts"]], [[0]]]
+
+
+def test_leftovers_of_a_killed_publish_are_found(tmp_path: Path):
+    serving = tmp_path / "serving.duckdb"
+    serving.write_bytes(b"")
+    temp = tmp_path / ".serving.duckdb.123-abcd1234.publishing"
+    found = [temp, tmp_path / ".serving.duckdb.123-abcd1234.publishing.wal", tmp_path / "serving.duckdb.wal"]
+    for path in found:
+        path.write_bytes(b"x")
+    (tmp_path / "other.duckdb").write_bytes(b"")  # not ours
+    assert sorted(publish_module.leftovers(serving)) == sorted(found)
