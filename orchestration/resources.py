@@ -9,7 +9,6 @@ from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
-from pydantic import PrivateAttr
 
 from clm import runs
 from clm.config import Settings, load_settings
@@ -20,30 +19,27 @@ from .project import dbt_project
 
 
 class ClmResource(dg.ConfigurableResource):
-    """Run configuration. Empty fields fall back to the CLM_* environment (CONTRACT 2), read once."""
+    """Run configuration. Empty fields fall back to the CLM_* environment (CONTRACT 2)."""
 
     raw_dir: str = ""
     as_of: str = ""  # YYYY-MM-DD; empty = newest load date in the landing zone
     full_refresh: bool = False
     target: str = "duckdb"
 
-    _settings: Settings | None = PrivateAttr(default=None)
-
     def settings(self) -> Settings:
-        if self._settings is None:
-            settings = load_settings()
-            if self.raw_dir:
-                settings = dataclasses.replace(settings, raw_dir=Path(self.raw_dir).resolve())
-            self._settings = settings
-        return self._settings
+        """The CLM_* environment with this run's overrides (each step calls it once, in ``clm_step``)."""
+        settings = load_settings()
+        if self.raw_dir:
+            settings = dataclasses.replace(settings, raw_dir=Path(self.raw_dir).resolve())
+        return settings
 
     def requested_as_of(self) -> date | None:
         return date.fromisoformat(self.as_of) if self.as_of else None
 
-    def run_context(self, run_id: str) -> RunContext:
+    def run_context(self, run_id: str, settings: Settings | None = None) -> RunContext:
         """The run's context: the as-of date recorded by the run's first step, else resolved now (and
         recorded by ``raw_extracts``)."""
-        settings = self.settings()
+        settings = settings or self.settings()
         record = runs.read_run(settings, run_id)
         as_of = record["as_of"] if record and record["as_of"] else None
         if as_of is None:

@@ -31,7 +31,7 @@ def _context(context: dg.AssetExecutionContext, clm: ClmResource) -> tuple[RunCo
         runs.record_skipped(settings, run_id, clm.target, str(locked))
         raise dg.Failure(description=str(locked), allow_retries=False) from None
     try:
-        ctx = clm.run_context(run_id)
+        ctx = clm.run_context(run_id, settings)
     except UsageError as error:
         raise dg.Failure(description=str(error), allow_retries=False) from None
     return ctx, clm.target_for(ctx)
