@@ -94,7 +94,8 @@ def postgres_warehouse(
 ) -> Warehouse:
     """The Postgres build schemas (``<prefix>staging``, ...) over libpq's PG* variables.
 
-    Defaults as ``clm.targets.postgres.connection()`` and profiles.yml: an unset PGHOST means 127.0.0.1, PGPORT 5432,
+    Defaults as ``clm.targets.postgres.connection()`` and profiles.yml: an unset PGHOST means 127.0.0.1,
+    PGPORT 5432,
     PGUSER the OS user, PGDATABASE the user name. ``database`` overrides PGDATABASE. The password is not put
     in the URL (libpq reads PGPASSWORD); sessions are read-only.
     """

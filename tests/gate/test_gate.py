@@ -7,6 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from clm import gate as gate_module
 from clm.config import load_settings
 from clm.gate import QUARANTINE_CHECK, run_gate
 from expectations.checkpoint import unknown_config_checks
@@ -199,6 +200,22 @@ def test_unknown_check_in_config_is_an_error(tmp_path: Path, write_config):
             build_db(tmp_path / "build.duckdb"),
             config=write_config(mostly={"dim_customers.custmer_id.unique": 0.9}),
         )
+
+
+def test_gate_validates_with_the_runs_duckdb_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    seen = []
+    checkpoint = gate_module.run_checkpoint
+
+    def spy(*args, warehouse, **kwargs):
+        seen.append(dict(warehouse.connect_args))
+        return checkpoint(*args, warehouse=warehouse, **kwargs)
+
+    monkeypatch.setattr(gate_module, "run_checkpoint", spy)
+    settings = load_settings({"CLM_DUCKDB_THREADS": "1", "CLM_DUCKDB_MEMORY_LIMIT": "512MB"})
+    result = run_gate(build_db(tmp_path / "build.duckdb"), tmp_path / "docs", "run-1", settings=settings)
+
+    assert result.passed
+    assert seen == [{"read_only": True, "config": {"memory_limit": "512MB", "threads": "1"}}]
 
 
 def test_gate_releases_the_build_file(tmp_path: Path):

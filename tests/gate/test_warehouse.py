@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 from pathlib import Path
 
+import duckdb
 import great_expectations.expectations as gxe
 import pytest
 from great_expectations.expectations.metadata_types import FailureSeverity
@@ -20,6 +21,20 @@ def test_duckdb_warehouse_keeps_schema_names_and_opens_read_only(tmp_path: Path)
     assert warehouse.dialect == "duckdb"
     assert warehouse.physical("marts") == "marts"
     assert warehouse.connect_args == {"read_only": True}
+
+
+def test_duckdb_warehouse_engine_gets_the_duckdb_config(tmp_path: Path):
+    db = tmp_path / "build.duckdb"
+    duckdb.connect(str(db)).close()
+    warehouse = duckdb_warehouse(db, config={"threads": "1"})
+    assert warehouse.connect_args == {"read_only": True, "config": {"threads": "1"}}
+    engine = warehouse.create_engine()
+    try:
+        for _ in range(2):  # every connection of the engine, not only the first
+            with engine.connect() as connection:
+                assert connection.exec_driver_sql("select current_setting('threads')").fetchall() == [(1,)]
+    finally:
+        engine.dispose()
 
 
 def test_postgres_warehouse_from_pg_variables_without_the_password():

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,18 +22,15 @@ from clm.publish import publish_audit
 from tests.gate.builders import GOOD_CUSTOMERS, HASH_A, build_db
 
 SETTINGS = load_settings({})  # no CLM_* limits
+MARTS = ("a", "a_view", "b")  # the marts make_build creates; every publish names its marts explicitly
 
 
-def publish(build: Path, serving: Path, marts: list[str] | None = None, published_run=None):
-    """Publish ``marts`` (default: every table and view in the build's marts schema) and the audit."""
-    if marts is None:
-        marts = [
-            name
-            for (name,) in query(
-                build,
-                "select table_name from information_schema.tables where table_schema = 'marts' order by 1",
-            )
-        ]
+def publish(
+    build: Path,
+    serving: Path,
+    marts: Sequence[str] = MARTS,
+    published_run: tuple[str, str] | None = None,
+) -> publish_module.PublishResult:
     return publish_module.publish(build, serving, SETTINGS, marts=marts, published_run=published_run)
 
 
@@ -129,13 +127,34 @@ def test_second_publish_replaces_everything(tmp_path: Path):
     make_build(build, version=5)
     with duckdb.connect(str(build)) as con:
         con.execute("drop view marts.a_view")
-    result = publish(build, serving)
+    result = publish(build, serving, marts=["a", "b"])
 
     assert result.tables == {"audit.runs": 2, "marts.a": 1, "marts.b": 5}
     assert query(serving, "select version, count(*) from marts.b group by version") == [(5, 5)]
     tables = query(serving, "select table_name from information_schema.tables order by all")
     assert tables == [("a",), ("b",), ("runs",)]
     assert leftovers(serving.parent, serving) == []
+
+
+def fail_after_first_table(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """Make _copy_tables write one table for real, then fail; returns the (table, rows) written."""
+    copy = publish_module._copy_tables
+    written: list[tuple[str, int]] = []
+
+    def copy_then_fail(
+        con: duckdb.DuckDBPyConnection, alias: str, schema: str, names: Sequence[str]
+    ) -> dict[str, int]:
+        copied: dict[str, int] = {}
+        for name in names:
+            if written:
+                raise OSError("disk full")
+            one = copy(con, alias, schema, [name])
+            written.extend(one.items())
+            copied |= one
+        return copied
+
+    monkeypatch.setattr(publish_module, "_copy_tables", copy_then_fail)
+    return written
 
 
 def test_failure_mid_copy_leaves_serving_byte_identical(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -145,32 +164,23 @@ def test_failure_mid_copy_leaves_serving_byte_identical(tmp_path: Path, monkeypa
     before = sha256(serving)
     make_build(build, version=2)
 
-    copy = publish_module._copy_tables
-    copied: list[str] = []
-
-    def copy_then_fail(con: duckdb.DuckDBPyConnection, alias: str, schema: str, names) -> dict[str, int]:
-        if copied:
-            raise OSError("disk full")
-        copied.extend(names)
-        return copy(con, alias, schema, names)
-
-    monkeypatch.setattr(publish_module, "_copy_tables", copy_then_fail)
+    written = fail_after_first_table(monkeypatch)
     with pytest.raises(OSError, match="disk full"):
-        publish(build, serving)
+        publish(build, serving, published_run=("r2", "published 3 marts"))
 
-    assert copied == ["a", "a_view", "b"]  # the failure came after the marts were written to the temp file
+    assert written == [("marts.a", 1)]  # the failure came after one table was written to the temp file
     assert sha256(serving) == before
     assert leftovers(serving.parent, serving) == []
     assert query(serving, "select version from marts.a") == [(1,)]
 
 
 def test_failed_first_publish_creates_no_serving_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    def fail(*_args: object) -> int:
+    def fail(*_args: object) -> dict[str, int]:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(publish_module, "_copy_tables", fail)
     serving = tmp_path / "serve" / "serving.duckdb"
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="boom"):
         publish(make_build(tmp_path / "build.duckdb"), serving)
     assert list(serving.parent.iterdir()) == []
 
@@ -193,13 +203,18 @@ import duckdb
 
 serving, ready, stop = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
 reads, errors, mixed, versions = 0, [], [], []
-while not stop.exists():
+while True:
+    # stop is touched after the last publish returned: the read that starts after seeing it must see that
+    # last version, however slow this process is
+    stopping = stop.exists()
     try:
         with duckdb.connect(str(serving), read_only=True) as con:
             a = con.execute("select version from marts.a").fetchone()[0]
             b_version, b_rows = con.execute("select min(version), count(*) from marts.b").fetchone()
     except Exception as exc:  # any error is a failure of atomic publish
         errors.append(repr(exc))
+        if stopping:
+            break
         continue
     reads += 1
     if not (a == b_version == b_rows):
@@ -207,6 +222,8 @@ while not stop.exists():
     if not versions or versions[-1] != a:
         versions.append(a)
     ready.touch()
+    if stopping:
+        break
 print(json.dumps({"reads": reads, "errors": errors[:5], "mixed": mixed[:5], "versions": versions}))
 """
 
@@ -248,14 +265,14 @@ def test_reader_in_another_process_never_sees_a_mixed_or_broken_file(tmp_path: P
 def test_failing_expectation_leaves_serving_byte_identical(tmp_path: Path):
     serving = tmp_path / "serve" / "serving.duckdb"
     good = build_db(tmp_path / "good.duckdb")
-    publish(good, serving)
+    publish(good, serving, marts=["dim_customers"])
     before = sha256(serving)
 
     duplicate = ("c1", HASH_A, "US", "smb", "ads", "2024-01-01 00:00:00", None)
     bad = build_db(tmp_path / "bad.duckdb", [*GOOD_CUSTOMERS, duplicate])
     gate = run_gate(bad, tmp_path / "docs", "run-2", settings=SETTINGS)
     if gate.passed:
-        publish(bad, serving)
+        publish(bad, serving, marts=["dim_customers"])
 
     assert not gate.passed
     assert [(f.check, f.table, f.unexpected_count) for f in gate.failures] == [
@@ -280,16 +297,26 @@ def test_only_the_named_marts_are_published(tmp_path: Path):
 def test_the_published_copy_records_its_run_as_published(tmp_path: Path):
     build = make_build(tmp_path / "build.duckdb", version=3)
     with duckdb.connect(str(build)) as con:
-        con.execute("drop table audit.runs")
-        runs.start_run(con, "r-now", None, "duckdb")
+        con.execute("drop table audit.runs")  # the real audit tables (clm.runs)
+        runs.start_run(con, "r2", None, "duckdb")
+        runs.finish_run(con, "r2", runs.BLOCKED, "quality gate blocked publishing")
+        runs.start_run(con, "r3", None, "duckdb")
+    build_runs = query(build, "select * from audit.runs order by run_id")
     serving = tmp_path / "serving.duckdb"
-    publish(build, serving, published_run=("r-now", "published 2 marts"))
+
+    result = publish(build, serving, marts=["a", "b"], published_run=("r3", "published 2 marts"))
+
     # The published row exists only in the file that carries the new marts; the build still says running
     # until the publisher writes it there after the rename.
-    assert query(serving, "select status, message, finished_at is not null from audit.runs") == [
-        ("published", "published 2 marts", True)
+    assert query(
+        serving, "select run_id, status, message, finished_at is not null from audit.runs order by 1"
+    ) == [
+        ("r2", "blocked", "quality gate blocked publishing", True),
+        ("r3", "published", "published 2 marts", True),
     ]
-    assert query(build, "select status, message from audit.runs") == [("running", None)]
+    assert query(build, "select * from audit.runs order by run_id") == build_runs
+    assert [row[3] for row in build_runs] == ["blocked", "running"]
+    assert result.tables["audit.runs"] == 2
 
 
 def test_publish_audit_replaces_the_audit_and_keeps_the_marts_exactly(tmp_path: Path):
@@ -298,18 +325,65 @@ def test_publish_audit_replaces_the_audit_and_keeps_the_marts_exactly(tmp_path: 
     publish(build, serving)
     marts_before = {t: query(serving, f"select * from marts.{t} order by all") for t in ("a", "a_view", "b")}
 
+    types_before = {t: columns(serving, "marts", t) for t in marts_before}
+
     make_build(build, version=7)  # a new build that did not pass: only its audit may reach BI
     with duckdb.connect(str(build)) as con:
         con.execute("insert into audit.runs values ('r-blocked', 'blocked')")
+        con.execute("create table marts.leftover as select 1 as x")
+        con.execute("create table audit.run_warnings as select 'r-blocked' as run_id, 'w' as message")
+    build_before = sha256(build)
     result = publish_audit(build, serving, SETTINGS)
 
     assert {t: query(serving, f"select * from marts.{t} order by all") for t in marts_before} == marts_before
+    assert {t: columns(serving, "marts", t) for t in marts_before} == types_before
+    assert query(
+        serving, "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+    ) == [("a",), ("a_view",), ("b",)]  # nothing from the new build's marts
     assert query(serving, "select run_id, status from audit.runs order by all") == [
         ("r-blocked", "blocked"),
         ("r0", "blocked"),
         ("r7", "published"),
     ]
-    assert result.tables == {"marts.a": 1, "marts.a_view": 1, "marts.b": 4, "audit.runs": 3}
+    assert query(serving, "select * from audit.run_warnings") == [("r-blocked", "w")]
+    assert result.tables == {
+        "marts.a": 1,
+        "marts.a_view": 1,
+        "marts.b": 4,
+        "audit.runs": 3,
+        "audit.run_warnings": 1,
+    }
+    assert sha256(build) == build_before
+    assert leftovers(serving.parent, serving) == []
+
+
+def test_failed_publish_audit_leaves_serving_byte_identical(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    build = make_build(tmp_path / "build.duckdb", version=1)
+    serving = tmp_path / "serve" / "serving.duckdb"
+    publish(build, serving)
+    before = sha256(serving)
+    with duckdb.connect(str(build)) as con:
+        con.execute("insert into audit.runs values ('r-blocked', 'blocked')")
+
+    written = fail_after_first_table(monkeypatch)
+    with pytest.raises(OSError, match="disk full"):
+        publish_audit(build, serving, SETTINGS)
+
+    assert written == [("marts.a", 1)]  # one of the serving file's marts was copied, then it failed
+    assert sha256(serving) == before
+    assert leftovers(serving.parent, serving) == []
+
+
+def test_unknown_mart_fails_and_leaves_serving_byte_identical(tmp_path: Path):
+    build = make_build(tmp_path / "build.duckdb", version=1)
+    serving = tmp_path / "serve" / "serving.duckdb"
+    publish(build, serving)
+    before = sha256(serving)
+
+    with pytest.raises(duckdb.CatalogException, match="not_built"):
+        publish(make_build(build, version=2), serving, marts=["a", "not_built"])
+
+    assert sha256(serving) == before
     assert leftovers(serving.parent, serving) == []
 
 
@@ -327,15 +401,20 @@ def test_publish_audit_before_any_publish_creates_a_serving_file_bi_can_open(tmp
     out = subprocess.run(
         [sys.executable, "-c", probe, str(serving)], capture_output=True, text=True, check=True
     )
+    # audit rows readable from another process; a marts schema exists but holds none of the build's marts
     assert json.loads(out.stdout) == [[["r0", "blocked"], ["r1", "published"]], [["marts"]], [[0]]]
+    assert leftovers(serving.parent, serving) == []
 
 
 def test_leftovers_of_a_killed_publish_are_found(tmp_path: Path):
     serving = tmp_path / "serving.duckdb"
     serving.write_bytes(b"")
-    temp = tmp_path / ".serving.duckdb.123-abcd1234.publishing"
-    found = [temp, tmp_path / ".serving.duckdb.123-abcd1234.publishing.wal", tmp_path / "serving.duckdb.wal"]
+    assert publish_module.leftovers(serving) == []
+    temp = tmp_path / ".serving.duckdb.123-abcd.publishing"
+    found = [temp, tmp_path / ".serving.duckdb.123-abcd.publishing.wal", tmp_path / "serving.duckdb.wal"]
     for path in found:
         path.write_bytes(b"x")
-    (tmp_path / "other.duckdb").write_bytes(b"")  # not ours
+    # not ours: another serving file's temp file and WAL, a plain file
+    for name in (".other.duckdb.123-abcd.publishing", "other.duckdb.wal", "other.duckdb"):
+        (tmp_path / name).write_bytes(b"")
     assert sorted(publish_module.leftovers(serving)) == sorted(found)
