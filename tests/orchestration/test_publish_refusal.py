@@ -264,7 +264,7 @@ mutation Launch($params: ExecutionParams!) {
 }
 """
 
-RUN_STATUS = 'query Status($id: ID!) { runOrError(runId: $id) { __typename ... on Run { status } } }'
+RUN_STATUS = "query Status($id: ID!) { runOrError(runId: $id) { __typename ... on Run { status } } }"
 
 STEP_FAILURES = """
 query Failures($id: ID!) {
@@ -295,9 +295,7 @@ def test_publish_selected_alone_in_the_ui_is_refused(tmp_path: Path) -> None:
         while repository is None and time.monotonic() < deadline:
             try:
                 nodes = _graphql(port, REPOSITORIES)["repositoriesOrError"].get("nodes", [])
-                repository = next(
-                    (n for n in nodes if JOB in [job["name"] for job in n["jobs"]]), None
-                )
+                repository = next((n for n in nodes if JOB in [job["name"] for job in n["jobs"]]), None)
             except OSError:
                 pass
             if repository is None:
