@@ -20,6 +20,7 @@ from clm.config import REPO_ROOT, Settings, SettingsError, load_settings
 from clm.context import TARGETS, RunContext, UsageError, resolve_as_of
 from clm.pipeline import CODE_LOCATION, show
 from clm.targets import target_for
+from clm.warehouse import connect_build
 
 
 def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
@@ -158,24 +159,35 @@ def run(raw_dir: Path | None, as_of: date | None, full_refresh: bool, target: st
     log_path = settings.logs_dir / f"{run_id}.log"
     _say(f"clm run {run_id[:8]}: as of {resolved}, target {target}; full log: {show(log_path)}")
     _prepare_environment(settings)
-    code = EXIT_FAILED
+    code, report = EXIT_FAILED, None
     try:
+        # The id is printed and the lock held: from here on a kill must leave a row the next run settles.
+        with connect_build(settings) as con:
+            runs.start_run(con, run_id, resolved, target)
         with _output_to(log_path):
             _dbt_parse()
             from clm.pipeline import run_pipeline
 
             target_impl = target_for(target, settings)
             outcome = run_pipeline(ctx, target_impl, log_path)
-        _say(outcome.report)
+        report = outcome.report
         code = EXIT_PUBLISHED if outcome.published else EXIT_FAILED
     except Exception as error:  # not handled by the pipeline: one line here, the traceback in the log
         with open(log_path, "a", encoding="utf-8") as log:
             traceback.print_exc(file=log)
-        _say(f"clm run {run_id[:8]}: FAILED: {type(error).__name__}: {error}", err=True)
-        _say(f"  full log with the traceback: {show(log_path)}", err=True)
+        _say_safely(f"clm run {run_id[:8]}: FAILED: {type(error).__name__}: {error}", err=True)
+        _say_safely(f"  full log with the traceback: {show(log_path)}", err=True)
     finally:
         lock.release(settings.lock_path, owner="cli")
+    if report is not None:
+        # After the outcome is recorded: a reader that went away (`clm run | head -1`) changes no exit code.
+        _say_safely(report)
     _exit_quietly(code)
+
+
+def _say_safely(text: str, err: bool = False) -> None:
+    with contextlib.suppress(OSError):
+        _say(text, err=err)
 
 
 def _exit_quietly(code: int) -> None:

@@ -77,10 +77,13 @@ def relations(con: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> list
 
 def _mark_published(con: duckdb.DuckDBPyConnection, run_id: str, message: str) -> None:
     """The copy records its own run as published: the row is true exactly when the file is in place."""
-    con.execute(
+    updated = con.execute(
         "update audit.runs set status = ?, finished_at = now()::timestamp, message = ? where run_id = ?",
         [PUBLISHED, message, run_id],
-    )
+    ).fetchall()
+    if updated[0][0] != 1:
+        # start_run writes the row before any work: without it the file would not say which run it holds
+        raise RuntimeError(f"publish: run {run_id} has no row in the build's audit.runs")
 
 
 def _fsync(path: Path) -> None:
@@ -163,10 +166,14 @@ def publish_audit(build_db: Path, serving_db: Path, settings: Settings) -> Publi
     """Replace only the serving file's ``audit`` schema (a blocked or failed run): its marts are copied from
     the serving file itself, so BI reads why the run did not publish beside exactly the marts it had. Before
     the first publish this creates the serving file with an empty ``marts`` schema."""
+    if not build_db.exists():
+        raise FileNotFoundError(f"publish: build database {build_db} does not exist")
 
     def fill(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         tables: dict[str, int] = {}
         if serving_db.exists():
+            # a WAL beside the serving file is a killed writer's leftover that would not replay onto it
+            _remove(_wal(serving_db))
             _attach(con, serving_db, _SERVING_ALIAS)
             tables |= _copy_tables(con, _SERVING_ALIAS, "marts", relations(con, _SERVING_ALIAS, "marts"))
             con.execute(f"detach {_quote(_SERVING_ALIAS)}")

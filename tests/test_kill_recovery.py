@@ -1,7 +1,8 @@
 """A run killed (SIGKILL) in any step never harms BI and never blocks the next run (CONTRACT 1 and 6).
 
-Through the real console script: four runs, each killed as one step starts, chained so that every run first
-settles the one killed before it; then a run to completion. The killed runs end up ``failed`` ("interrupted")
+Through the real console script: four runs, each killed as one step starts (the publish step once its
+temporary file exists), chained so that every run first settles the one killed before it; then a run to
+completion. The killed runs end up ``failed`` ("interrupted")
 in the serving ``audit.runs`` (or ``published``, for the run killed in the publish step after its rename),
 nothing of a killed publish is left beside the serving file, and a second process can read the serving file
 between any two runs.
@@ -83,7 +84,12 @@ def _step_started(data_dir: Path, run_id: str, step: str) -> bool:
     return bool(found)
 
 
-def _kill_when_step_starts(proc: subprocess.Popen, data_dir: Path, run_id: str, step: str) -> float:
+def _kill_when_step_starts(
+    proc: subprocess.Popen, data_dir: Path, run_id: str, step: str, serving: Path
+) -> tuple[float, bool]:
+    """SIGKILL the run's process group as ``step`` starts; for the publish step, as soon as its temporary
+    serving file appears (the publish is then half done), or at once if it never does within 10 s.
+    Returns the seconds since the call and whether the kill landed while a temporary file existed."""
     started = time.monotonic()
     deadline = started + 300
     while not _step_started(data_dir, run_id, step):
@@ -94,10 +100,20 @@ def _kill_when_step_starts(proc: subprocess.Popen, data_dir: Path, run_id: str, 
             os.killpg(proc.pid, signal.SIGKILL)
             pytest.fail(f"run {run_id[:8]}: {step} did not start within 300 s")
         time.sleep(0.02)
+    mid_publish = False
+    if step == "serving_database":
+        until = time.monotonic() + 10
+        while time.monotonic() < until and proc.poll() is None:
+            if list(serving.parent.glob(".serving.duckdb.*.publishing")):
+                mid_publish = True
+                break
+            time.sleep(0.002)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=60)
-    assert proc.returncode == -signal.SIGKILL
-    return time.monotonic() - started
+    assert proc.returncode == -signal.SIGKILL, (
+        f"run {run_id[:8]} ended (exit {proc.returncode}) before the kill"
+    )
+    return time.monotonic() - started, mid_publish
 
 
 def _bi_reads(serving: Path) -> dict | None:
@@ -134,11 +150,12 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> dict:
     seen_after: dict[str, dict | None] = {}  # step -> what a reader saw right after that kill
     leftovers_after: dict[str, list[str]] = {}
     published_at_kill: str | None = None  # marts digest, if the run killed while publishing got them in
+    mid_publish = False
     for step in KILLED_AT:
         # _start fails unless the run starts at once (not exit 3) although the previous run died holding
         # the lock: the kernel released its flock.
         proc, run_id, log_path = _start(env)
-        timings[step] = _kill_when_step_starts(proc, data_dir, run_id, step)
+        timings[step], mid_publish = _kill_when_step_starts(proc, data_dir, run_id, step, serving)
         killed[step], logs[step] = run_id, log_path
         leftovers_after[step] = _leftovers(serving)
         seen_after[step] = seen = _bi_reads(serving)
@@ -146,13 +163,27 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> dict:
             published_at_kill = marts_digest(serving)
 
     started = time.monotonic()
-    final = subprocess.run(
-        [CLM, "run"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=600, start_new_session=True
+    # Read as `clm run | head -1` does: the reader leaves after the first line, so the closing report meets
+    # a broken pipe. The run's outcome and exit code must not depend on it.
+    proc = subprocess.Popen(
+        [CLM, "run"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
+    first_line = proc.stdout.readline()
+    proc.stdout.close()
+    stderr = proc.stderr.read()
+    proc.wait(timeout=600)
+    final = subprocess.CompletedProcess(proc.args, proc.returncode, first_line, stderr)
     timings["final"] = time.monotonic() - started
     print(
         "\nseconds from start to each kill, and of the final run:",
         {k: round(v, 1) for k, v in timings.items()},
+        f"; killed mid-publish: {mid_publish}; leftovers after each kill: {leftovers_after}",
     )
     return {
         "serving": serving,
@@ -161,6 +192,7 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "seen_after": seen_after,
         "leftovers_after": leftovers_after,
         "published_at_kill": published_at_kill,
+        "mid_publish": mid_publish,
         "final": final,
     }
 
@@ -180,11 +212,11 @@ def _serving_runs(chain: dict) -> dict[str, tuple[str, str]]:
     return {run_id: (status, message) for run_id, status, message in rows}
 
 
-def test_a_run_after_killed_runs_publishes(chain: dict) -> None:
+def test_a_run_after_killed_runs_publishes_whatever_its_reader_does(chain: dict) -> None:
     final = chain["final"]
-    assert final.returncode == 0, final.stdout + final.stderr  # not 3: no killed run holds the lock
-    assert "PUBLISHED" in final.stdout, final.stdout
-    assert "Traceback" not in final.stdout + final.stderr
+    # not 3: no killed run holds the lock; not 1: the reader that left early changes nothing
+    assert final.returncode == 0, final.stdout + final.stderr
+    assert final.stderr == "", final.stderr  # no traceback, no FAILED line about the broken pipe
     run_id, _ = _final_run(chain)
     assert _serving_runs(chain)[run_id][0] == "published"
     seen = _bi_reads(chain["serving"])
@@ -202,12 +234,17 @@ def test_a_reader_can_open_the_serving_file_after_every_kill(chain: dict) -> Non
 
 
 def test_no_publish_leftovers_remain(chain: dict) -> None:
+    if chain["mid_publish"] and chain["seen_after"]["serving_database"] is None:
+        # the kill left the half-written temporary file: the next run removed it
+        assert chain["leftovers_after"]["serving_database"], chain["leftovers_after"]
     assert _leftovers(chain["serving"]) == []
 
 
-def test_runs_killed_after_ingest_started_are_recorded_as_interrupted(chain: dict) -> None:
+def test_every_killed_run_is_recorded_as_interrupted(chain: dict) -> None:
+    """The CLI printed each run's id while it held the lock: none may vanish from audit.runs, not even the
+    one killed as ingestion starts (the CLI records the run before dbt parse and Dagster)."""
     runs = _serving_runs(chain)
-    for step in KILLED_AT[1:]:
+    for step in KILLED_AT:
         run_id = chain["killed"][step]
         assert run_id in runs, f"the run killed at {step} ({run_id[:8]}) is not in audit.runs: {runs}"
         status, message = runs[run_id]
@@ -228,15 +265,6 @@ def test_each_run_first_settles_the_run_killed_before_it(chain: dict) -> None:
         assert f"run {run_id[:8]}: recorded as " in text, (
             f"the run after the one killed at {previous} ({run_id[:8]}) did not settle it; see {log_path}"
         )
-
-
-def test_the_run_killed_as_ingestion_starts_is_recorded_as_interrupted(chain: dict) -> None:
-    """The CLI printed this run's id and it held the lock: it must not vanish from audit.runs."""
-    run_id = chain["killed"]["raw_extracts"]
-    runs = _serving_runs(chain)
-    assert run_id in runs, f"the run killed at raw_extracts ({run_id[:8]}) is not in audit.runs: {runs}"
-    status, message = runs[run_id]
-    assert status == "failed" and message.startswith("interrupted"), (status, message)
 
 
 def test_audit_runs_holds_exactly_the_killed_runs_and_the_final_one(chain: dict) -> None:

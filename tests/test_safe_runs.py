@@ -7,7 +7,6 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -57,14 +56,13 @@ def test_as_of_outside_the_landed_drops_is_a_usage_error_before_any_work(
     tmp_path: Path, as_of: str, says: str
 ) -> None:
     env = make_env(tmp_path, landing(tmp_path))
-    started = time.monotonic()
     run = clm("run", "--as-of", as_of, env=env)
     assert run.returncode == 2
     assert says in run.stderr
     assert "Traceback" not in run.stdout + run.stderr
     assert len((run.stdout + run.stderr).strip().splitlines()) == 1
-    assert time.monotonic() - started < 20  # no pipeline ran (a full run of this fixture takes ~40 s)
-    assert not (tmp_path / "warehouse" / "build").exists()
+    # no pipeline ran: nothing was built, logged or handed to Dagster
+    assert list((tmp_path / "warehouse").glob("*")) == []
 
 
 def test_a_drop_dated_in_the_future_never_moves_the_default_as_of(tmp_path: Path) -> None:
@@ -93,14 +91,12 @@ def test_a_blocked_first_run_is_audited_for_bi_and_a_concurrent_run_is_skipped(t
     holder = header.split()[2].rstrip(":")
 
     # A second run while the first holds the data directory: one line, exit 3, at once.
-    started = time.monotonic()
     second = clm("run", env=env)
-    took = time.monotonic() - started
+    assert first.poll() is None, "the first run ended before the second returned: nothing was concurrent"
     assert second.returncode == 3
     lines = (second.stdout + second.stderr).strip().splitlines()
     assert len(lines) == 1, lines
     assert "SKIPPED" in lines[0] and f"run {holder}" in lines[0]
-    assert took < 10
     skipped = lines[0].split()[2].rstrip(":")
 
     out, err = first.communicate(timeout=600)

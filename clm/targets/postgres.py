@@ -254,6 +254,8 @@ class PostgresTarget(Target):
                     ).format(sql.Identifier(STAGE_PREFIX + "audit", "runs")),
                     (message, run_id),
                 )
+                if cur.rowcount != 1:  # start_run writes the row before any work
+                    raise RuntimeError(f"publish: run {run_id} has no row in the build's audit.runs")
             audit = [name.split(".", 1)[1] for name in counts if name.startswith("audit.")]
             self._swap(
                 pg, [(STAGE_PREFIX + "marts", "marts", list(marts)), (STAGE_PREFIX + "audit", "audit", audit)]

@@ -418,3 +418,24 @@ def test_leftovers_of_a_killed_publish_are_found(tmp_path: Path):
     for name in (".other.duckdb.123-abcd.publishing", "other.duckdb.wal", "other.duckdb"):
         (tmp_path / name).write_bytes(b"")
     assert sorted(publish_module.leftovers(serving)) == sorted(found)
+
+
+def test_publishing_a_run_the_audit_does_not_know_fails_and_keeps_serving(tmp_path: Path):
+    """The serving file must say which run it holds: a run id without a row is refused, nothing replaced."""
+    build = make_build(tmp_path / "build.duckdb", version=1)
+    serving = tmp_path / "serve" / "serving.duckdb"
+    publish(build, serving)
+    before = sha256(serving)
+    with duckdb.connect(str(build)) as con:
+        con.execute("drop table audit.runs")  # the real audit tables (clm.runs), without the run published
+        runs.start_run(con, "r2", None, "duckdb")
+    with pytest.raises(RuntimeError, match="no row in the build's audit.runs"):
+        publish(build, serving, published_run=("not-a-run", "published 3 marts"))
+    assert sha256(serving) == before
+    assert leftovers(serving.parent, serving) == []
+
+
+def test_publish_audit_without_a_build_says_so(tmp_path: Path):
+    with pytest.raises(FileNotFoundError, match="build database"):
+        publish_audit(tmp_path / "missing.duckdb", tmp_path / "serving.duckdb", SETTINGS)
+    assert not (tmp_path / "serving.duckdb").exists()
