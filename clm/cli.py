@@ -17,7 +17,7 @@ import click
 
 from clm import lock, runs
 from clm.config import REPO_ROOT, Settings, SettingsError, load_settings
-from clm.context import TARGETS, RunContext, UsageError, resolve_as_of
+from clm.context import TARGETS, RunContext, UsageError, check_as_of_gap, resolve_as_of
 from clm.pipeline import CODE_LOCATION, show
 from clm.targets import target_for
 from clm.warehouse import connect_build
@@ -155,6 +155,12 @@ def run(raw_dir: Path | None, as_of: date | None, full_refresh: bool, target: st
         runs.record_skipped(settings, run_id, target, str(locked))
         _say(f"clm run {run_id[:8]}: SKIPPED: {locked}", err=True)
         _exit_quietly(EXIT_LOCKED)
+    try:  # under the lock: the last published as-of cannot change while we read it
+        check_as_of_gap(resolved, as_of, runs.last_published_as_of(settings), settings.max_as_of_gap_days)
+    except UsageError as error:
+        lock.release(settings.lock_path, owner="cli")
+        _say(f"Error: {error}", err=True)
+        _exit_quietly(EXIT_USAGE)
     ctx = RunContext(settings, run_id, resolved, target, full_refresh)
     log_path = settings.logs_dir / f"{run_id}.log"
     _say(f"clm run {run_id[:8]}: as of {resolved}, target {target}; full log: {show(log_path)}")

@@ -28,6 +28,8 @@ class Settings:
     duckdb_threads: int | None = None
     # The read-only role BI tools use on Postgres (CLM_READER_ROLE)
     reader_role: str = "clm_reader"
+    # How far past the last published as-of the default as-of may move by itself (CLM_MAX_AS_OF_GAP_DAYS)
+    max_as_of_gap_days: int = 45
     # The quality gate's thresholds (CLM_GATE_CONFIG); None = expectations/gate.yml
     gate_config: Path | None = None
 
@@ -92,6 +94,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         duckdb_threads=_positive_int(env, "CLM_DUCKDB_THREADS"),
         reader_role=(env.get("CLM_READER_ROLE") or "").strip() or "clm_reader",
         gate_config=_path(env["CLM_GATE_CONFIG"]) if env.get("CLM_GATE_CONFIG") else None,
+        max_as_of_gap_days=_positive_int(env, "CLM_MAX_AS_OF_GAP_DAYS") or 45,
     )
 
 

@@ -66,6 +66,19 @@ def resolve_as_of(raw_dir: Path, requested: date | None, today: date | None = No
     return requested
 
 
+def check_as_of_gap(as_of: date, requested: date | None, last_published: date | None, max_days: int) -> None:
+    """A default as-of far past the last published one is more likely a mislabelled drop than a real day
+    (CONTRACT 3): it is used only when asked for by name. An explicit ``--as-of`` is the user's decision."""
+    if requested is not None or last_published is None:
+        return
+    gap = (as_of - last_published).days
+    if gap > max_days:
+        raise UsageError(
+            f"the newest drop ({as_of}) is {gap} days after the last published as-of ({last_published}), "
+            f"more than CLM_MAX_AS_OF_GAP_DAYS={max_days}: run with --as-of {as_of} if that is right"
+        )
+
+
 def check_target(target: str) -> str:
     if target not in TARGETS:
         raise UsageError(f"unknown target {target!r}; expected one of {', '.join(TARGETS)}")

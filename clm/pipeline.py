@@ -75,9 +75,7 @@ def failure_report(ctx: RunContext, target: Target, result, log_path: Path) -> s
     else:
         status, message = run["status"], run["message"]
     kept = (
-        "the published marts are unchanged"
-        if target.published_marts()
-        else "nothing has been published yet"
+        "the published marts are unchanged" if target.published_marts() else "nothing has been published yet"
     )
     return "\n".join(
         [

@@ -70,12 +70,18 @@ def record_gate_verdict(
         else:
             fingerprint = target.marts_fingerprint(found.marts)
         warnings = [
-            (f"marts.{name}", "in the build's marts schema but not declared as published by the dbt project: "
-             "not published (tag the model 'published' with an enforced contract, or drop the table)")
+            (
+                f"marts.{name}",
+                "in the build's marts schema but not declared as published by the dbt project: "
+                "not published (tag the model 'published' with an enforced contract, or drop the table)",
+            )
             for name in found.undeclared
         ] + [
-            (f"marts.{name}", "published with its dbt contract and tests but no quality-gate suite "
-             "(add one in expectations/suites.py)")
+            (
+                f"marts.{name}",
+                "published with its dbt contract and tests but no quality-gate suite "
+                "(add one in expectations/suites.py)",
+            )
             for name in found.marts
             if f"marts.{name}" not in set(validated)
         ]

@@ -142,6 +142,18 @@ def read_run(settings: Settings, run_id: str) -> dict | None:
     return {"status": status, "message": message, "as_of": as_of, "started_at": started_at, "target": target}
 
 
+def last_published_as_of(settings: Settings) -> date | None:
+    """The as-of date of the newest published run, from the build's audit (None before the first publish)."""
+    if not settings.build_db.exists():
+        return None
+    with connect_build(settings, read_only=True) as con:
+        try:
+            rows = con.execute("select max(as_of) from audit.runs where status = ?", [PUBLISHED]).fetchall()
+        except duckdb.CatalogException:
+            return None
+    return rows[0][0]
+
+
 def interrupted_runs(con: duckdb.DuckDBPyConnection, current_run_id: str) -> list[str]:
     """Runs still ``running`` although this run holds the lock: their process died."""
     ensure_table(con)

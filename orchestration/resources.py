@@ -12,7 +12,7 @@ from dagster_dbt import DbtCliResource
 
 from clm import runs
 from clm.config import Settings, load_settings
-from clm.context import RunContext, check_target, resolve_as_of
+from clm.context import RunContext, check_as_of_gap, check_target, resolve_as_of
 from clm.targets import Target, target_for
 
 from .project import dbt_project
@@ -43,7 +43,10 @@ class ClmResource(dg.ConfigurableResource):
         record = runs.read_run(settings, run_id)
         as_of = record["as_of"] if record and record["as_of"] else None
         if as_of is None:
-            as_of = resolve_as_of(settings.raw_dir, self.requested_as_of())
+            requested = self.requested_as_of()
+            as_of = resolve_as_of(settings.raw_dir, requested)
+            last = runs.last_published_as_of(settings)
+            check_as_of_gap(as_of, requested, last, settings.max_as_of_gap_days)
         return RunContext(settings, run_id, as_of, check_target(self.target), self.full_refresh)
 
     def target_for(self, ctx: RunContext) -> Target:

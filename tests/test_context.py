@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from clm.context import UsageError, check_target, landed_dates, resolve_as_of
+from clm.context import UsageError, check_as_of_gap, check_target, landed_dates, resolve_as_of
 
 
 def drop(raw: Path, entity: str, load_date: str, name: str = "part.csv") -> None:
@@ -75,3 +75,15 @@ def test_unknown_target_is_a_usage_error() -> None:
     assert check_target("postgres") == "postgres"
     with pytest.raises(UsageError, match="unknown target 'oracle'"):
         check_target("oracle")
+
+
+def test_a_default_as_of_more_than_the_gap_past_the_last_publish_is_refused() -> None:
+    # 2024-03-01 + 45 days = 2024-04-15: allowed; one day more is not (CLM_MAX_AS_OF_GAP_DAYS=45)
+    check_as_of_gap(date(2024, 4, 15), None, date(2024, 3, 1), 45)
+    with pytest.raises(UsageError, match=r"is 46 days after the last published as-of \(2024-03-01\)"):
+        check_as_of_gap(date(2024, 4, 16), None, date(2024, 3, 1), 45)
+
+
+def test_an_explicit_as_of_or_a_first_run_is_never_held_back_by_the_gap() -> None:
+    check_as_of_gap(date(2099, 1, 1), date(2099, 1, 1), date(2024, 3, 1), 45)  # asked for by name
+    check_as_of_gap(date(2099, 1, 1), None, None, 45)  # nothing published yet

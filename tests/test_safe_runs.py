@@ -7,10 +7,14 @@ import json
 import shutil
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
 
+from clm import runs
+from clm.config import load_settings
+from clm.warehouse import connect_build
 from tests.test_end_to_end import CLM, FIXTURE, ROOT, clm, make_env
 
 STRICT_GATE = "default_max_fraction: 0.0"
@@ -73,6 +77,28 @@ def test_a_drop_dated_in_the_future_never_moves_the_default_as_of(tmp_path: Path
     run = clm("run", "--as-of", "2099-01-01", env=make_env(tmp_path, raw))
     assert run.returncode == 2
     assert "after the newest drop landed (2024-03-02)" in run.stderr
+
+
+def test_a_default_as_of_far_past_the_last_published_one_must_be_asked_for(tmp_path: Path) -> None:
+    """CONTRACT 3: a mislabelled drop two months ahead does not move the marts to it by default."""
+    raw = landing(tmp_path)  # drops of 2024-03-01 and 2024-03-02
+    env = make_env(tmp_path, raw)
+    settings = load_settings(env)
+    settings.ensure_dirs()
+    with connect_build(settings) as con:  # a run published as of 2024-01-15: 2024-03-02 is 47 days later
+        runs.start_run(con, "earlier-run", date(2024, 1, 15), "duckdb")
+        runs.finish_run(con, "earlier-run", runs.PUBLISHED, "published 13 marts")
+
+    run = clm("run", env=env)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert run.stderr.strip() == (
+        "Error: the newest drop (2024-03-02) is 47 days after the last published as-of (2024-01-15), "
+        "more than CLM_MAX_AS_OF_GAP_DAYS=45: run with --as-of 2024-03-02 if that is right"
+    )
+    assert list(settings.logs_dir.glob("*")) == []  # nothing ran
+    # the lock was released: the next command is not turned away with exit 3
+    wider = clm("run", "--as-of", "1999-01-01", env={**env, "CLM_MAX_AS_OF_GAP_DAYS": "47"})
+    assert wider.returncode == 2 and "before the oldest drop" in wider.stderr
 
 
 # ---------------------------------------------------- one run at a time; a blocked first run BI can read
