@@ -117,12 +117,46 @@ def _copy_table(
         )
     )
     # DuckDB writes NULL unquoted and empty strings as "", which Postgres' CSV COPY reads back the same way.
+    # Postgres text cannot hold a NUL byte (COPY fails on 0x00): ingestion quarantines such rows, and rows
+    # loaded before it did are copied without the byte rather than failing every later run.
+    select = ", ".join(
+        f"replace({_duck_ident(name)}, chr(0), '')" if kind == "VARCHAR" else _duck_ident(name)
+        for name, kind in columns
+    )
     path = workdir / f"{src_schema}.{table}.csv"
-    duck.execute(f'copy (select * from "{src_schema}"."{table}") to \'{path}\' (format csv, header false)')
+    source = f"{_duck_ident(src_schema)}.{_duck_ident(table)}"
+    duck.execute(f"copy (select {select} from {source}) to '{path}' (format csv, header false)")
     with path.open() as data:
         cur.copy_expert(sql.SQL("copy {} from stdin with (format csv)").format(target), data)
     path.unlink()
     return cur.rowcount
+
+
+def _duck_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def nul_rows(duck: duckdb.DuckDBPyConnection, schema: str) -> dict[str, int]:
+    """Rows per table with a NUL byte in a text value (copied to Postgres without it)."""
+    found = {}
+    for table in _tables(duck, schema):
+        texts = [
+            name
+            for (name,) in duck.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = ? and table_name = ? and data_type = 'VARCHAR'",
+                [schema, table],
+            ).fetchall()
+        ]
+        if not texts:
+            continue
+        test = " or ".join(f"contains({_duck_ident(name)}, chr(0))" for name in texts)
+        count = duck.execute(
+            f"select count(*) from {_duck_ident(schema)}.{_duck_ident(table)} where {test}"
+        ).fetchall()[0][0]
+        if count:
+            found[table] = count
+    return found
 
 
 def _tables(duck: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
@@ -181,7 +215,15 @@ class PostgresTarget(Target):
         with connection() as pg, connect_build(self.settings, read_only=True) as duck:
             ensure_pgcrypto(pg)
             counts = copy_schema(duck, pg, "raw")
-        return f"mirrored {len(counts)} raw tables ({sum(counts.values()):,} rows) to Postgres"
+            stripped = nul_rows(duck, "raw")
+        message = f"mirrored {len(counts)} raw tables ({sum(counts.values()):,} rows) to Postgres"
+        if stripped:
+            where = ", ".join(f"raw.{table}: {n:,}" for table, n in sorted(stripped.items()))
+            message += (
+                f"; NUL bytes removed from rows loaded by an older clm: {where}"
+                " (clm run --full-refresh quarantines such rows instead)"
+            )
+        return message
 
     def gate_warehouse(self):
         from expectations.checkpoint import postgres_warehouse
