@@ -371,3 +371,44 @@ def data_test_results(
         threshold = data_test_threshold(node, manifest, data_tests) if node else None
         found.append(DataTestResult(name, result["status"], int(result.get("failures") or 0), threshold))
     return found
+
+
+def dbt_failure_summary(
+    run_results_path: Path,
+    errors: list[str] | None = None,
+    limit: int = 5,
+    data_tests: dict | None = None,
+) -> str:
+    """One line naming what failed in a dbt build: node, status and failing-row count, and for a data test
+    that failed its threshold (``data_tests``: var clm_data_tests of the build) the threshold; when dbt
+    stopped before running any node (a compile error, an on-run-start hook), dbt's own first error."""
+    if not run_results_path.exists():
+        detail = _dbt_error(errors or [])
+        return f"dbt build failed before running any model{': ' + detail if detail else ' (see the run log)'}"
+    results = json.loads(run_results_path.read_text())["results"]
+    bad = [r for r in results if r["status"] in ("error", "fail", "runtime error")]
+    failed_tests = {
+        t.name: t for t in data_test_results(run_results_path, data_tests or {}) if t.status == "fail"
+    }
+    parts = []
+    for r in bad[:limit]:
+        name = r["unique_id"].split(".", 2)[-1]
+        test = failed_tests.get(r["unique_id"].split(".")[2]) if data_tests is not None else None
+        if test and r["status"] == "fail":
+            parts.append(test.failure)
+            continue
+        rows = f", {r['failures']} bad rows" if r.get("failures") else ""
+        message = (r.get("message") or "").strip().splitlines()[0:1]
+        parts.append(f"{name} ({r['status']}{rows}{': ' + message[0] if message else ''})")
+    more = f" and {len(bad) - limit} more" if len(bad) > limit else ""
+    return f"dbt build failed: {len(bad)} node(s): " + "; ".join(parts) + more
+
+
+# dbt's framing of an error, which says nothing about its cause
+_BOILERPLATE = ("Encountered an error", "Compilation Error in operation", ">")
+
+
+def _dbt_error(errors: list[str]) -> str:
+    """dbt's error text on one line, without its framing (e.g. the published-contracts hook's message)."""
+    lines = [line.strip() for error in errors for line in error.splitlines()]
+    return " ".join(line for line in lines if line and not line.startswith(_BOILERPLATE))
