@@ -167,8 +167,8 @@
         {%- if not problems -%}
             {%- for name, node in tests.items() | sort -%}
                 {%- set thresholds = clm_data_test_thresholds(node) -%}
-                {%- set uses_percent = (thresholds.warn_if ~ thresholds.error_if).endswith('%')
-                    or '%' in (thresholds.warn_if ~ '') or '%' in (thresholds.error_if ~ '') -%}
+                {%- set uses_percent = '%' in (thresholds.warn_if | string)
+                    or '%' in (thresholds.error_if | string) -%}
                 {%- if uses_percent and thresholds.rows_of is none -%}
                     {%- do problems.append(name ~ ': a percentage threshold needs the tested model; the test '
                         ~ "reads several: name one in config(meta={'clm_rows_of': ...}) or give a count") -%}
