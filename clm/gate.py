@@ -13,12 +13,15 @@ The build warehouse is the DuckDB build file by default; with ``--target postgre
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from clm.config import Settings
+import yaml
+
+from clm.config import REPO_ROOT, Settings
 from clm.warehouse import connect, duckdb_config
 from expectations.checkpoint import (
     CheckpointRun,
@@ -231,3 +234,181 @@ def run_gate(
         tables_missing=tuple(s.qualified_name for s in run.missing_tables),
         seconds=time.perf_counter() - started,
     )
+
+
+# ----------------------------------------------------------------------------------------- dbt data tests
+# The thresholds of dbt's data tests are applied inside dbt (macro clm_data_test_thresholds); this side merges
+# the gate config into dbt var clm_data_tests and words dbt's verdicts for the run summary and audit.
+
+
+def project_data_tests(project_file: Path = REPO_ROOT / "dbt_project.yml") -> dict[str, dict[str, str]]:
+    """The defaults of dbt var clm_data_tests, as dbt_project.yml ships them."""
+    project = yaml.safe_load(project_file.read_text(encoding="utf-8")) or {}
+    configured = (project.get("vars") or {}).get("clm_data_tests") or {}
+    return {str(name): dict(settings or {}) for name, settings in configured.items()}
+
+
+def data_tests_var(config: GateConfig, project_file: Path = REPO_ROOT / "dbt_project.yml") -> dict:
+    """dbt var clm_data_tests for a run: the gate config's ``dbt_tests`` over dbt_project.yml's, key by
+    key."""
+    merged = project_data_tests(project_file)
+    for name, settings in config.dbt_tests.items():
+        merged[name] = {**merged.get(name, {}), **settings}
+    return merged
+
+
+@dataclass(frozen=True)
+class DataTestThreshold:
+    severity: str  # warn or error
+    warn_if: str
+    error_if: str
+    rows_of: str | None  # the model a percentage counts the rows of
+    never_relaxed: bool
+
+    def describe(self, key: str) -> str:
+        """``error_if >1% of the rows of dim_customers`` (never relaxed: said so)."""
+        value = self.error_if if key == "error_if" else self.warn_if
+        of = f" of the rows of {self.rows_of}" if value.rstrip().endswith("%") and self.rows_of else ""
+        return f"{key} {value}{of}" + (", never relaxed" if self.never_relaxed else "")
+
+
+def _never_relaxed(node: dict, nodes: dict) -> bool:
+    """The same rule as macro clm_data_test_never_relaxed."""
+    if (node.get("config", {}).get("meta") or {}).get("clm_never_relax"):
+        return True
+    kind = (node.get("test_metadata") or {}).get("name")
+    attached = nodes.get(node.get("attached_node") or "")
+    if kind is None or attached is None or "published" not in attached.get("tags", []):
+        return False
+    if kind in ("unique", "unique_combination_of_columns"):
+        return True
+    column_name = (node["test_metadata"].get("kwargs") or {}).get("column_name")
+    column = attached.get("columns", {}).get(column_name) or {}
+    return kind == "not_null" and any(c.get("type") == "not_null" for c in column.get("constraints", []))
+
+
+def _rows_of(node: dict, nodes: dict, sources: dict) -> str | None:
+    """The same rule as macro clm_data_test_rows_of: the attached model, else the one (named) parent."""
+    if node.get("attached_node") in nodes:
+        return nodes[node["attached_node"]]["name"]
+    named = (node.get("config", {}).get("meta") or {}).get("clm_rows_of")
+    parents = [
+        parent["name"]
+        for unique_id in node.get("depends_on", {}).get("nodes", [])
+        if (parent := nodes.get(unique_id) or sources.get(unique_id)) and named in (None, parent["name"])
+    ]
+    return parents[0] if len(parents) == 1 else None
+
+
+def data_test_threshold(node: dict, manifest: dict, data_tests: dict) -> DataTestThreshold:
+    """The thresholds in effect for a test node of target/manifest.json under dbt var clm_data_tests."""
+    nodes, sources = manifest.get("nodes", {}), manifest.get("sources", {})
+    never = _never_relaxed(node, nodes)
+    settings = {"severity": "error", "warn_if": "!= 0", "error_if": "!= 0"}
+    if never:
+        settings = {"severity": "error", "warn_if": ">0", "error_if": ">0"}
+    else:
+        settings |= data_tests.get("default") or {}
+        settings |= data_tests.get(node["name"]) or {}
+    return DataTestThreshold(
+        severity=str(settings["severity"]).lower(),
+        warn_if=str(settings["warn_if"]),
+        error_if=str(settings["error_if"]),
+        rows_of=_rows_of(node, nodes, sources),
+        never_relaxed=never,
+    )
+
+
+def _row_count(count: int) -> str:
+    return "1 row" if count == 1 else f"{count} rows"
+
+
+@dataclass(frozen=True)
+class DataTestResult:
+    name: str  # dbt's test name
+    status: str  # warn, fail, error (run_results.json)
+    failures: int
+    threshold: DataTestThreshold | None  # None when the manifest does not know the test
+
+    @property
+    def warning(self) -> str:
+        """``3 rows (warn_if >0; error_if >1% of the rows of dim_customers)`` for audit.run_warnings."""
+        if self.threshold is None:
+            return f"{_row_count(self.failures)} failed a warn-severity dbt test"
+        then = (
+            "severity warn, never fails the build"
+            if self.threshold.severity == "warn"
+            else f"fails the build at {self.threshold.describe('error_if')}"
+        )
+        return f"{_row_count(self.failures)} ({self.threshold.describe('warn_if')}; {then})"
+
+    @property
+    def failure(self) -> str:
+        """``assert_x (fail: 2 rows, error_if >1% of the rows of dim_customers)`` for the run's message."""
+        if self.threshold is None or self.status != "fail":
+            return f"{self.name} ({self.status}, {_row_count(self.failures)})"
+        return f"{self.name} (fail: {_row_count(self.failures)}, {self.threshold.describe('error_if')})"
+
+
+def data_test_results(
+    run_results_path: Path, data_tests: dict, manifest_path: Path | None = None
+) -> list[DataTestResult]:
+    """The data tests of a dbt invocation that warned or failed, with the thresholds they were held to.
+
+    ``manifest_path`` defaults to the manifest.json beside run_results.json (dbt writes both)."""
+    if not run_results_path.exists():
+        return []
+    manifest_path = manifest_path or run_results_path.with_name("manifest.json")
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    nodes = manifest.get("nodes", {})
+    found = []
+    for result in json.loads(run_results_path.read_text())["results"]:
+        unique_id = result["unique_id"]
+        if not unique_id.startswith("test.") or result["status"] not in ("warn", "fail", "error"):
+            continue
+        node = nodes.get(unique_id)
+        name = node["name"] if node else unique_id.split(".")[2]
+        threshold = data_test_threshold(node, manifest, data_tests) if node else None
+        found.append(DataTestResult(name, result["status"], int(result.get("failures") or 0), threshold))
+    return found
+
+
+def dbt_failure_summary(
+    run_results_path: Path,
+    errors: list[str] | None = None,
+    limit: int = 5,
+    data_tests: dict | None = None,
+) -> str:
+    """One line naming what failed in a dbt build: node, status and failing-row count, and for a data test
+    that failed its threshold (``data_tests``: var clm_data_tests of the build) the threshold; when dbt
+    stopped before running any node (a compile error, an on-run-start hook), dbt's own first error."""
+    if not run_results_path.exists():
+        detail = _dbt_error(errors or [])
+        return f"dbt build failed before running any model{': ' + detail if detail else ' (see the run log)'}"
+    results = json.loads(run_results_path.read_text())["results"]
+    bad = [r for r in results if r["status"] in ("error", "fail", "runtime error")]
+    failed_tests = {
+        t.name: t for t in data_test_results(run_results_path, data_tests or {}) if t.status == "fail"
+    }
+    parts = []
+    for r in bad[:limit]:
+        name = r["unique_id"].split(".", 2)[-1]
+        test = failed_tests.get(r["unique_id"].split(".")[2]) if data_tests is not None else None
+        if test and r["status"] == "fail":
+            parts.append(test.failure)
+            continue
+        rows = f", {r['failures']} bad rows" if r.get("failures") else ""
+        message = (r.get("message") or "").strip().splitlines()[0:1]
+        parts.append(f"{name} ({r['status']}{rows}{': ' + message[0] if message else ''})")
+    more = f" and {len(bad) - limit} more" if len(bad) > limit else ""
+    return f"dbt build failed: {len(bad)} node(s): " + "; ".join(parts) + more
+
+
+# dbt's framing of an error, which says nothing about its cause
+_BOILERPLATE = ("Encountered an error", "Compilation Error in operation", ">")
+
+
+def _dbt_error(errors: list[str]) -> str:
+    """dbt's error text on one line, without its framing (e.g. the published-contracts hook's message)."""
+    lines = [line.strip() for error in errors for line in error.splitlines()]
+    return " ".join(line for line in lines if line and not line.startswith(_BOILERPLATE))

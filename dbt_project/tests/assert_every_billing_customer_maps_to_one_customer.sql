@@ -1,6 +1,7 @@
 -- Every staged billing customer resolves to exactly one customer, and that customer exists in dim_customers.
--- Reported in Dagster as a check on dim_customers (a singular test with several parents needs one).
-{{ config(meta={'dagster': {'ref': {'name': 'dim_customers'}}}) }}
+-- Reported in Dagster as a check on dim_customers (a singular test with several parents needs one); a
+-- percentage threshold (var clm_data_tests) counts the staged billing customers.
+{{ config(meta={'dagster': {'ref': {'name': 'dim_customers'}}, 'clm_rows_of': 'stg_billing__customers'}) }}
 with
 
 billing_customers as (

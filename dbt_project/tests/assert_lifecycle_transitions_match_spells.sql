@@ -1,6 +1,8 @@
 -- Transitions agree with spells: every pair of consecutive spells is exactly one transition (same customer,
 -- from/to stage, transitioned_at = the later spell's valid_from, days = the earlier spell's length) and there
--- is no other transition. Returns the rows found on one side only.
+-- is no other transition. Returns the rows found on one side only; a percentage threshold (var
+-- clm_data_tests) counts the transitions.
+{{ config(meta={'clm_rows_of': 'fct_lifecycle_transitions'}) }}
 with
 
 spells as (

@@ -11,8 +11,13 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from clm import runs
 from clm.context import RunContext
+
+# The one-line message of a failed build lives in clm.gate (no Dagster needed to word or test it).
+from clm.gate import data_test_results, data_tests_var
+from clm.gate import dbt_failure_summary as failure_summary
 from clm.targets import Target
 from clm.warehouse import connect_build
+from expectations.config import load_config
 
 from ..project import dbt_project
 from ..resources import ClmResource
@@ -41,8 +46,10 @@ class ClmDbtTranslator(DagsterDbtTranslator):
 
 
 def dbt_vars(ctx: RunContext, target: Target) -> str:
-    """The run's as-of date always reaches dbt: dbt never picks a default of its own during a run."""
-    return json.dumps({"as_of": ctx.as_of.isoformat(), **target.dbt_vars()})
+    """The run's as-of date always reaches dbt: dbt never picks a default of its own during a run. So do the
+    data tests' thresholds: dbt_project.yml's, with the gate config's ``dbt_tests`` over them."""
+    data_tests = data_tests_var(load_config(ctx.settings.gate_config))
+    return json.dumps({"as_of": ctx.as_of.isoformat(), "clm_data_tests": data_tests, **target.dbt_vars()})
 
 
 def dbt_environment(ctx: RunContext, target: Target) -> None:
@@ -52,34 +59,6 @@ def dbt_environment(ctx: RunContext, target: Target) -> None:
     # CLM_DUCKDB_MEMORY_LIMIT and CLM_DUCKDB_THREADS are already in the environment that dbt inherits;
     # profiles.yml applies the first, clm.dbt_plugin the second.
     os.environ.update(target.dbt_env())
-
-
-def failure_summary(run_results_path: Path, errors: list[str] | None = None, limit: int = 5) -> str:
-    """One line naming what failed in a dbt build: node, status and failing-row count; when dbt stopped
-    before running any node (a compile error, the published-contracts hook), dbt's own first error."""
-    if not run_results_path.exists():
-        detail = _dbt_error(errors or [])
-        return f"dbt build failed before running any model{': ' + detail if detail else ' (see the run log)'}"
-    results = json.loads(run_results_path.read_text())["results"]
-    bad = [r for r in results if r["status"] in ("error", "fail", "runtime error")]
-    parts = []
-    for r in bad[:limit]:
-        name = r["unique_id"].split(".", 2)[-1]
-        rows = f", {r['failures']} bad rows" if r.get("failures") else ""
-        message = (r.get("message") or "").strip().splitlines()[0:1]
-        parts.append(f"{name} ({r['status']}{rows}{': ' + message[0] if message else ''})")
-    more = f" and {len(bad) - limit} more" if len(bad) > limit else ""
-    return f"dbt build failed: {len(bad)} node(s): " + "; ".join(parts) + more
-
-
-# dbt's framing of an error, which says nothing about its cause
-_BOILERPLATE = ("Encountered an error", "Compilation Error in operation", ">")
-
-
-def _dbt_error(errors: list[str]) -> str:
-    """dbt's error text on one line, without its framing (e.g. the published-contracts hook's message)."""
-    lines = [line.strip() for error in errors for line in error.splitlines()]
-    return " ".join(line for line in lines if line and not line.startswith(_BOILERPLATE))
 
 
 def _freshness_message(result: dict) -> str:
@@ -103,16 +82,11 @@ def stale_sources(sources_path: Path) -> list[tuple[str, str]]:
     ]
 
 
-def warned_tests(run_results_path: Path) -> list[tuple[str, str]]:
-    """dbt tests with severity warn that found rows (orphan foreign keys, ...)."""
-    if not run_results_path.exists():
-        return []
-    results = json.loads(run_results_path.read_text())["results"]
-    return [
-        (r["unique_id"].split(".", 2)[-1], f"{r.get('failures') or 0} row(s) failed a warn-severity dbt test")
-        for r in results
-        if r["status"] == "warn"
-    ]
+def warned_tests(run_results_path: Path, data_tests: dict | None = None) -> list[tuple[str, str]]:
+    """dbt data tests that warned (below their error threshold, or severity warn) for audit.run_warnings:
+    (test name, failing rows and thresholds), e.g. ("assert_x", "3 rows (warn_if >0; ...)")."""
+    results = data_test_results(run_results_path, data_tests or {})
+    return [(test.name, test.warning) for test in results if test.status == "warn"]
 
 
 def _build(
@@ -140,14 +114,17 @@ def _build(
         invocation = dbt.cli(args, context=context, raise_on_error=False)
         yield from invocation.stream()
         run_results = invocation.target_path / "run_results.json"
-        warnings = stale + warned_tests(run_results)
+        data_tests = json.loads(variables)["clm_data_tests"]
+        warnings = stale + warned_tests(run_results, data_tests)
         if warnings:
             with connect_build(ctx.settings) as con:
                 runs.record_warnings(con, ctx.run_id, "dbt", warnings)
         if not invocation.is_successful():
             raise dg.Failure(
                 # dagster-dbt keeps dbt's error-level log lines; there is no public accessor
-                description=failure_summary(run_results, getattr(invocation, "_error_messages", [])),
+                description=failure_summary(
+                    run_results, getattr(invocation, "_error_messages", []), data_tests=data_tests
+                ),
                 allow_retries=False,
             )
 

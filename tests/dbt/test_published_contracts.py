@@ -66,9 +66,10 @@ def test_a_published_mart_needs_an_enforced_contract(tmp_path):
     passed = run_dbt(["run", "--select", NEW_MART], tmp_path, env, project_dir=project)
 
     passed.assert_ok()
-    # the hook ran (and passed) before the model
+    # the hooks ran (and passed) before the model: published contracts, then data test thresholds
     assert [(r["unique_id"], r["status"]) for r in passed.results] == [
         ("operation.clm.clm-on-run-start-0", "success"),
+        ("operation.clm.clm-on-run-start-1", "success"),
         (f"model.clm.{NEW_MART}", "success"),
     ]
     conn = duckdb.connect(str(database), read_only=True)

@@ -9,7 +9,7 @@ import pytest
 
 from clm import gate as gate_module
 from clm.config import load_settings
-from clm.gate import QUARANTINE_CHECK, run_gate
+from clm.gate import QUARANTINE_CHECK, data_tests_var, run_gate
 from expectations.checkpoint import unknown_config_checks
 from expectations.config import load_config
 from expectations.suites import SUITES
@@ -224,3 +224,43 @@ def test_gate_releases_the_build_file(tmp_path: Path):
     # A read-write open in this process fails while any read-only connection to the file is alive.
     with duckdb.connect(str(db)) as con:
         con.execute("insert into marts.dim_customers (customer_id) values ('c9')")
+
+
+def test_dbt_tests_settings_are_validated_and_merged_over_dbt_project(write_config):
+    """gate.yml's dbt_tests (dbt data test thresholds) go over var clm_data_tests of dbt_project.yml."""
+
+    path = write_config(
+        dbt_tests={
+            "default": {"error_if": ">0.5%"},
+            "assert_kpi_months_contiguous": {"severity": "WARN"},
+        }
+    )
+    config = load_config(path)
+    merged = data_tests_var(config)
+    # dbt_project.yml ships default {severity: error, warn_if: ">0", error_if: ">1%"} and
+    # assert_kpi_months_contiguous {error_if: ">0"}; the gate config's keys win one by one.
+    assert merged["default"] == {"severity": "error", "warn_if": ">0", "error_if": ">0.5%"}
+    assert merged["assert_kpi_months_contiguous"] == {"error_if": ">0", "severity": "warn"}
+    assert load_config().dbt_tests == {}  # the shipped gate.yml changes nothing
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"severity": "fatal"}, "gate config: dbt_tests.x.severity must be warn or error, got 'fatal'"),
+        (
+            {"error_if": "above 3"},
+            "gate config: dbt_tests.x.error_if must compare with a count or a percentage, "
+            "e.g. '>0', '>=10' or '>1%', got 'above 3'",
+        ),
+        (
+            {"where": "1=1"},
+            "gate config: dbt_tests.x: unknown key 'where' (expected severity, warn_if, error_if)",
+        ),
+        ("warn", "gate config: dbt_tests.x must be a mapping of severity, warn_if, error_if"),
+    ],
+)
+def test_bad_dbt_tests_settings_are_refused(write_config, settings, message):
+    with pytest.raises(ValueError) as error:
+        load_config(write_config(dbt_tests={"x": settings}))
+    assert str(error.value) == message
