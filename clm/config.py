@@ -14,6 +14,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # Development key only: production deployments set CLM_PII_KEY. Never printed or stored.
 _DEV_PII_KEY = "clm-development-pii-key-not-secret"
 
+# One landed record (a physical line of CSV or JSON Lines) larger than this is quarantined with its line number:
+# DuckDB's reader loses a record of about 40 MB without a trace, so records never reach it that large.
+DEFAULT_MAX_RECORD_BYTES = 16 * 1024 * 1024
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -30,6 +34,8 @@ class Settings:
     reader_role: str = "clm_reader"
     # The quality gate's thresholds (CLM_GATE_CONFIG); None = expectations/gate.yml
     gate_config: Path | None = None
+    # Largest landed record ingestion reads, in bytes (CLM_MAX_RECORD_BYTES); larger ones are quarantined
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
 
     @property
     def build_dir(self) -> Path:
@@ -92,6 +98,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         duckdb_threads=_positive_int(env, "CLM_DUCKDB_THREADS"),
         reader_role=(env.get("CLM_READER_ROLE") or "").strip() or "clm_reader",
         gate_config=_path(env["CLM_GATE_CONFIG"]) if env.get("CLM_GATE_CONFIG") else None,
+        max_record_bytes=_positive_int(env, "CLM_MAX_RECORD_BYTES") or DEFAULT_MAX_RECORD_BYTES,
     )
 
 
