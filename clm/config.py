@@ -14,8 +14,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # Development key only: production deployments set CLM_PII_KEY. Never printed or stored.
 _DEV_PII_KEY = "clm-development-pii-key-not-secret"
 
-# One landed record (a physical line of CSV or JSON Lines) larger than this is quarantined with its line number:
-# DuckDB's reader loses a record of about 40 MB without a trace, so records never reach it that large.
+# A landed record (a physical line of CSV or JSON Lines) larger than this is quarantined with its line number:
+# DuckDB's reader loses a record of about 40 MB without a trace, so no record reaches it that large.
 DEFAULT_MAX_RECORD_BYTES = 16 * 1024 * 1024
 
 

@@ -123,7 +123,8 @@ def _consider(ctx: _Context, landed: LandedFile, as_of: date | None) -> FileResu
         # Never opened: outside the boundary, dangling, not a regular file. Reported, not recorded.
         where = (landed.source, landed.entity, landed.load_date, landed.rel_path)
         return FileResult(*where, None, SKIPPED_ENTRY, message=landed.problem or "skipped")
-    if landed.problem is None and landed.load_date is not None and landed.load_date > ctx.today:
+    if landed.load_date is not None and landed.load_date > ctx.today:
+        # Whatever else is wrong with it, a drop from the future is reported now, not once as-of reaches it.
         return _future_drop(ctx, landed)
     if as_of is not None and landed.load_date is not None and landed.load_date > as_of:
         return None

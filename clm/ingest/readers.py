@@ -9,9 +9,12 @@ Every reader leaves, for the file being loaded:
   JSON-text column that is not JSON);
 * ``_clm_rejected`` (line, reason, raw): records the reader could not parse at all.
 
-Line numbers come from the file's bytes: numpy finds the newlines (``_clm_phys``: line, start byte, blank),
-DuckDB's reject tables give the byte position of each malformed record, and the accepted records, in file
-order, fill the remaining non-blank lines.
+Line numbers come from the file's bytes: numpy finds the line breaks (LF or CRLF, or CR alone in a file
+without LF) in the same pass as the checksum (``_clm_phys``: line, start byte, blank), DuckDB's reject
+tables give the byte position of each malformed record, and the accepted records, in file order, fill the
+remaining non-blank lines. DuckDB parses a copy when the landed bytes need one (gzip, CR line endings,
+records over ``max_record_bytes``, which the copy leaves empty and ``_clm_rejected`` reports by line), and
+every reader also returns the physical record count so that ``load`` can check nothing went missing.
 """
 
 from __future__ import annotations
