@@ -14,6 +14,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # Development key only: production deployments set CLM_PII_KEY. Never printed or stored.
 _DEV_PII_KEY = "clm-development-pii-key-not-secret"
 
+# A landed record (a physical line of CSV or JSON Lines) larger than this is quarantined with its line number:
+# DuckDB's reader loses a record of about 40 MB without a trace, so no record reaches it that large.
+DEFAULT_MAX_RECORD_BYTES = 16 * 1024 * 1024
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -32,6 +36,8 @@ class Settings:
     max_as_of_gap_days: int = 45
     # The quality gate's thresholds (CLM_GATE_CONFIG); None = expectations/gate.yml
     gate_config: Path | None = None
+    # Largest landed record ingestion reads, in bytes (CLM_MAX_RECORD_BYTES); larger ones are quarantined
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
 
     @property
     def build_dir(self) -> Path:
@@ -95,6 +101,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         reader_role=(env.get("CLM_READER_ROLE") or "").strip() or "clm_reader",
         gate_config=_path(env["CLM_GATE_CONFIG"]) if env.get("CLM_GATE_CONFIG") else None,
         max_as_of_gap_days=_positive_int(env, "CLM_MAX_AS_OF_GAP_DAYS") or 45,
+        max_record_bytes=_positive_int(env, "CLM_MAX_RECORD_BYTES") or DEFAULT_MAX_RECORD_BYTES,
     )
 
 

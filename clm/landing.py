@@ -6,7 +6,7 @@ import hashlib
 import os
 from pathlib import Path
 
-_EXTENSIONS = (".csv", ".jsonl", ".parquet")
+_EXTENSIONS = (".csv", ".jsonl", ".parquet", ".csv.gz", ".jsonl.gz")
 
 
 def landed_files(raw_dir: Path) -> list[Path]:
@@ -16,7 +16,7 @@ def landed_files(raw_dir: Path) -> list[Path]:
         Path(root) / name
         for root, _dirs, names in os.walk(raw_dir)
         for name in names
-        if name.endswith(_EXTENSIONS)
+        if name.lower().endswith(_EXTENSIONS)
     ]
     return sorted(found)
 
@@ -28,6 +28,9 @@ def landing_fingerprint(raw_dir: Path) -> str | None:
         return None
     digest = hashlib.sha256()
     for path in files:
-        stat = path.stat()
+        try:
+            stat = path.stat()
+        except OSError:  # a dangling symlink: ingestion reports it; its own metadata still counts
+            stat = path.lstat()
         digest.update(f"{path.relative_to(raw_dir)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()[:32]

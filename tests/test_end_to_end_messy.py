@@ -39,7 +39,6 @@ def test_every_row_and_file_fault_is_quarantined_where_the_generator_put_it(mess
     expected_in_quarantine = {
         "row_quarantined": lambda f: (f["file"], f["line"]),
         "file_quarantined": lambda f: (f["file"], None),
-        "duplicate_file": lambda f: (f["file"], None),
     }
     checked = 0
     for fault in messy_run["faults"]:
@@ -47,7 +46,21 @@ def test_every_row_and_file_fault_is_quarantined_where_the_generator_put_it(mess
         if where:
             assert where(fault) in entries, f"{fault['kind']} not quarantined at {where(fault)}"
             checked += 1
-    assert checked >= 15  # the generator injects at least 15 row/file faults (its _clm_generate.json)
+    assert checked >= 14  # the generator injects at least 14 row/file faults (its _clm_generate.json)
+
+
+def test_a_resent_file_is_a_noop(messy_run: dict) -> None:
+    # CONTRACT 3: recorded as a duplicate with no rows counted, and not in audit.quarantine.
+    resent = [f["file"] for f in messy_run["faults"] if f["expected"] == "duplicate_file"]
+    assert resent
+    for path in resent:
+        assert query(
+            messy_run["serving"],
+            f"select status, rows_read, rows_quarantined from audit.load_manifest where file_path = '{path}'",
+        ) == [("duplicate", 0, 0)]
+        assert query(
+            messy_run["serving"], f"select count(*) from audit.quarantine where file_path = '{path}'"
+        ) == [(0,)]
 
 
 def test_every_quarantine_entry_has_a_reason_and_counts_balance(messy_run: dict) -> None:
@@ -83,7 +96,7 @@ def test_faults_that_load_are_reported_as_warnings(messy_run: dict) -> None:
 
 def test_only_files_with_injected_faults_have_quarantined_rows(messy_run: dict) -> None:
     # Clean generated records must never be quarantined: every quarantine entry sits in a file that the
-    # generator says it damaged (a duplicate file counts as its own file).
+    # generator says it damaged.
     quarantined_files = {
         path for (path,) in query(messy_run["serving"], "select distinct file_path from audit.quarantine")
     }

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -10,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from clm.config import DEFAULT_MAX_RECORD_BYTES
 from clm.ingest import quarantine as q
 from clm.ingest.discover import LandedFile, discover
 from clm.ingest.manifest import ManifestIndex, ensure_manifest, insert_manifest_row
@@ -33,9 +36,11 @@ from clm.ingest.results import (
     DUPLICATE,
     EMPTY,
     FAILED,
+    FUTURE_DROP,
     LOADED,
     QUARANTINED_FILE,
     SKIPPED,
+    SKIPPED_ENTRY,
     FileResult,
     IngestResult,
 )
@@ -53,6 +58,9 @@ class _Context:
     currencies: dict[str, int]
     absurd_amount: float
     index: ManifestIndex
+    max_record_bytes: int
+    today: date  # the current UTC date: a drop dated after it is not loaded yet
+    scratch: Path  # decompressed and normalised copies of the file being read, removed after it
 
 
 def ingest(
@@ -65,8 +73,14 @@ def ingest(
     *,
     absurd_amount: float = DEFAULT_ABSURD_AMOUNT,
     currencies: dict[str, int] | None = None,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    today: date | None = None,
 ) -> IngestResult:
-    """Load every new landed file (load_date <= as_of) into raw.*; see the package docstring."""
+    """Load every new landed file (load_date <= as_of) into raw.*; see the package docstring.
+
+    A drop dated after ``today`` (default: the current UTC date) is recorded as not loaded and loaded by
+    the first run on or after its date; entries the landing zone's boundary keeps out are reported.
+    """
     ensure_manifest(con)
     q.ensure_quarantine(con)
     con.execute("create schema if not exists raw")
@@ -74,6 +88,9 @@ def ingest(
     # builds (empty) instead of failing on a missing relation (CONTRACT 5: an entity missing from a drop).
     for ent in ENTITIES:
         ensure_raw_tables(con, ent)
+    scratch = Path(quarantine_dir) / ".ingest-scratch"
+    # One run at a time per data directory: whatever is here was left by a run that was killed.
+    shutil.rmtree(scratch, ignore_errors=True)
     ctx = _Context(
         con,
         Path(quarantine_dir),
@@ -81,15 +98,51 @@ def ingest(
         currencies or load_currencies(),
         absurd_amount,
         ManifestIndex.load(con),
+        max_record_bytes,
+        today or datetime.now(UTC).date(),
+        scratch,
     )
     result = IngestResult(run_id)
-    with _insertion_order(con):
-        for landed in discover(Path(raw_dir), as_of):
-            file_result = _ingest_file(ctx, landed)
-            result.files.append(file_result)
-            if progress is not None:
-                progress(file_result.progress_line())
+    try:
+        with _insertion_order(con):
+            for landed in discover(Path(raw_dir)):
+                file_result = _consider(ctx, landed, as_of)
+                if file_result is None:
+                    continue
+                result.files.append(file_result)
+                if progress is not None:
+                    progress(file_result.progress_line())
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     return result
+
+
+def _consider(ctx: _Context, landed: LandedFile, as_of: date | None) -> FileResult | None:
+    """What happens to one entry of the landing zone; None for a drop after as_of (left for later)."""
+    if landed.skip:
+        # Never opened: outside the boundary, dangling, not a regular file. Reported, not recorded.
+        where = (landed.source, landed.entity, landed.load_date, landed.rel_path)
+        return FileResult(*where, None, SKIPPED_ENTRY, message=landed.problem or "skipped")
+    if landed.load_date is not None and landed.load_date > ctx.today:
+        # Whatever else is wrong with it, a drop from the future is reported now, not once as-of reaches it.
+        return _future_drop(ctx, landed)
+    if as_of is not None and landed.load_date is not None and landed.load_date > as_of:
+        return None
+    return _ingest_file(ctx, landed)
+
+
+def _future_drop(ctx: _Context, landed: LandedFile) -> FileResult:
+    """A drop dated after today: quarantined whole and never read, without counting its rows (they are
+    counted once, by the run that loads them when their date has come). Recorded once per content; the
+    manifest row does not mark the file as processed, so a run on or after its date loads it."""
+    scan = scan_file(landed.path, with_lines=False)
+    reason = f"load date {landed.load_date} is after today's UTC date {ctx.today}: not loaded"
+    base = FileResult(
+        landed.source, landed.entity, landed.load_date, landed.rel_path, scan.sha256, FUTURE_DROP
+    )
+    if (landed.rel_path, scan.sha256) in ctx.index.future:
+        return replace(base, message=reason)
+    return _quarantine_file(ctx, landed, base, reason, 0, status=FUTURE_DROP)
 
 
 @contextlib.contextmanager
@@ -108,16 +161,37 @@ def _now() -> datetime:
 
 
 def _ingest_file(ctx: _Context, landed: LandedFile) -> FileResult:
+    ctx.scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=ctx.scratch) as scratch:
+        return _ingest_scanned(ctx, landed, Path(scratch))
+
+
+def _scan(ctx: _Context, landed: LandedFile, scratch: Path, with_lines: bool) -> FileScan:
     text_format = landed.format in ("csv", "jsonl") and landed.problem is None
-    scan = scan_file(landed.path, with_lines=text_format)
+    return scan_file(
+        landed.path,
+        with_lines=text_format and with_lines,
+        compressed=landed.compressed,
+        max_record_bytes=ctx.max_record_bytes,
+        scratch=scratch,
+    )
+
+
+def _ingest_scanned(ctx: _Context, landed: LandedFile, scratch: Path) -> FileResult:
+    seen = ctx.index.by_path.get(landed.rel_path, set())
+    # A path already recorded is most likely skipped: its checksum is enough, the lines can wait.
+    scan = _scan(ctx, landed, scratch, with_lines=not seen)
     base = FileResult(
         landed.source, landed.entity, landed.load_date, landed.rel_path, scan.sha256, status=LOADED
     )
-    seen = ctx.index.by_path.get(landed.rel_path, set())
     if scan.sha256 in seen:
         return replace(base, status=SKIPPED)
     if landed.problem:
         return _quarantine_file(ctx, landed, base, landed.problem, 0)
+    if seen:
+        scan = _scan(ctx, landed, scratch, with_lines=True)
+    if scan.problem:
+        return _quarantine_file(ctx, landed, base, scan.problem, 0)
     try:
         records = count_records(ctx.con, landed.format, landed.path, scan)
     except FileProblem as problem:
@@ -125,12 +199,13 @@ def _ingest_file(ctx: _Context, landed: LandedFile) -> FileResult:
     if seen:
         reason = "file changed after it was loaded (a landed drop is immutable): not loaded again"
         return _quarantine_file(ctx, landed, base, reason, records)
-    if records == 0:
-        return _record(ctx, landed, replace(base, status=EMPTY, message="empty file: no records"))
     original = ctx.index.original_by_sha.get(scan.sha256)
     if original is not None:
-        reason = f"duplicate of {original} (same sha256): not loaded"
-        return _quarantine_file(ctx, landed, base, reason, records, status=DUPLICATE)
+        # CONTRACT 3: a re-sent file is a no-op; its records were counted when the original loaded.
+        message = f"duplicate of {original} (same sha256): not loaded, a no-op"
+        return _record(ctx, landed, replace(base, status=DUPLICATE, message=message))
+    if records == 0:
+        return _record(ctx, landed, replace(base, status=EMPTY, message="empty file: no records"))
     return _load_file(ctx, landed, base, scan)
 
 
@@ -185,7 +260,7 @@ def _stage(ctx: _Context, landed: LandedFile, ent: Entity, scan: FileScan) -> St
         return stage_csv(ctx.con, ent, landed.path, scan)
     if landed.format == "jsonl":
         register_lines(ctx.con, scan)
-        return stage_jsonl(ctx.con, ent, landed.path)
+        return stage_jsonl(ctx.con, ent, landed.path, scan)
     return stage_parquet(ctx.con, ent, landed.path)
 
 
@@ -198,11 +273,18 @@ def _load_file(ctx: _Context, landed: LandedFile, base: FileResult, scan: FileSc
     con.begin()
     try:
         staged = _stage(ctx, landed, ent, scan)
-        if staged.missing:
+        whole_file = _whole_file_reason(staged)
+        if whole_file:
             con.rollback()
-            reason = "missing required columns: " + ", ".join(staged.missing)
-            return _quarantine_file(ctx, landed, base, reason, staged.rows_read)
+            return _quarantine_file(ctx, landed, base, whole_file, staged.physical)
         result = _load_staged(ctx, landed, ent, staged, base, target, now)
+        if result.rows_loaded + result.rows_quarantined != staged.physical:
+            con.rollback()
+            reason = (
+                f"the file holds {staged.physical:,} physical records but {result.rows_loaded:,} were "
+                f"loaded and {result.rows_quarantined:,} quarantined: quarantined whole, nothing loaded"
+            )
+            return _quarantine_file(ctx, landed, base, reason, staged.physical)
         insert_manifest_row(con, ctx.run_id, landed.format, result, now)
         q.export_rejected_text(con, landed.rel_path, scratch)
         con.commit()
@@ -220,6 +302,13 @@ def _load_file(ctx: _Context, landed: LandedFile, base: FileResult, scan: FileSc
     q.append_text(scratch, text_path)
     ctx.index.note(result.file_path, result.sha256, result.status)
     return result
+
+
+def _whole_file_reason(staged: Staged) -> str | None:
+    """Why nothing of a staged file may load: missing required columns, or records gone missing."""
+    if staged.missing:
+        return "missing required columns: " + ", ".join(staged.missing)
+    return staged.mismatch()
 
 
 def _cleanup(con: duckdb.DuckDBPyConnection, ent: Entity) -> None:

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import duckdb
 
-from clm.ingest.results import LOADED, FileResult
+from clm.ingest.results import FUTURE_DROP, LOADED, FileResult
 
 MANIFEST_TABLE = "audit.load_manifest"
 
@@ -41,6 +41,7 @@ class ManifestIndex:
 
     by_path: dict[str, set[str]] = field(default_factory=dict)  # path -> sha256s recorded
     original_by_sha: dict[str, str] = field(default_factory=dict)  # sha256 -> first path processed
+    future: set[tuple[str, str]] = field(default_factory=set)  # (path, sha256) recorded as a future drop
 
     @classmethod
     def load(cls, con: duckdb.DuckDBPyConnection) -> ManifestIndex:
@@ -54,6 +55,10 @@ class ManifestIndex:
 
     def note(self, path: str, sha: str | None, status: str) -> None:
         if sha is None:
+            return
+        if status == FUTURE_DROP:
+            # Not processed: the file must load once its date has come, so it is not in by_path.
+            self.future.add((path, sha))
             return
         self.by_path.setdefault(path, set()).add(sha)
         # Only a loaded file is "the original" a copy is reported against (a copy of a quarantined

@@ -9,9 +9,12 @@ Every reader leaves, for the file being loaded:
   JSON-text column that is not JSON);
 * ``_clm_rejected`` (line, reason, raw): records the reader could not parse at all.
 
-Line numbers come from the file's bytes: numpy finds the newlines (``_clm_phys``: line, start byte, blank),
-DuckDB's reject tables give the byte position of each malformed record, and the accepted records, in file
-order, fill the remaining non-blank lines.
+Line numbers come from the file's bytes: numpy finds the line breaks (LF or CRLF, or CR alone in a file
+without LF) in the same pass as the checksum (``_clm_phys``: line, start byte, blank), DuckDB's reject
+tables give the byte position of each malformed record, and the accepted records, in file order, fill the
+remaining non-blank lines. DuckDB parses a copy when the landed bytes need one (gzip, CR line endings,
+records over ``max_record_bytes``, which the copy leaves empty and ``_clm_rejected`` reports by line), and
+every reader also returns the physical record count so that ``load`` can check nothing went missing.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import csv
 import hashlib
 import io
 import mmap
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +31,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from clm.config import DEFAULT_MAX_RECORD_BYTES
 from clm.ingest.quarantine import REJECTED_ROWS
 from clm.ingest.schemas import Entity
 
@@ -56,13 +61,30 @@ class FileProblem(Exception):
 
 @dataclass(frozen=True)
 class FileScan:
-    sha256: str
-    size: int
+    """What one pass over a landed file's bytes found: checksum, physical lines and over-size records.
+
+    ``starts``/``blank`` describe the bytes the reader parses: the landed file itself, or ``text``, a copy
+    (decompressed, CR line endings turned into LF, over-size records emptied) that keeps every line number.
+    """
+
+    sha256: str  # of the file as landed (compressed bytes for .gz)
+    size: int  # bytes as landed
     starts: np.ndarray  # byte offset where each physical line starts (line n at index n-1)
-    blank: np.ndarray  # True for an empty line (or a lone CR)
+    blank: np.ndarray  # True for an empty line (or a lone CR); an over-size record's line is emptied
+    oversize: tuple[tuple[int, int], ...] = ()  # (line, bytes) of the records over max_record_bytes
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+    text: Path | None = None  # the copy the reader parses instead of the landed file
+    problem: str | None = None  # the bytes cannot be read at all (e.g. a broken gzip stream)
 
     def nonblank_lines(self, first_line: int = 1) -> int:
         return int(np.count_nonzero(~self.blank[first_line - 1 :]))
+
+    def records(self, first_line: int = 1) -> int:
+        """Physical records from first_line on: non-blank lines, over-size ones included."""
+        return self.nonblank_lines(first_line) + sum(1 for line, _ in self.oversize if line >= first_line)
+
+    def parsed(self, path: Path) -> Path:
+        return self.text or path
 
 
 @dataclass
@@ -72,36 +94,217 @@ class Staged:
     raw_sql: str  # expression over _clm_rec giving a record's text for the quarantine file
     missing: list[str] = field(default_factory=list)  # required fields absent from the file
     notes: list[str] = field(default_factory=list)
+    physical: int = 0  # records counted from the file's bytes (Parquet: its metadata), not by the parser
+    unplaced: int = 0  # records the parser returned that no physical line is left for
 
     @property
     def rows_read(self) -> int:
         return self.records + self.rejected
 
+    def mismatch(self) -> str | None:
+        """Why the parser's records do not account for the physical ones (CONTRACT 5), or None."""
+        if self.physical == self.rows_read and not self.unplaced:
+            return None
+        return (
+            f"the file holds {self.physical:,} physical records but the reader returned "
+            f"{self.rows_read:,} ({self.records:,} read, {self.rejected:,} rejected): quarantined whole, "
+            "nothing loaded"
+        )
 
-def scan_file(path: Path, with_lines: bool) -> FileScan:
-    """sha256 of the file and, for text formats, where its physical lines start."""
+
+# --- one pass over the bytes: checksum, physical lines, record sizes ------------------------------------
+
+
+@dataclass(frozen=True)
+class _Lines:
+    starts: np.ndarray
+    lengths: np.ndarray  # bytes of each line without its terminator (a CRLF line's CR included)
+    blank: np.ndarray
+    cr_only: bool  # the file ends its lines with CR alone (classic Mac): no LF anywhere
+
+
+def _positions(data: np.ndarray, byte: int) -> np.ndarray:
+    size = len(data)
+    found = [np.flatnonzero(data[i : i + _CHUNK] == byte) + i for i in range(0, size, _CHUNK)]
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+
+def _line_structure(data: np.ndarray) -> _Lines:
+    """Physical lines, whatever their endings: LF or CRLF, or CR alone when the file has no LF at all."""
+    size = len(data)
+    breaks = _positions(data, 10)
+    cr_only = False
+    if len(breaks) == 0:
+        crs = _positions(data, 13)
+        cr_only = len(crs) > 0
+        breaks = crs if cr_only else breaks
+    starts = np.concatenate(([0], breaks + 1)).astype(np.int64)
+    if starts[-1] == size:  # a final line break does not open another line
+        starts = starts[:-1]
+    ends = np.append(breaks, size)[: len(starts)]
+    lengths = ends - starts
+    first = data[np.minimum(starts, size - 1)]
+    blank = (lengths == 0) | ((lengths == 1) & (first == 13))
+    return _Lines(starts, lengths.astype(np.int64), blank, cr_only)
+
+
+def _empty_scan(sha: str, size: int, limit: int, problem: str | None = None) -> FileScan:
     empty = np.zeros(0, dtype=np.int64)
-    with path.open("rb") as fh:
-        size = path.stat().st_size
-        if size == 0:
-            return FileScan(hashlib.sha256(b"").hexdigest(), 0, empty, empty.astype(bool))
-        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-            sha = hashlib.sha256(mm).hexdigest()
-            if not with_lines:
-                return FileScan(sha, size, empty, empty.astype(bool))
+    return FileScan(sha, size, empty, empty.astype(bool), (), limit, None, problem)
+
+
+class _Gunzip:
+    """Inflates a gzip stream fed in chunks (several members allowed) into a file, in bounded memory."""
+
+    def __init__(self, dst: io.BufferedWriter) -> None:
+        self.dst = dst
+        self.inflater = zlib.decompressobj(wbits=31)
+        self.members = 0
+        self.open_member = False  # bytes fed to a member that has not reached its end
+
+    def feed(self, data: bytes) -> None:
+        while True:
+            out = self.inflater.decompress(data, _CHUNK)
+            self.dst.write(out)
+            self.open_member = self.open_member or bool(data)
+            if self.inflater.eof:
+                self.members += 1
+                data, self.open_member = self.inflater.unused_data, False
+                self.inflater = zlib.decompressobj(wbits=31)
+                if not data:
+                    return
+            elif self.inflater.unconsumed_tail:
+                data = self.inflater.unconsumed_tail
+            elif len(out) == _CHUNK:
+                data = b""  # output may still be pending inside the inflater
+            else:
+                return
+
+    def problem(self) -> str | None:
+        if self.open_member or not self.members:
+            return "not a complete gzip file (truncated or not gzip at all)"
+        return None
+
+
+def _gunzip(path: Path, out: Path) -> tuple[str, str | None]:
+    """Decompress path into out in one pass: (sha256 of the bytes as landed, problem or None)."""
+    sha = hashlib.sha256()
+    problem = None
+    with path.open("rb") as src, out.open("wb") as dst:
+        gunzip = _Gunzip(dst)
+        for chunk in iter(lambda: src.read(_CHUNK), b""):
+            sha.update(chunk)
+            if problem is None:
+                try:
+                    gunzip.feed(chunk)
+                except zlib.error as exc:
+                    problem = f"not a readable gzip file ({exc})"
+        problem = problem or gunzip.problem()
+    return sha.hexdigest(), problem
+
+
+def _write_text_copy(data: np.ndarray, lines: _Lines, cut: list[tuple[int, int]], out: Path) -> None:
+    """The bytes the reader will parse: CR endings as LF, the byte ranges in cut left out, and a final
+    line break, so that an emptied last record still counts as a line."""
+    with out.open("wb") as dst:
+        for i in range(0, len(data), _CHUNK):
+            chunk = data[i : i + _CHUNK]
+            if lines.cr_only:
+                chunk = np.where(chunk == 13, np.uint8(10), chunk)
+            keep = np.ones(len(chunk), dtype=bool)
+            for start, end in cut:  # few: only the over-size records
+                keep[max(start - i, 0) : max(min(end - i, len(chunk)), 0)] = False
+            dst.write(chunk[keep].tobytes())
+        if len(data) and data[-1] != (13 if lines.cr_only else 10):
+            dst.write(b"\n")
+
+
+def _scan_text(
+    data: np.ndarray, sha: str, size: int, limit: int, scratch: Path | None, decompressed: Path | None
+) -> FileScan:
+    lines = _line_structure(data)
+    over = np.flatnonzero(lines.lengths > limit)
+    oversize = tuple((int(i) + 1, int(lines.lengths[i])) for i in over)
+    if not lines.cr_only and not oversize:
+        return FileScan(sha, size, lines.starts, lines.blank, (), limit, decompressed)
+    if scratch is None:
+        raise ValueError("a scratch folder is needed to rewrite CR line endings or over-size records")
+    text = scratch / "text"
+    cut = [(int(lines.starts[i]), int(lines.starts[i] + lines.lengths[i])) for i in over]
+    _write_text_copy(data, lines, cut, text)
+    copy = _map_lines(text)
+    if len(copy.starts) != len(lines.starts):  # the copy must keep every line number
+        raise FileProblem(
+            f"line endings could not be normalised ({len(lines.starts)} lines became {len(copy.starts)})"
+        )
+    return FileScan(sha, size, copy.starts, copy.blank, oversize, limit, text)
+
+
+def _map_lines(path: Path) -> _Lines:
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        data = np.frombuffer(mm, dtype=np.uint8)
+        lines = _line_structure(data)
+        del data  # release the buffer before the mmap closes
+    return lines
+
+
+def scan_file(
+    path: Path,
+    with_lines: bool,
+    *,
+    compressed: bool = False,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    scratch: Path | None = None,
+) -> FileScan:
+    """sha256 of the file as landed and, for text formats, its physical lines (see FileScan).
+
+    One pass over the bytes: the checksum, then the line breaks and line lengths of the same mapping. A
+    gzip file is inflated into ``scratch`` as it is hashed, then its text is scanned the same way.
+    """
+    size = path.stat().st_size
+    if compressed and with_lines:
+        if scratch is None:
+            raise ValueError("a scratch folder is needed to read a compressed file")
+        inflated = scratch / "inflated"
+        sha, problem = _gunzip(path, inflated)
+        if problem or inflated.stat().st_size == 0:
+            return _empty_scan(sha, size, max_record_bytes, problem)
+        with inflated.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
             data = np.frombuffer(mm, dtype=np.uint8)
-            newlines = np.concatenate(
-                [np.flatnonzero(data[i : i + _CHUNK] == 10) + i for i in range(0, size, _CHUNK)]
-            )
-            starts = np.concatenate(([0], newlines + 1))
-            if starts[-1] == size:  # a final newline does not open another line
-                starts = starts[:-1]
-            ends = np.append(newlines, size)[: len(starts)]
-            lengths = ends - starts
-            first = data[np.minimum(starts, size - 1)]
-            blank = (lengths == 0) | ((lengths == 1) & (first == 13))
-            del data, first  # release the buffer before the mmap closes
-    return FileScan(sha, size, starts.astype(np.int64), blank)
+            scan = _scan_text(data, sha, size, max_record_bytes, scratch, inflated)
+            del data
+        if scan.text != inflated:
+            inflated.unlink()
+        return scan
+    if size == 0:
+        return _empty_scan(hashlib.sha256(b"").hexdigest(), 0, max_record_bytes)
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        sha = hashlib.sha256(mm).hexdigest()
+        if not with_lines:
+            return _empty_scan(sha, size, max_record_bytes)
+        data = np.frombuffer(mm, dtype=np.uint8)
+        scan = _scan_text(data, sha, size, max_record_bytes, scratch, None)
+        del data  # release the buffer before the mmap closes
+    return scan
+
+
+def reader_line_limit(max_record_bytes: int) -> int:
+    """DuckDB's max_line_size for a file: room for every record that is not over the limit (with its line
+    break), never below DuckDB's own default of 2 MB."""
+    return max(max_record_bytes + 2, 2 << 20)
+
+
+def oversize_reason(size: int, limit: int) -> str:
+    return f"record of {size:,} bytes is over the {limit:,}-byte limit (CLM_MAX_RECORD_BYTES): not read"
+
+
+def stage_oversize(con: duckdb.DuckDBPyConnection, scan: FileScan, first_line: int) -> int:
+    """Add the over-size records (emptied in the parsed copy) to _clm_rejected; returns how many."""
+    rows = [(line, None, oversize_reason(size, scan.max_record_bytes)) for line, size in scan.oversize]
+    rows = [r for r in rows if r[0] >= first_line]
+    if rows:
+        con.executemany(f"insert into {REJECTED_ROWS} (line, raw, reason) values (?, ?, ?)", rows)
+    return len(rows)
 
 
 def register_lines(con: duckdb.DuckDBPyConnection, scan: FileScan) -> None:
@@ -175,11 +378,11 @@ def _error_case(col: str) -> str:
 
 
 def _numbered(read_table: str, first_data_line: int, span_sql: str, blank_rows: bool) -> str:
-    """SQL selecting read_table's rows with _ord and _row_number.
+    """SQL selecting read_table's rows with _ord, _row_number and _span (the lines each takes).
 
     The accepted records, in file order, take the lines left after the rejected ones (the CSV reader
     skips blank lines, the line reader returns them); a CSV record whose quoted values hold newlines
-    takes that many more lines.
+    takes that many more non-blank lines.
     """
     return f"""
         with free as (
@@ -187,19 +390,31 @@ def _numbered(read_table: str, first_data_line: int, span_sql: str, blank_rows: 
             from {PHYS} p anti join {REJECTED_ROWS} r on r.line = p.line
             where {"true" if blank_rows else "not p.blank"} and p.line >= {first_data_line}
         ), ordered as (
-            select row_number() over (order by rowid) as _ord, * from {read_table}
+            select row_number() over (order by rowid) as _ord, {span_sql} as _span, * from {read_table}
         ), spans as (
-            select *, coalesce(sum({span_sql}) over (order by _ord rows between unbounded preceding
-                                                      and 1 preceding), 0) as k
+            select *, coalesce(sum(_span) over (order by _ord rows between unbounded preceding
+                                                and 1 preceding), 0) as k
             from ordered
         )
         select s.* exclude (k), f.line as _row_number from spans s left join free f using (k)
     """
 
 
-def _numbering_notes(con: duckdb.DuckDBPyConnection) -> list[str]:
-    unplaced = con.execute(f"select count(*) from {REC} where _row_number is null").fetchone()[0]
-    return [f"{unplaced} records could not be given a line number"] if unplaced else []
+def _value_lines_sql(column: str) -> str:
+    """Non-blank physical lines a quoted CSV value adds to its record: its line breaks, less the lines
+    that lie wholly inside it and are empty (the line scan calls those blank)."""
+    parts = f"string_split({column}, chr(10))"
+    inner_blank = f"len(list_filter({parts}[2:-2], lambda x: x = '' or x = chr(13)))"
+    return f"case when contains({column}, chr(10)) then len({parts}) - 1 - {inner_blank} else 0 end"
+
+
+def _unplaced(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute(f"select count(*) from {REC} where _row_number is null").fetchone()[0]
+
+
+def _continuation_lines(con: duckdb.DuckDBPyConnection) -> int:
+    """Lines that accepted records take beyond their first (CSV values holding line breaks)."""
+    return con.execute(f"select coalesce(sum(_span - 1), 0)::bigint from {REC}").fetchone()[0]
 
 
 # --- field resolution ---------------------------------------------------------------------------------
@@ -299,7 +514,10 @@ def _tabular_raw_sql(header: list[str]) -> str:
 # --- CSV ---------------------------------------------------------------------------------------------
 
 
-def _csv_header(path: Path) -> list[str]:
+def _csv_header(path: Path, scan: FileScan) -> list[str]:
+    if any(line == 1 for line, _ in scan.oversize):
+        size = dict(scan.oversize)[1]
+        raise FileProblem(f"the CSV header line: {oversize_reason(size, scan.max_record_bytes)}")
     with path.open("rb") as fh:
         first = fh.readline()
     try:
@@ -313,40 +531,49 @@ def _csv_header(path: Path) -> list[str]:
 
 
 def stage_csv(con: duckdb.DuckDBPyConnection, entity: Entity, path: Path, scan: FileScan) -> Staged:
-    header = _csv_header(path)
+    parsed = scan.parsed(path)
+    header = _csv_header(parsed, scan)
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
     _drop_reject_tables(con)
     try:
         # The header is parsed above, so nothing is sniffed: a malformed row cannot change the dialect.
         con.execute(
-            f"""create or replace temp table _clm_csv as select * from read_csv({sql_literal(str(path))},
+            f"""create or replace temp table _clm_csv as select * from read_csv({sql_literal(str(parsed))},
                 columns={columns}, header=true, auto_detect=false, all_varchar=true, delim=',',
-                quote='"', escape='"', null_padding=false, {_reject_options()})"""
+                quote='"', escape='"', null_padding=false,
+                max_line_size={reader_line_limit(scan.max_record_bytes)}, {_reject_options()})"""
         )
     except duckdb.Error as exc:
         raise FileProblem(f"unreadable CSV: {str(exc).splitlines()[0]}") from exc
     _stage_rejected_lines(con, first_data_line=2, what="malformed CSV record")
-    newlines = " + ".join(
-        f"coalesce(length(c{i}) - length(replace(c{i}, chr(10), '')), 0)" for i in range(len(header))
-    )
-    con.execute(f"create or replace temp table {REC} as {_numbered('_clm_csv', 2, f'1 + {newlines}', False)}")
+    span = " + ".join(["1", *(_value_lines_sql(f"c{i}") for i in range(len(header)))])
+    con.execute(f"create or replace temp table {REC} as {_numbered('_clm_csv', 2, span, False)}")
     con.execute("drop table _clm_csv")
-    notes = _numbering_notes(con)
+    stage_oversize(con, scan, first_line=2)
+    unplaced = _unplaced(con)
+    notes = [f"{unplaced} records could not be given a line number"] if unplaced else []
+    # A record spanning several lines is one record: physical records are the non-blank data lines less
+    # the lines that accepted records continue on.
+    physical = scan.records(first_line=2) - _continuation_lines(con)
     missing = _tabular_src(con, entity, header)
-    return Staged(_count(con, SRC), _count(con, REJECTED_ROWS), _tabular_raw_sql(header), missing, notes)
+    staged = Staged(_count(con, SRC), _count(con, REJECTED_ROWS), _tabular_raw_sql(header), missing, notes)
+    staged.physical, staged.unplaced = physical, unplaced
+    return staged
 
 
 # --- JSON Lines ----------------------------------------------------------------------------------------
 
 
-def stage_jsonl(con: duckdb.DuckDBPyConnection, entity: Entity, path: Path) -> Staged:
+def stage_jsonl(con: duckdb.DuckDBPyConnection, entity: Entity, path: Path, scan: FileScan) -> Staged:
+    parsed = sql_literal(str(scan.parsed(path)))
     _drop_reject_tables(con)
     try:
         # One VARCHAR per physical line: no quoting, a delimiter that valid JSON cannot contain raw.
         con.execute(
-            f"""create or replace temp table {_LINES} as select text from read_csv({sql_literal(str(path))},
+            f"""create or replace temp table {_LINES} as select text from read_csv({parsed},
                 columns={{'text': 'VARCHAR'}}, header=false, auto_detect=false, delim='{_JSONL_DELIM}',
-                quote='', escape='', strict_mode=false, {_reject_options()})"""
+                quote='', escape='', strict_mode=false,
+                max_line_size={reader_line_limit(scan.max_record_bytes)}, {_reject_options()})"""
         )
     except duckdb.Error as exc:
         raise FileProblem(f"unreadable JSON Lines file: {str(exc).splitlines()[0]}") from exc
@@ -363,7 +590,9 @@ def stage_jsonl(con: duckdb.DuckDBPyConnection, entity: Entity, path: Path) -> S
                         else 'not a JSON object (' || lower(__type) || ')' end
             from {REC} where __type is distinct from 'OBJECT'"""
     )
-    notes = _numbering_notes(con)
+    stage_oversize(con, scan, first_line=1)
+    unplaced = _unplaced(con)
+    notes = [f"{unplaced} records could not be given a line number"] if unplaced else []
     keys = [
         k
         for (k,) in con.execute(
@@ -371,7 +600,9 @@ def stage_jsonl(con: duckdb.DuckDBPyConnection, entity: Entity, path: Path) -> S
         ).fetchall()
     ]
     missing = _json_src(con, entity, keys)
-    return Staged(_count(con, SRC), _count(con, REJECTED_ROWS), "text", missing, notes)
+    staged = Staged(_count(con, SRC), _count(con, REJECTED_ROWS), "text", missing, notes)
+    staged.physical, staged.unplaced = scan.records(first_line=1), unplaced
+    return staged
 
 
 def _json_src(con: duckdb.DuckDBPyConnection, entity: Entity, keys: list[str]) -> list[str]:
@@ -420,7 +651,9 @@ def stage_parquet(con: duckdb.DuckDBPyConnection, entity: Entity, path: Path) ->
         raise FileProblem(f"unreadable Parquet file: {str(exc).splitlines()[0]}") from exc
     con.execute(f"create or replace temp table {REJECTED_ROWS} (line bigint, raw varchar, reason varchar)")
     missing = _tabular_src(con, entity, header)
-    return Staged(_count(con, SRC), 0, _tabular_raw_sql(header), missing)
+    staged = Staged(_count(con, SRC), 0, _tabular_raw_sql(header), missing)
+    staged.physical = parquet_rows(con, path)  # from the file's metadata, not from reading its rows
+    return staged
 
 
 def _parquet_text(column: str, kind: str) -> str:
@@ -430,15 +663,20 @@ def _parquet_text(column: str, kind: str) -> str:
     return f"cast({column} as varchar)"
 
 
-def count_records(con: duckdb.DuckDBPyConnection, fmt: str, path: Path, scan: FileScan) -> int:
-    """Records in a file that is not loaded (duplicate, modified): non-blank data lines or Parquet rows."""
-    if fmt == "csv":
-        return scan.nonblank_lines(first_line=2)
-    if fmt == "jsonl":
-        return scan.nonblank_lines()
+def parquet_rows(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+    """Rows of a Parquet file according to its footer metadata."""
     try:
         return con.execute(
             f"select coalesce(sum(num_rows), 0) from parquet_file_metadata({sql_literal(str(path))})"
         ).fetchone()[0]
     except duckdb.Error as exc:
         raise FileProblem(f"unreadable Parquet file: {str(exc).splitlines()[0]}") from exc
+
+
+def count_records(con: duckdb.DuckDBPyConnection, fmt: str, path: Path, scan: FileScan) -> int:
+    """Physical records of a file: non-blank data lines (over-size ones included) or Parquet rows."""
+    if fmt == "csv":
+        return scan.records(first_line=2)
+    if fmt == "jsonl":
+        return scan.records(first_line=1)
+    return parquet_rows(con, path)

@@ -10,8 +10,13 @@ SKIPPED = "skipped_already_loaded"
 DUPLICATE = "duplicate"
 QUARANTINED_FILE = "quarantined_file"
 EMPTY = "empty"
+# A drop dated after the current UTC date: recorded (once) with no rows counted, loaded on or after its date.
+FUTURE_DROP = "quarantined_future_drop"
 # Not written to the manifest: the file's transaction was rolled back and the next run retries it.
 FAILED = "failed"
+# Not written to the manifest: an entry of the landing zone that is never opened (a symlink leading outside
+# it or nowhere, a FIFO, an unreadable or empty folder); reported on every run while it is there.
+SKIPPED_ENTRY = "skipped_entry"
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,14 @@ class IngestResult:
         return self._count(FAILED)
 
     @property
+    def files_future(self) -> int:
+        return self._count(FUTURE_DROP)
+
+    @property
+    def entries_skipped(self) -> int:
+        return self._count(SKIPPED_ENTRY)
+
+    @property
     def summary(self) -> str:
         parts = [
             f"ingest {self.run_id}: {len(self.files)} files",
@@ -93,6 +106,10 @@ class IngestResult:
             f"{self.files_quarantined} quarantined whole",
             f"{self.files_empty} empty",
         ]
+        if self.files_future:
+            parts.append(f"{self.files_future} dated after today (not loaded yet)")
+        if self.entries_skipped:
+            parts.append(f"{self.entries_skipped} entries skipped (see warnings)")
         if self.files_failed:
             parts.append(f"{self.files_failed} FAILED")
         rows = (

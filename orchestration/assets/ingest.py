@@ -49,6 +49,7 @@ def raw_extracts(context: dg.AssetExecutionContext, clm: ClmResource):
                 run_id=ctx.run_id,
                 as_of=ctx.as_of,
                 progress=context.log.info,
+                max_record_bytes=settings.max_record_bytes,
             )
             warnings = ingest_warnings(result, settings.raw_dir)
             runs.record_warnings(con, ctx.run_id, "ingest", warnings)

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -32,10 +33,13 @@ class Landing:
         return self.write(source, entity, load_date, name, "\n".join(lines) + "\n")
 
     def ingest(
-        self, as_of: date | None = None, progress: Callable[[str], None] | None = None
+        self, as_of: date | None = None, progress: Callable[[str], None] | None = None, **options: Any
     ) -> IngestResult:
+        """One ingest run; options (max_record_bytes, today, ...) go to clm.ingest.ingest as they are."""
         self.runs += 1
-        return ingest(self.con, self.raw, self.quarantine, f"run{self.runs}", as_of=as_of, progress=progress)
+        return ingest(
+            self.con, self.raw, self.quarantine, f"run{self.runs}", as_of=as_of, progress=progress, **options
+        )
 
     def rows(self, sql: str, params: list | None = None) -> list[tuple]:
         return self.con.execute(sql, params or []).fetchall()

@@ -27,11 +27,11 @@ def test_duplicate_file_in_another_drop_and_modified_drop(landing: Landing) -> N
     result = landing.ingest()
     original, copy = result.files
     assert original.status == "loaded"
-    # The copy is not loaded: its 2 records are counted as quarantined under one whole-file entry.
-    assert (copy.status, copy.rows_read, copy.rows_loaded, copy.rows_quarantined) == ("duplicate", 2, 0, 2)
-    assert landing.quarantine_lines("copy.csv") == [
-        (None, f"duplicate of {original.file_path} (same sha256): not loaded")
-    ]
+    # CONTRACT 3: the copy is a no-op, recorded as a duplicate with no rows counted (its 2 records were
+    # counted when the original loaded) and nothing in audit.quarantine.
+    assert (copy.status, copy.rows_read, copy.rows_loaded, copy.rows_quarantined) == ("duplicate", 0, 0, 0)
+    assert copy.message == f"duplicate of {original.file_path} (same sha256): not loaded, a no-op"
+    assert landing.quarantine_lines("copy.csv") == []
     # Rewriting a landed file: quarantined whole, once.
     landing.write("crm", "marketing_spend", "2026-10-20", "spend.csv", SPEND + "2026-10-03,ads,30,USD\n")
     rerun = landing.ingest()
@@ -61,7 +61,7 @@ def test_layout_problems_as_of_and_progress(landing: Landing) -> None:
         "crm/deals/load_date=2026-13-40/deals.csv": "bad partition folder 'load_date=2026-13-40' "
         "(expected load_date=YYYY-MM-DD)",
         "crm/deals/load_date=2026-10-20/deals.xlsx": "unknown file extension '.xlsx' "
-        "(expected .csv, .jsonl or .parquet)",
+        "(expected .csv, .jsonl, .parquet, .csv.gz or .jsonl.gz)",
         "notes.txt": "not in the <source>/<entity>/load_date=YYYY-MM-DD/<file> layout",
     }
     assert len(messages) == len(result.files) == 5
