@@ -84,8 +84,9 @@ def _read_fx(path: Path, _mtime_ns: int, _size: int) -> FxCoverage:
     return FxCoverage({c: min(m) for c, m in months.items()}, frozenset(gaps))
 
 
-def load_fx_coverage(path: Path = FX_RATES_CSV) -> FxCoverage:
-    """Read once per ingest: cached until the file changes (its mtime or size)."""
+def load_fx_coverage(path: Path | None = None) -> FxCoverage:
+    """seeds/fx_rates.csv by default; read once, then cached until the file changes (mtime or size)."""
+    path = path or FX_RATES_CSV
     stat = path.stat()
     return _read_fx(path, stat.st_mtime_ns, stat.st_size)
 
@@ -242,38 +243,42 @@ def _not_above_reason(fields: tuple[s.Field, ...], rule: s.NotAbove) -> str:
         for p in (rule.amount, rule.limit)
     )
     reason = _reason(sql_literal(rule.amount), f"more than {rule.limit}")
-    return f"case when {amount} > {limit} then {reason} end"
+    # A negative limit is its own field's fault (reported there), not this rule's.
+    return f"case when {amount} > {limit} and {limit} >= 0 then {reason} end"
 
 
-def _fx_reason(
-    fx: s.FxCovered,
-    rules: Rules,
-    currency: str,
-    time: str,
-    time_label: str,
-    present: str,
-) -> str:
+@dataclass(frozen=True)
+class _FxSql:
+    """One FxCovered rule as SQL over a staged row."""
+
+    currency: str  # upper-case currency code
+    currency_label: str  # SQL text naming the currency field
+    time: str  # TIMESTAMP whose month picks the rate
+    month_reason: str  # SQL text: the reason when that month has no rate
+    present: str  # true when an amount to convert is set
+
+
+_NO_RATE_IN_MONTH = "no FX rate for the currency in that month (seeds/fx_rates.csv)"
+
+
+def _fx_reason(x: _FxSql, rules: Rules) -> str:
     """SQL reason when dbt would find no FX rate for the record's amounts (see schemas.FxCovered).
 
-    currency: SQL upper-case code; time: SQL TIMESTAMP whose month picks the rate; present: SQL true when an
-    amount is set. An unknown currency is left to the currency field's own check.
+    An unknown currency is left to the currency field's own check.
     """
     known = ", ".join(sql_literal(c) for c in sorted(rules.currencies))
     covered = sorted(rules.fx.first_month)
     in_fx = ", ".join(sql_literal(c) for c in covered) or "null"
     firsts = " ".join(f"when {sql_literal(c)} then date '{rules.fx.first_month[c]}'" for c in covered)
-    month = f"cast(date_trunc('month', {time}) as date)"
-    uncovered = f"{month} < (case {currency} {firsts} end)" if covered else "false"
+    month = f"cast(date_trunc('month', {x.time}) as date)"
+    uncovered = f"{month} < (case {x.currency} {firsts} end)" if covered else "false"
     if rules.fx.gaps:
         gaps = ", ".join(sql_literal(f"{c} {m:%Y-%m}") for c, m in sorted(rules.fx.gaps))
-        uncovered = f"({uncovered} or {currency} || ' ' || strftime({month}, '%Y-%m') in ({gaps}))"
-    no_currency = _reason(sql_literal(fx.currency), "no FX rate for this currency (seeds/fx_rates.csv)")
-    no_month = (
-        f"{time_label} || {sql_literal(': no FX rate for the currency in that month (seeds/fx_rates.csv)')}"
-    )
-    return f"""case when not ({present}) or {currency} not in ({known}) then null
-                    when {currency} not in ({in_fx}) then {no_currency}
-                    when {uncovered} then {no_month} end"""
+        uncovered = f"({uncovered} or {x.currency} || ' ' || strftime({month}, '%Y-%m') in ({gaps}))"
+    no_currency = _reason(x.currency_label, "no FX rate for this currency (seeds/fx_rates.csv)")
+    return f"""case when not ({x.present}) or {x.currency} not in ({known}) then null
+                    when {x.currency} not in ({in_fx}) then {no_currency}
+                    when {uncovered} then {x.month_reason} end"""
 
 
 def _present(columns: list[str]) -> str:
@@ -287,9 +292,12 @@ def _entity_fx_reason(entity: s.Entity, fx: s.FxCovered, rules: Rules) -> str:
         time = f"coalesce({time}, {_time_of(entity.fields, fx.fallback)})"
         own = ident(_field(entity.fields, fx.time).column)
         label = f"case when nullif(trim({own}), '') is null then {sql_literal(fx.fallback)} else {label} end"
-    currency = f"upper(trim({ident(_field(entity.fields, fx.currency).column)}))"
+    currency = ident(_field(entity.fields, fx.currency).column)
     present = _present([ident(_field(entity.fields, a).column) for a in fx.amounts])
-    return _fx_reason(fx, rules, currency, time, label, present)
+    sql = _FxSql(
+        f"upper(trim({currency}))", sql_literal(fx.currency), time, _reason(label, _NO_RATE_IN_MONTH), present
+    )
+    return _fx_reason(sql, rules)
 
 
 def _parent_column(path: str) -> str:
@@ -297,16 +305,27 @@ def _parent_column(path: str) -> str:
 
 
 def _child_fx_reason(entity: s.Entity, child: s.ChildTable, fx: s.FxCovered, rules: Rules) -> str:
-    own_currency = ident(_field(child.fields, fx.currency).column)
-    currency = f"upper(trim(coalesce({own_currency}, __parent_currency)))"
+    """A child amount is in its own currency, else in its parent's."""
+    own = ident(_field(child.fields, fx.currency).column)
     present = _present([ident(_field(child.fields, a).column) for a in fx.amounts])
     if fx.from_parent:
+        # In the parent's currency, the parent's own rule checks the same month: only a different one here.
+        differs = f"upper(nullif(trim({own}), '')) <> upper(trim(__parent_currency))"
+        present = f"({present}) and coalesce({differs}, false)"
         time = _time_of(entity.fields, fx.time, _parent_column(fx.time))
-        label = _child_label(child, f" ({entity.name} {fx.time})")
+        parent = entity.name.removesuffix("s")
+        month_reason = _reason(
+            _child_label(child, f".{fx.currency}"),
+            f"no FX rate in the month the {parent} was {fx.time} (seeds/fx_rates.csv)",
+        )
     else:
         time = _time_of(child.fields, fx.time)
-        label = _child_label(child, f".{fx.time}")
-    return _fx_reason(fx, rules, currency, time, label, present)
+        month_reason = _reason(_child_label(child, f".{fx.time}"), _NO_RATE_IN_MONTH)
+    currency = f"upper(trim(coalesce(nullif(trim({own}), ''), __parent_currency)))"
+    # Without a currency of its own, the line is in its parent's: name that field.
+    own_label = _child_label(child, f".{fx.currency}")
+    label = f"case when nullif(trim({own}), '') is null then {sql_literal(fx.currency)} else {own_label} end"
+    return _fx_reason(_FxSql(currency, label, time, month_reason, present), rules)
 
 
 def _child_label(child: s.ChildTable, rest: str) -> str:
@@ -316,7 +335,8 @@ def _child_label(child: s.ChildTable, rest: str) -> str:
 
 def _stage_parents(con: duckdb.DuckDBPyConnection, entity: s.Entity) -> list[str]:
     """One temp table per NotBeforeParent rule: (key, time) of the newest loaded version of each parent
-    that this file's records name; returns the reasons as SQL over SRC left-joined to them."""
+    that this file's records name; returns the reasons as SQL over SRC. A parent not in its raw table yet
+    gives no reason (the comparison with NULL is not true)."""
     reasons = []
     for i, rule in enumerate(entity.parents):
         parent = s.entity(*rule.parent)
