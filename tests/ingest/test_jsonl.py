@@ -136,9 +136,7 @@ def test_subscriptions_forward_trial_end_and_case_insensitive_keys(landing: Land
         ("sub_1", 0, "4900", "2"),
         ("sub_3", 0, "4900", "2"),
     ]
-    assert landing.quarantine_lines("subs.jsonl") == [
-        (2, "trial_start: before 2000-01-01")
-    ]
+    assert landing.quarantine_lines("subs.jsonl") == [(2, "trial_start: before 2000-01-01")]
 
 
 def test_jsonl_non_utf8_and_missing_required_field(landing: Landing) -> None:
