@@ -1,7 +1,9 @@
 """Rejected rows and files: ``audit.quarantine`` (no record text) and the full text under quarantine_dir.
 
-The database table tells BI what was rejected and why; the text of a rejected row can hold personal data,
-so it only goes to ``<quarantine_dir>/<run_id>/<source>__<entity>.jsonl`` (file, line, reason, raw).
+The database table tells BI what was rejected and why; it is published, so it holds no personal data: a
+reason names the field and the rule, never a value (``validate`` builds the row reasons that way, the
+readers word their own). The text of a rejected row can hold personal data, so it only goes to
+``<quarantine_dir>/<run_id>/<source>__<entity>.jsonl`` (file, line, reason, raw), under ``CLM_DATA_DIR``.
 """
 
 from __future__ import annotations

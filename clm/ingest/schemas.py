@@ -10,7 +10,13 @@ This module is the interface between ingestion and dbt staging:
   ``raw.billing__invoice_lines``, one row per element, carrying the parent key, the element index and the
   parent row's audit columns, so staging can keep the children of the parent's latest version;
 * ingestion validates every value against ``kind`` before loading, so staging casts never fail; a record
-  with any bad value (its children included) goes to quarantine whole.
+  with any bad value (its children included) goes to quarantine whole;
+* it also checks the faults that one record shows by itself and that dbt tests or the quality gate would
+  otherwise find after the fact, blocking the whole run (CONTRACT 5): counts below their minimum
+  (``Field.minimum``), times out of order within the record (``NotBefore``), a refund above its charge
+  (``NotAbove``), a time before its parent entity was created where the parent is already loaded
+  (``NotBeforeParent``) and amounts that dbt converts at a month's FX rate that ``seeds/fx_rates.csv`` lacks
+  (``FxCovered``). Cross-row invariants stay dbt tests.
 """
 
 from __future__ import annotations
@@ -51,10 +57,68 @@ class Field:
     event_time: bool = False
     # Amounts: negative values are rejected unless allow_negative (proration credits are negative).
     allow_negative: bool = False
+    # Integers: the smallest and largest valid value (counts cannot be negative, an NPS score is 0..10).
+    minimum: int | None = None
+    maximum: int | None = None
 
     @property
     def column(self) -> str:
         return self.path.replace(".", "__")
+
+
+@dataclass(frozen=True)
+class NotBefore:
+    """Two times of one record in order: ``later`` may not lie before the earliest set one of ``earlier``.
+
+    The same instant is valid (a ticket created and solved in the same second). Reason: "<later>: before
+    <what>".
+    """
+
+    later: str
+    earlier: tuple[str, ...]
+    what: str
+
+
+@dataclass(frozen=True)
+class NotAbove:
+    """An amount of one record may not exceed another of the same record (same currency, minor units)."""
+
+    amount: str
+    limit: str
+
+
+@dataclass(frozen=True)
+class NotBeforeParent:
+    """A time of the record may not lie before a time of its parent entity, when the parent is loaded.
+
+    The parent is the newest version (``Entity.version_by``, then load date, file, row) of the key that
+    ``foreign_key`` names, among the rows already in its raw table. A parent not loaded yet is no reason:
+    orphans load with a warning (dbt relationships tests). Reason: "<time>: before <what>".
+    """
+
+    time: str
+    foreign_key: str
+    parent: tuple[str, str]  # (source, entity)
+    parent_time: str
+    what: str
+
+
+@dataclass(frozen=True)
+class FxCovered:
+    """dbt converts ``amounts`` to the reporting currency at the FX rate of the month of ``time``.
+
+    ``time`` falls back to ``fallback`` when null; ``from_parent``: ``time`` is a field of the parent record
+    (an invoice line is converted at its invoice's creation month). A currency that ``seeds/fx_rates.csv``
+    has no rate for, or a month before its first rate (or in a gap), would silently become 0 in the marts:
+    the record is quarantined instead. Checked only when one of ``amounts`` is set. A month after the
+    seed's last is not a fault of the record (the seed is out of date) and is not checked here.
+    """
+
+    time: str
+    amounts: tuple[str, ...]
+    fallback: str | None = None
+    from_parent: bool = False
+    currency: str = "currency"
 
 
 @dataclass(frozen=True)
@@ -64,6 +128,8 @@ class ChildTable:
     parent_key_column: str  # column holding the parent's primary key in the child table
     fields: tuple[Field, ...]
     index_column: str = "item_index"  # 0-based position in the array
+    order: tuple[NotBefore, ...] = ()
+    fx: tuple[FxCovered, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -75,6 +141,11 @@ class Entity:
     # Columns that order versions of one key (newest wins), before load date / file / row number.
     version_by: tuple[str, ...] = ()
     children: tuple[ChildTable, ...] = field(default_factory=tuple)
+    # Faults one record shows by itself (see the module docstring).
+    order: tuple[NotBefore, ...] = ()
+    not_above: tuple[NotAbove, ...] = ()
+    parents: tuple[NotBeforeParent, ...] = ()
+    fx: tuple[FxCovered, ...] = ()
 
     @property
     def table(self) -> str:
@@ -85,6 +156,10 @@ class Entity:
         return tuple(f.path for f in self.fields if f.required)
 
 
+# Stripe creates a customer before anything billed to it (CONTRACT 3: billing is Stripe-like).
+_BEFORE_CUSTOMER = NotBeforeParent(
+    "created", "customer", ("billing", "customers"), "created", "its customer was created"
+)
 _STATUS_SUB = ("trialing", "active", "past_due", "unpaid", "canceled", "incomplete", "incomplete_expired")
 _SEGMENTS = ("smb", "mid_market", "enterprise")
 
@@ -108,6 +183,7 @@ ENTITIES: tuple[Entity, ...] = (
             Field("updated_at", ISO_TIMESTAMP, not_null=True, event_time=True),
             Field("is_deleted", BOOLEAN),
         ),
+        order=(NotBefore("updated_at", ("created_at",), "created_at"),),
     ),
     Entity(
         "crm",
@@ -123,6 +199,9 @@ ENTITIES: tuple[Entity, ...] = (
             Field("created_at", ISO_TIMESTAMP, not_null=True, event_time=True),
             Field("closed_at", ISO_TIMESTAMP, event_time=True),
         ),
+        order=(NotBefore("closed_at", ("created_at",), "created_at"),),
+        # stg_crm__deals: at the rate of the month the deal closed (created, while open).
+        fx=(FxCovered("closed_at", ("amount",), fallback="created_at"),),
     ),
     Entity(
         "crm",
@@ -134,6 +213,7 @@ ENTITIES: tuple[Entity, ...] = (
             Field("amount", DECIMAL, not_null=True),
             Field("currency", CURRENCY, not_null=True),
         ),
+        fx=(FxCovered("spend_date", ("amount",)),),
     ),
     Entity(
         "crm",
@@ -142,7 +222,7 @@ ENTITIES: tuple[Entity, ...] = (
         fields=(
             Field("response_id", not_null=True),
             Field("contact_id", not_null=True),
-            Field("score", INTEGER, not_null=True),  # 0-10, checked by ingestion
+            Field("score", INTEGER, not_null=True, minimum=0, maximum=10),
             Field("responded_at", ISO_TIMESTAMP, not_null=True, event_time=True),
         ),
     ),
@@ -182,6 +262,15 @@ ENTITIES: tuple[Entity, ...] = (
                 values=("cancellation_requested", "payment_failed", "payment_disputed"),
             ),
         ),
+        # Stripe's start_date may be backdated before `created`: the subscription began at the earlier one.
+        order=(
+            NotBefore(
+                "canceled_at", ("created", "start_date"), "the subscription began (created, start_date)"
+            ),
+            NotBefore("ended_at", ("created", "start_date"), "the subscription began (created, start_date)"),
+            NotBefore("trial_end", ("trial_start",), "trial_start"),
+        ),
+        parents=(_BEFORE_CUSTOMER,),
         children=(
             ChildTable(
                 "items",
@@ -193,8 +282,8 @@ ENTITIES: tuple[Entity, ...] = (
                     Field("price.unit_amount", MINOR_AMOUNT),
                     Field("price.currency", CURRENCY),
                     Field("price.recurring.interval", ENUM, values=("day", "week", "month", "year")),
-                    Field("price.recurring.interval_count", INTEGER),
-                    Field("quantity", INTEGER),
+                    Field("price.recurring.interval_count", INTEGER, minimum=1),
+                    Field("quantity", INTEGER, minimum=0),
                 ),
             ),
         ),
@@ -215,6 +304,10 @@ ENTITIES: tuple[Entity, ...] = (
             Field("amount_due", MINOR_AMOUNT),
             Field("amount_paid", MINOR_AMOUNT),
         ),
+        order=(NotBefore("status_transitions.paid_at", ("created",), "created"),),
+        parents=(_BEFORE_CUSTOMER,),
+        # stg_billing__invoices: at the rate of the invoice's creation month.
+        fx=(FxCovered("created", ("amount_due", "amount_paid")),),
         children=(
             ChildTable(
                 "lines",
@@ -229,7 +322,7 @@ ENTITIES: tuple[Entity, ...] = (
                     Field("period.start", UNIX_TIMESTAMP),
                     Field("period.end", UNIX_TIMESTAMP),
                     Field("proration", BOOLEAN),
-                    Field("quantity", INTEGER),
+                    Field("quantity", INTEGER, minimum=0),
                     Field("price.id", required=False),
                     Field(
                         "price.recurring.interval",
@@ -237,7 +330,14 @@ ENTITIES: tuple[Entity, ...] = (
                         required=False,
                         values=("day", "week", "month", "year"),
                     ),
-                    Field("price.recurring.interval_count", INTEGER, required=False),
+                    Field("price.recurring.interval_count", INTEGER, required=False, minimum=1),
+                ),
+                order=(NotBefore("period.end", ("period.start",), "period.start"),),
+                # stg_billing__invoice_lines converts at the invoice's creation month; MRR at the month of
+                # every snapshot the service period covers, the first of them in the period's start month.
+                fx=(
+                    FxCovered("created", ("amount",), from_parent=True),
+                    FxCovered("period.start", ("amount",)),
                 ),
             ),
         ),
@@ -258,6 +358,10 @@ ENTITIES: tuple[Entity, ...] = (
             Field("failure_code"),
             Field("created", UNIX_TIMESTAMP, not_null=True, event_time=True),
         ),
+        not_above=(NotAbove("amount_refunded", "amount"),),
+        parents=(_BEFORE_CUSTOMER,),
+        # stg_billing__charges: at the rate of the charge's month.
+        fx=(FxCovered("created", ("amount", "amount_refunded")),),
     ),
     Entity(
         "support",
@@ -275,7 +379,12 @@ ENTITIES: tuple[Entity, ...] = (
             Field("priority"),
             Field("channel"),
             Field("satisfaction_rating", ENUM, values=("good", "bad", "offered", "unoffered")),
-            Field("reopens", INTEGER),
+            Field("reopens", INTEGER, minimum=0),
+        ),
+        order=(
+            NotBefore("updated_at", ("created_at",), "created_at"),
+            NotBefore("first_reply_at", ("created_at",), "created_at"),
+            NotBefore("solved_at", ("created_at",), "created_at"),
         ),
     ),
 )

@@ -1,14 +1,28 @@
-"""Row validation per Field.kind, as SQL: every check yields a reason text or NULL.
+"""Row validation as SQL: every check yields a reason text or NULL.
 
-A record with any bad value, its child array elements included, is quarantined whole. Reasons name the
-field and the problem and quote the value, except for free-text fields (emails, names), which are never
-quoted: the quarantine table must not hold personal data.
+A record with any bad value, its child array elements included, is quarantined whole; the rest of the file
+loads. Two kinds of checks:
+
+* per value, against its ``schemas.Field``: kind (type, enum, currency, country), missing values, time
+  bounds, negative or absurd amounts, an integer's minimum and maximum;
+* per record, the faults one record shows by itself that dbt tests or the quality gate would otherwise find
+  after the build and block the whole run with (CONTRACT 5): times out of order (``NotBefore``), a refund
+  above its charge (``NotAbove``), a time before the parent entity was created, looked up in the parent's
+  raw table when it is already loaded (``NotBeforeParent``), and a currency or month that
+  ``seeds/fx_rates.csv`` has no rate for where dbt converts an amount (``FxCovered``).
+
+Reasons name the field and the rule, never the value, for every field: ``audit.quarantine`` is published to
+BI, and any field may hold personal data whatever its kind (an e-mail address pasted into ``country``, a
+name in an amount column). A reason may quote configuration (the drop's load date, a limit, a seed's name)
+but nothing read from the record. The record's full text stays in the quarantine files under
+``CLM_DATA_DIR`` (``quarantine.export_rejected_text``).
 """
 
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -19,17 +33,18 @@ from clm.ingest import schemas as s
 from clm.ingest.readers import SRC, ident, sql_literal
 
 BAD = "_clm_bad"
+_PARENT = "_clm_parent"  # per NotBeforeParent rule: parent key -> parent time (newest version)
 CURRENCIES_CSV = REPO_ROOT / "seeds" / "currencies.csv"
+FX_RATES_CSV = REPO_ROOT / "seeds" / "fx_rates.csv"
 EARLIEST = date(2000, 1, 1)
 LATEST_FORWARD = date(2100, 1, 1)  # forward-looking times (trial_end, period end) must lie before this
 _BOOLEANS = ("true", "false", "t", "f", "1", "0", "yes", "no")
-# Value ranges the kinds cannot express.
-RANGES: dict[tuple[str, str, str], tuple[int, int]] = {("crm", "nps_responses", "score"): (0, 10)}
 
 _ISO = r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|z|[+-]\d{2}(:?\d{2})?)?"
 _HAS_OFFSET = r":.*(Z|z|[+-]\d{2}(:?\d{2})?)$"
 _UNIX = r"[+-]?\d{1,11}"
 _DATE = r"\d{4}-\d{2}-\d{2}"
+_TIME_KINDS = (s.ISO_TIMESTAMP, s.UNIX_TIMESTAMP, s.DATE)
 
 
 def load_currencies(path: Path = CURRENCIES_CSV) -> dict[str, int]:
@@ -38,18 +53,59 @@ def load_currencies(path: Path = CURRENCIES_CSV) -> dict[str, int]:
 
 
 @dataclass(frozen=True)
+class FxCoverage:
+    """The months ``seeds/fx_rates.csv`` has a rate for, per currency (upper case)."""
+
+    first_month: dict[str, date]
+    # Months missing between a currency's first and last month (the seed's own test wants none).
+    gaps: frozenset[tuple[str, date]] = frozenset()
+
+
+def _next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+@functools.cache
+def _read_fx(path: Path, _mtime_ns: int, _size: int) -> FxCoverage:
+    months: dict[str, set[date]] = {}
+    with path.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            if not (row.get("rate") or "").strip():
+                continue
+            month = date.fromisoformat(row["month"].strip()).replace(day=1)
+            months.setdefault(row["currency"].strip().upper(), set()).add(month)
+    gaps = set()
+    for currency, covered in months.items():
+        month = min(covered)
+        while month < max(covered):
+            if month not in covered:
+                gaps.add((currency, month))
+            month = _next_month(month)
+    return FxCoverage({c: min(m) for c, m in months.items()}, frozenset(gaps))
+
+
+def load_fx_coverage(path: Path | None = None) -> FxCoverage:
+    """seeds/fx_rates.csv by default; read once, then cached until the file changes (mtime or size)."""
+    path = path or FX_RATES_CSV
+    stat = path.stat()
+    return _read_fx(path, stat.st_mtime_ns, stat.st_size)
+
+
+@dataclass(frozen=True)
 class Rules:
     load_date: date
     currencies: dict[str, int]
     absurd_amount: float = s.DEFAULT_ABSURD_AMOUNT
+    fx: FxCoverage = field(default_factory=load_fx_coverage)
 
     @property
     def event_limit(self) -> date:  # exclusive: the end of the drop's load date
         return self.load_date + timedelta(days=1)
 
 
-def _shown(v: str) -> str:
-    return f"'''' || left({v}, 60) || ''''"
+def _reason(label: str, text: str) -> str:
+    """SQL text '<label>: <text>'; label is an SQL text expression naming the field, text a constant."""
+    return f"{label} || {sql_literal(': ' + text)}"
 
 
 def _timestamp_sql(kind: str, t: str) -> str:
@@ -72,28 +128,23 @@ _KIND_NAMES = {
 }
 
 
-def _time_checks(f: s.Field, label: str, v: str, t: str, rules: Rules) -> list[tuple[str, str]]:
+def _time_checks(f: s.Field, label: str, t: str, rules: Rules) -> list[tuple[str, str]]:
     ts = _timestamp_sql(f.kind, t)
-    shown = f"{label} || ': ' || {v}"
-    if f.kind == s.UNIX_TIMESTAMP:
-        shown += f" || ' (' || strftime({ts}, '%Y-%m-%dT%H:%M:%SZ') || ')'"
     checks = [
-        (f"{ts} is null", f"{label} || ': ' || {_shown(v)} || ' is not {_KIND_NAMES[f.kind]}'"),
-        (f"{ts} < timestamp '{EARLIEST}'", f"{shown} || ' is before {EARLIEST}'"),
+        (f"{ts} is null", _reason(label, f"not {_KIND_NAMES[f.kind]}")),
+        (f"{ts} < timestamp '{EARLIEST}'", _reason(label, f"before {EARLIEST}")),
     ]
     if f.event_time:
-        checks.append(
-            (
-                f"{ts} >= timestamp '{rules.event_limit}'",
-                f"{shown} || ' is after the drop''s load date {rules.load_date}'",
-            )
-        )
+        limit = (f"{ts} >= timestamp '{rules.event_limit}'", f"after the drop's load date {rules.load_date}")
     else:
-        checks.append((f"{ts} >= timestamp '{LATEST_FORWARD}'", f"{shown} || ' is after {LATEST_FORWARD}'"))
+        limit = (f"{ts} >= timestamp '{LATEST_FORWARD}'", f"after {LATEST_FORWARD}")
+    checks.append((limit[0], _reason(label, limit[1])))
     return checks
 
 
-def _amount_checks(f: s.Field, label: str, v: str, t: str, rules: Rules, currency: str | None):
+def _amount_checks(
+    f: s.Field, label: str, t: str, rules: Rules, currency: str | None
+) -> list[tuple[str, str]]:
     if f.kind == s.DECIMAL:
         pattern, major, unit = r"[+-]?(\d+(\.\d*)?|\.\d+)", f"try_cast({t} as double)", "a number"
     else:
@@ -106,79 +157,219 @@ def _amount_checks(f: s.Field, label: str, v: str, t: str, rules: Rules, currenc
             f"(try_cast({t} as double) / power(10, {digits}))",
             "an integer",
         )
-    checks = [
-        (f"not regexp_full_match({t}, '{pattern}')", f"{label} || ': ' || {_shown(v)} || ' is not {unit}'")
-    ]
+    checks = [(f"not regexp_full_match({t}, '{pattern}')", _reason(label, f"not {unit}"))]
     if not f.allow_negative:
-        checks.append((f"{major} < 0", f"{label} || ': ' || {_shown(v)} || ' is negative'"))
+        checks.append((f"{major} < 0", _reason(label, "negative")))
     limit = f"{rules.absurd_amount:,.0f}"
     checks.append(
         (
             f"abs({major}) > {rules.absurd_amount}",
-            f"{label} || ': ' || {_shown(v)} || ' is absurd (more than {limit} in major units)'",
+            _reason(label, f"absurd (more than {limit} in major units)"),
         )
     )
     return checks
 
 
-def field_reason(
-    f: s.Field,
-    v: str,
-    label: str,
-    rules: Rules,
-    currency: str | None = None,
-    value_range: tuple[int, int] | None = None,
-) -> str:
+def _range_text(lo: int | None, hi: int | None) -> str:
+    if lo is not None and hi is not None:
+        return f"not in {lo}..{hi}"
+    if lo == 0:
+        return "negative"
+    return f"less than {lo}" if lo is not None else f"more than {hi}"
+
+
+def _integer_checks(f: s.Field, label: str, t: str) -> list[tuple[str, str]]:
+    checks = [(f"not regexp_full_match({t}, '[+-]?\\d{{1,18}}')", _reason(label, "not an integer"))]
+    if f.minimum is not None or f.maximum is not None:
+        value = f"try_cast({t} as hugeint)"
+        out = [f"{value} < {f.minimum}"] if f.minimum is not None else []
+        out += [f"{value} > {f.maximum}"] if f.maximum is not None else []
+        checks.append((" or ".join(out), _reason(label, _range_text(f.minimum, f.maximum))))
+    return checks
+
+
+def field_reason(f: s.Field, v: str, label: str, rules: Rules, currency: str | None = None) -> str:
     """SQL giving the first problem of column v (NULL when fine); label is an SQL text expression."""
     t = f"trim({v})"
-    missing = f"{label} || ': missing value'" if f.not_null else "null"
+    missing = _reason(label, "missing value") if f.not_null else "null"
     checks: list[tuple[str, str]] = [(f"{v} is null or {t} = ''", missing)]
-    if f.kind in (s.ISO_TIMESTAMP, s.UNIX_TIMESTAMP, s.DATE):
-        checks += _time_checks(f, label, v, t, rules)
+    if f.kind in _TIME_KINDS:
+        checks += _time_checks(f, label, t, rules)
     elif f.kind in (s.DECIMAL, s.MINOR_AMOUNT):
-        checks += _amount_checks(f, label, v, t, rules, currency)
+        checks += _amount_checks(f, label, t, rules, currency)
     elif f.kind == s.INTEGER:
-        checks.append(
-            (
-                f"not regexp_full_match({t}, '[+-]?\\d{{1,18}}')",
-                f"{label} || ': ' || {_shown(v)} || ' is not an integer'",
-            )
-        )
-        if value_range:
-            lo, hi = value_range
-            checks.append(
-                (
-                    f"{t}::bigint not between {lo} and {hi}",
-                    f"{label} || ': ' || {_shown(v)} || ' is not in {lo}..{hi}'",
-                )
-            )
+        checks += _integer_checks(f, label, t)
     elif f.kind == s.BOOLEAN:
         allowed = ", ".join(sql_literal(b) for b in _BOOLEANS)
-        checks.append(
-            (f"lower({t}) not in ({allowed})", f"{label} || ': ' || {_shown(v)} || ' is not a boolean'")
-        )
+        checks.append((f"lower({t}) not in ({allowed})", _reason(label, "not a boolean")))
     elif f.kind == s.ENUM:
         allowed = ", ".join(sql_literal(x) for x in f.values)
-        text = f"is not one of {', '.join(f.values)}".replace("'", "''")
-        checks.append((f"lower({t}) not in ({allowed})", f"{label} || ': ' || {_shown(v)} || ' {text}'"))
+        checks.append((f"lower({t}) not in ({allowed})", _reason(label, f"not one of {', '.join(f.values)}")))
     elif f.kind == s.CURRENCY:
         allowed = ", ".join(sql_literal(c) for c in sorted(rules.currencies))
-        checks.append(
-            (
-                f"upper({t}) not in ({allowed})",
-                f"{label} || ': ' || {_shown(v)} || ' is not a known currency'",
-            )
-        )
+        checks.append((f"upper({t}) not in ({allowed})", _reason(label, "not a known currency")))
     elif f.kind == s.COUNTRY:
         checks.append(
-            (
-                f"not regexp_full_match({t}, '[A-Za-z]{{2}}')",
-                f"{label} || ': ' || {_shown(v)} || ' is not a 2-letter country code'",
-            )
+            (f"not regexp_full_match({t}, '[A-Za-z]{{2}}')", _reason(label, "not a 2-letter country code"))
         )
-    # STRING: free text (emails, names) is never quoted in a reason.
     whens = " ".join(f"when {cond} then {msg}" for cond, msg in checks)
     return f"case {whens} end"
+
+
+# --- record-level checks ------------------------------------------------------------------------------
+
+
+def _field(fields: tuple[s.Field, ...], path: str) -> s.Field:
+    return next(f for f in fields if f.path == path)
+
+
+def _time_of(fields: tuple[s.Field, ...], path: str, column: str | None = None) -> str:
+    """SQL TIMESTAMP of a time field (NULL when missing or invalid: its own check reports that)."""
+    f = _field(fields, path)
+    return _timestamp_sql(f.kind, f"trim({ident(column or f.column)})")
+
+
+def _order_reason(fields: tuple[s.Field, ...], rule: s.NotBefore, label: str) -> str:
+    earlier = [_time_of(fields, p) for p in rule.earlier]
+    first = earlier[0] if len(earlier) == 1 else f"least({', '.join(earlier)})"
+    return (
+        f"case when {_time_of(fields, rule.later)} < {first} then {_reason(label, f'before {rule.what}')} end"
+    )
+
+
+def _not_above_reason(fields: tuple[s.Field, ...], rule: s.NotAbove) -> str:
+    amount, limit = (
+        f"try_cast(trim({ident(_field(fields, p).column)}) as decimal(38, 4))"
+        for p in (rule.amount, rule.limit)
+    )
+    reason = _reason(sql_literal(rule.amount), f"more than {rule.limit}")
+    # A negative limit is its own field's fault (reported there), not this rule's.
+    return f"case when {amount} > {limit} and {limit} >= 0 then {reason} end"
+
+
+@dataclass(frozen=True)
+class _FxSql:
+    """One FxCovered rule as SQL over a staged row."""
+
+    currency: str  # upper-case currency code
+    currency_label: str  # SQL text naming the currency field
+    time: str  # TIMESTAMP whose month picks the rate
+    month_reason: str  # SQL text: the reason when that month has no rate
+    present: str  # true when an amount to convert is set
+
+
+_NO_RATE_IN_MONTH = "no FX rate for the currency in that month (seeds/fx_rates.csv)"
+
+
+def _fx_reason(x: _FxSql, rules: Rules) -> str:
+    """SQL reason when dbt would find no FX rate for the record's amounts (see schemas.FxCovered).
+
+    An unknown currency is left to the currency field's own check.
+    """
+    known = ", ".join(sql_literal(c) for c in sorted(rules.currencies))
+    covered = sorted(rules.fx.first_month)
+    in_fx = ", ".join(sql_literal(c) for c in covered) or "null"
+    firsts = " ".join(f"when {sql_literal(c)} then date '{rules.fx.first_month[c]}'" for c in covered)
+    month = f"cast(date_trunc('month', {x.time}) as date)"
+    uncovered = f"{month} < (case {x.currency} {firsts} end)" if covered else "false"
+    if rules.fx.gaps:
+        gaps = ", ".join(sql_literal(f"{c} {m:%Y-%m}") for c, m in sorted(rules.fx.gaps))
+        uncovered = f"({uncovered} or {x.currency} || ' ' || strftime({month}, '%Y-%m') in ({gaps}))"
+    no_currency = _reason(x.currency_label, "no FX rate for this currency (seeds/fx_rates.csv)")
+    return f"""case when not ({x.present}) or {x.currency} not in ({known}) then null
+                    when {x.currency} not in ({in_fx}) then {no_currency}
+                    when {uncovered} then {x.month_reason} end"""
+
+
+def _present(columns: list[str]) -> str:
+    return " or ".join(f"nullif(trim({c}), '') is not null" for c in columns)
+
+
+def _entity_fx_reason(entity: s.Entity, fx: s.FxCovered, rules: Rules) -> str:
+    time = _time_of(entity.fields, fx.time)
+    label = sql_literal(fx.time)
+    if fx.fallback:
+        time = f"coalesce({time}, {_time_of(entity.fields, fx.fallback)})"
+        own = ident(_field(entity.fields, fx.time).column)
+        label = f"case when nullif(trim({own}), '') is null then {sql_literal(fx.fallback)} else {label} end"
+    currency = ident(_field(entity.fields, fx.currency).column)
+    present = _present([ident(_field(entity.fields, a).column) for a in fx.amounts])
+    sql = _FxSql(
+        f"upper(trim({currency}))", sql_literal(fx.currency), time, _reason(label, _NO_RATE_IN_MONTH), present
+    )
+    return _fx_reason(sql, rules)
+
+
+def _parent_column(path: str) -> str:
+    return "__parent__" + path.replace(".", "__")
+
+
+def _child_fx_reason(entity: s.Entity, child: s.ChildTable, fx: s.FxCovered, rules: Rules) -> str:
+    """A child amount is in its own currency, else in its parent's."""
+    own = ident(_field(child.fields, fx.currency).column)
+    present = _present([ident(_field(child.fields, a).column) for a in fx.amounts])
+    if fx.from_parent:
+        # In the parent's currency, the parent's own rule checks the same month: only a different one here.
+        differs = f"upper(nullif(trim({own}), '')) <> upper(trim(__parent_currency))"
+        present = f"({present}) and coalesce({differs}, false)"
+        time = _time_of(entity.fields, fx.time, _parent_column(fx.time))
+        parent = entity.name.removesuffix("s")
+        month_reason = _reason(
+            _child_label(child, f".{fx.currency}"),
+            f"no FX rate in the month the {parent} was {fx.time} (seeds/fx_rates.csv)",
+        )
+    else:
+        time = _time_of(child.fields, fx.time)
+        month_reason = _reason(_child_label(child, f".{fx.time}"), _NO_RATE_IN_MONTH)
+    currency = f"upper(trim(coalesce(nullif(trim({own}), ''), __parent_currency)))"
+    # Without a currency of its own, the line is in its parent's: name that field.
+    own_label = _child_label(child, f".{fx.currency}")
+    label = f"case when nullif(trim({own}), '') is null then {sql_literal(fx.currency)} else {own_label} end"
+    return _fx_reason(_FxSql(currency, label, time, month_reason, present), rules)
+
+
+def _child_label(child: s.ChildTable, rest: str) -> str:
+    """'<array>[<idx>]<rest>' as SQL over a child table row."""
+    return f"{sql_literal(child.array_path + '[')} || idx || {sql_literal(']' + rest)}"
+
+
+def _stage_parents(con: duckdb.DuckDBPyConnection, entity: s.Entity) -> list[str]:
+    """One temp table per NotBeforeParent rule: (key, time) of the newest loaded version of each parent
+    that this file's records name; returns the reasons as SQL over SRC. A parent not in its raw table yet
+    gives no reason (the comparison with NULL is not true)."""
+    reasons = []
+    for i, rule in enumerate(entity.parents):
+        parent = s.entity(*rule.parent)
+        key = ident(parent.primary_key[0])
+        versions = [f"{_time_of(parent.fields, p)} desc nulls last" for p in parent.version_by]
+        order = ", ".join([*versions, "_load_date desc", "_source_file desc", "_row_number desc"])
+        fk = ident(_field(entity.fields, rule.foreign_key).column)
+        con.execute(
+            f"""create or replace temp table {_PARENT}_{i} as
+                select __k, __t from (
+                    select trim({key}) as __k, {_time_of(parent.fields, rule.parent_time)} as __t,
+                           row_number() over (partition by trim({key}) order by {order}) as __rank
+                    from raw.{parent.table}
+                    where trim({key}) in (select trim({fk}) from {SRC})
+                ) where __rank = 1"""
+        )
+        own = _time_of(entity.fields, rule.time)
+        reason = _reason(sql_literal(rule.time), f"before {rule.what}")
+        reasons.append(
+            f"case when {own} < (select __t from {_PARENT}_{i} where __k = trim({fk})) then {reason} end"
+        )
+    return reasons
+
+
+def _record_reasons(con: duckdb.DuckDBPyConnection, entity: s.Entity, rules: Rules) -> list[str]:
+    out = [_order_reason(entity.fields, r, sql_literal(r.later)) for r in entity.order]
+    out += [_not_above_reason(entity.fields, r) for r in entity.not_above]
+    out += _stage_parents(con, entity)
+    out += [_entity_fx_reason(entity, fx, rules) for fx in entity.fx]
+    return out
+
+
+# --- staging --------------------------------------------------------------------------------------------
 
 
 def _currency_column(fields: tuple[s.Field, ...]) -> str | None:
@@ -190,7 +381,8 @@ def child_table(child: s.ChildTable) -> str:
 
 
 def stage_children(con: duckdb.DuckDBPyConnection, entity: s.Entity, child: s.ChildTable) -> None:
-    """One row per array element: parent _ord, 0-based idx and one VARCHAR per child field.
+    """One row per array element: parent _ord, 0-based idx and one VARCHAR per child field, plus the
+    parent's currency and the parent fields its FX checks read (``__parent__<column>``).
 
     Accepts a bare array or a Stripe list object ({"object": "list", "data": [...]}).
     """
@@ -198,21 +390,27 @@ def stage_children(con: duckdb.DuckDBPyConnection, entity: s.Entity, child: s.Ch
     paths = ", ".join(sql_literal("$." + ".".join(f'"{p}"' for p in f.path.split("."))) for f in child.fields)
     cols = ", ".join(f"__v[{i}] as {ident(f.column)}" for i, f in enumerate(child.fields, start=1))
     parent_currency = _currency_column(entity.fields) or "null::varchar"
+    parent_paths = sorted({fx.time for fx in child.fx if fx.from_parent})
+    carried = "".join(
+        f", {ident(_field(entity.fields, p).column)} as {ident(_parent_column(p))}" for p in parent_paths
+    )
+    carried_names = "".join(f", {ident(_parent_column(p))}" for p in parent_paths)
     con.execute(
         f"""create or replace temp table {child_table(child)} as
             with arrays as (
-                select _ord, {parent_currency} as __parent_currency,
+                select _ord, {parent_currency} as __parent_currency{carried},
                        case json_type(x) when 'ARRAY' then x::json
                                          when 'OBJECT' then json_extract(x, '$.data') end as a
                 from (select *, {arr} as x from {SRC}) where x is not null and json_valid(x)
             ), elements as (
-                select _ord, __parent_currency, json_extract(a, '$[*]') as els
+                select _ord, __parent_currency{carried_names}, json_extract(a, '$[*]') as els
                 from arrays where json_type(a) = 'ARRAY'
             ), unnested as (
-                select _ord, __parent_currency, unnest(els) as el, generate_subscripts(els, 1) - 1 as idx
+                select _ord, __parent_currency{carried_names}, unnest(els) as el,
+                       generate_subscripts(els, 1) - 1 as idx
                 from elements
             )
-            select _ord, idx, __parent_currency, json_type(el) = 'OBJECT' as __is_object,
+            select _ord, idx, __parent_currency{carried_names}, json_type(el) = 'OBJECT' as __is_object,
                    {cols}
             from (select *, json_extract_string(el, [{paths}]) as __v from unnested)"""
     )
@@ -228,24 +426,30 @@ def _array_reason(child: s.ChildTable) -> str:
                     when not {is_list} then '{name}: not a JSON array' end"""
 
 
+def _child_reasons(entity: s.Entity, child: s.ChildTable, rules: Rules) -> list[str]:
+    own_currency = _currency_column(child.fields)
+    currency = f"coalesce({own_currency}, __parent_currency)" if own_currency else "__parent_currency"
+    checks = [f"case when not __is_object then {_reason(_child_label(child, ''), 'not a JSON object')} end"]
+    checks += [
+        field_reason(f, ident(f.column), _child_label(child, f".{f.path}"), rules, currency)
+        for f in child.fields
+    ]
+    checks += [_order_reason(child.fields, r, _child_label(child, f".{r.later}")) for r in child.order]
+    checks += [_child_fx_reason(entity, child, fx, rules) for fx in child.fx]
+    return checks
+
+
 def stage_bad_rows(con: duckdb.DuckDBPyConnection, entity: s.Entity, rules: Rules) -> None:
     """_clm_bad(_ord, reason): the records to quarantine, with every problem found."""
     currency = _currency_column(entity.fields)
     parent = ["__pre"]
-    for f in entity.fields:
-        value_range = RANGES.get((entity.source, entity.name, f.path))
-        parent.append(field_reason(f, ident(f.column), sql_literal(f.path), rules, currency, value_range))
+    parent += [field_reason(f, ident(f.column), sql_literal(f.path), rules, currency) for f in entity.fields]
     parent += [_array_reason(c) for c in entity.children]
+    parent += _record_reasons(con, entity, rules)
     parts = [f"select _ord, -1 as k, nullif(concat_ws('; ', {', '.join(parent)}), '') as reason from {SRC}"]
     for child in entity.children:
         stage_children(con, entity, child)
-        own_currency = _currency_column(child.fields)
-        currency = f"coalesce({own_currency}, __parent_currency)" if own_currency else "__parent_currency"
-        prefix = f"'{child.array_path}[' || idx || ']"
-        checks = [f"case when not __is_object then {prefix}: not a JSON object' end"]
-        checks += [
-            field_reason(f, ident(f.column), f"{prefix}.{f.path}'", rules, currency) for f in child.fields
-        ]
+        checks = _child_reasons(entity, child, rules)
         parts.append(
             f"select _ord, idx as k, nullif(concat_ws('; ', {', '.join(checks)}), '') as reason "
             f"from {child_table(child)}"
@@ -256,3 +460,5 @@ def stage_bad_rows(con: duckdb.DuckDBPyConnection, entity: s.Entity, rules: Rule
             select _ord, left(string_agg(reason, '; ' order by k), 2000) as reason
             from ({union}) where reason is not null group by _ord"""
     )
+    for i in range(len(entity.parents)):
+        con.execute(f"drop table if exists {_PARENT}_{i}")
