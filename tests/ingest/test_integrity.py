@@ -152,7 +152,7 @@ def test_cr_only_csv_with_a_bad_row_and_no_final_line_break(landing: Landing) ->
     assert (f.rows_read, f.rows_loaded, f.rows_quarantined) == (4, 2, 2)
     assert landing.quarantine_lines("spend.csv") == [
         (3, "malformed CSV record: fewer fields than the header"),
-        (5, "amount: 'x' is not a number"),
+        (5, "amount: not a number"),
     ]
     assert landing.rows("select spend_date, _row_number from raw.crm__marketing_spend order by 2") == [
         ("2026-10-01", 2),
@@ -186,7 +186,7 @@ def test_crlf_csv_with_a_quoted_line_break_and_blank_lines(landing: Landing) -> 
     f = only(landing.ingest())
     # Records: line 2, lines 3-5 (one record), line 7 = 3.
     assert (f.status, f.rows_read, f.rows_loaded, f.rows_quarantined) == ("loaded", 3, 2, 1)
-    assert landing.quarantine_lines("spend.csv") == [(7, "amount: '-3' is negative")]
+    assert landing.quarantine_lines("spend.csv") == [(7, "amount: negative")]
     assert landing.rows("select channel, _row_number from raw.crm__marketing_spend order by 2") == [
         ("ads", 2),
         ("two\r\n\r\nlines", 3),
@@ -206,7 +206,7 @@ def test_parquet_rows_come_from_its_metadata(landing: Landing) -> None:
     pq.write_table(table, path, row_group_size=2)  # 3 row groups: 2 + 2 + 1 rows
     f = only(landing.ingest())
     assert (f.status, f.rows_read, f.rows_loaded, f.rows_quarantined) == ("loaded", 5, 4, 1)
-    assert landing.quarantine_lines("spend.parquet") == [(3, "amount: 'x' is not a number")]
+    assert landing.quarantine_lines("spend.parquet") == [(3, "amount: not a number")]
 
 
 def test_gzip_csv_and_jsonl_load_like_their_plain_versions(landing: Landing) -> None:
@@ -222,7 +222,7 @@ def test_gzip_csv_and_jsonl_load_like_their_plain_versions(landing: Landing) -> 
     landing.write("billing", "customers", DAY, "customers.JSONL.gz", jsonl_gz)
     customers, spend = landing.ingest().files
     assert (spend.status, spend.rows_read, spend.rows_loaded, spend.rows_quarantined) == ("loaded", 3, 2, 1)
-    assert landing.quarantine_lines("spend.csv.gz") == [(3, "amount: 'x' is not a number")]
+    assert landing.quarantine_lines("spend.csv.gz") == [(3, "amount: not a number")]
     assert (customers.status, customers.rows_read, customers.rows_loaded) == ("loaded", 3, 3)
     assert landing.rows("select id, _row_number from raw.billing__customers order by 2") == [
         ("cus_1", 1),
