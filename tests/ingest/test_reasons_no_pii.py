@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 
 from clm.ingest import schemas as s
 from tests.ingest.conftest import Landing
@@ -274,11 +273,6 @@ def test_no_planted_personal_data_in_any_audit_text_column(landing: Landing) -> 
     assert EMAIL in texts and NAME in texts and PHONE in texts
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="clm/ingest/readers.py stage_parquet: FileProblem carries DuckDB's first error line, which quotes "
-    "the value of a string that is not UTF-8 (audit.quarantine.reason and audit.load_manifest.message)",
-)
 def test_parquet_string_not_utf8_does_not_quote_it(landing: Landing, tmp_path: Path) -> None:
     not_utf8 = pa.array([(EMAIL + " \xff").encode("latin-1")], type=pa.binary()).view(pa.string())
     table = pa.table(
@@ -293,5 +287,6 @@ def test_parquet_string_not_utf8_does_not_quote_it(landing: Landing, tmp_path: P
     pq.write_table(table, path)
     [f] = landing.ingest().files
     assert f.status == "quarantined_file"
+    assert f.message == "unreadable Parquet file: a text value is not valid UTF-8"
     _, hits = _audit_text_hits(landing)
     assert hits == []
