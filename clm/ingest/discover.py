@@ -36,8 +36,13 @@ class LandedFile:
     skip: bool = False  # never opened (outside the boundary, not a regular file): only reported
 
     @property
-    def sort_key(self) -> tuple[str, str, date, str]:
-        return (self.source or "", self.entity or "", self.load_date or date.min, self.rel_path)
+    def sort_key(self) -> tuple[str, int, str, date, str]:
+        # Parents first: the checks of a charge, invoice or subscription read its billing customer's raw row.
+        parent_rank = 0 if (self.source, self.entity) in PARENTS_FIRST else 1
+        return (self.source or "", parent_rank, self.entity or "", self.load_date or date.min, self.rel_path)
+
+
+PARENTS_FIRST = {("billing", "customers"), ("crm", "contacts")}
 
 
 def _parse_date(text: str) -> date | None:
@@ -135,7 +140,8 @@ def _walk(raw_dir: Path) -> Iterator[Path | LandedFile]:
 
 
 def discover(raw_dir: Path, as_of: date | None = None) -> list[LandedFile]:
-    """Every entry under raw_dir in (source, entity, load_date, path) order; drops after as_of left out.
+    """Every entry under raw_dir in (source, parents first, entity, load_date, path) order; drops after as_of
+    left out.
 
     Skipped entries (``skip``) are always kept, whatever their date: they are reported on every run.
     """

@@ -164,7 +164,7 @@ def test_jsonl_non_utf8_and_missing_required_field(landing: Landing) -> None:
     # `created` is absent from every record of this file.
     customers = [{"id": "cus_1", "email": "a@x.com", "currency": "usd"}, {"id": "cus_2", "email": "b@x.com"}]
     landing.write_jsonl("billing", "customers", LOAD_DATE, "customers.jsonl", customers)
-    charges, cust = landing.ingest().files
+    cust, charges = landing.ingest().files  # billing customers load first (parents first)
     assert (charges.rows_read, charges.rows_loaded, charges.rows_quarantined) == (3, 2, 1)
     assert landing.quarantine_lines("charges.jsonl") == [(2, "unreadable line: invalid UTF-8 bytes")]
     assert (cust.status, cust.rows_read, cust.rows_quarantined) == ("quarantined_file", 2, 2)

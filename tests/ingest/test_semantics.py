@@ -268,6 +268,19 @@ def test_billing_records_created_before_their_loaded_customer(landing: Landing) 
     assert landing.quarantine_lines("subs.jsonl") == [(1, before)]
 
 
+def test_a_customer_and_its_early_charge_in_the_same_drop_of_a_first_run(landing: Landing) -> None:
+    # Billing customers load before charges (discover: parents first), so even a first run that lands both
+    # at once checks the charge: created a second before cus_1 -> quarantined.
+    landing.write_jsonl("billing", "charges", LOAD_DATE, "charges.jsonl", [_charge("ch_1", created=T - 1)])
+    landing.write_jsonl("billing", "customers", LOAD_DATE, "customers.jsonl", [_customer("cus_1", T)])
+    files = landing.ingest().files
+    assert [(f.entity, f.rows_loaded, f.rows_quarantined) for f in files] == [
+        ("customers", 1, 0),
+        ("charges", 0, 1),
+    ]
+    assert landing.quarantine_lines("charges.jsonl") == [(1, "created: before its customer was created")]
+
+
 def test_customer_not_loaded_yet_is_no_reason(landing: Landing) -> None:
     # The charge lands before its customer: nothing to compare with, so it loads (an orphan until the customer
     # arrives; orphans are the dbt relationships tests' concern). Loaded data is not re-checked later.
