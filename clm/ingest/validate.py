@@ -192,7 +192,11 @@ def field_reason(f: s.Field, v: str, label: str, rules: Rules, currency: str | N
     """SQL giving the first problem of column v (NULL when fine); label is an SQL text expression."""
     t = f"trim({v})"
     missing = _reason(label, "missing value") if f.not_null else "null"
-    checks: list[tuple[str, str]] = [(f"{v} is null or {t} = ''", missing)]
+    checks: list[tuple[str, str]] = [
+        (f"{v} is null or {t} = ''", missing),
+        # Postgres text cannot hold 0x00: a row with one would load on DuckDB and fail the Postgres mirror.
+        (f"contains({v}, chr(0))", _reason(label, "contains a NUL byte (0x00)")),
+    ]
     if f.kind in _TIME_KINDS:
         checks += _time_checks(f, label, t, rules)
     elif f.kind in (s.DECIMAL, s.MINOR_AMOUNT):

@@ -442,3 +442,19 @@ def test_record_checks_do_not_fail_on_bad_values(landing: Landing) -> None:
         (1, "amount: not an integer; created: not a Unix timestamp"),
         (2, "amount_refunded: not an integer"),
     ]
+
+
+def test_a_nul_byte_in_any_field_quarantines_its_row_in_csv_and_jsonl(landing: Landing) -> None:
+    # CONTRACT 5 (one row never blocks): a NUL byte is quarantined row by row on every target, because the
+    # Postgres mirror could not copy it (COPY rejects 0x00) and DuckDB must publish the same marts.
+    spend = b"spend_date,channel,amount,currency\n2026-10-01,ads,10,USD\n2026-10-01,a\x00ds,11,USD\n"
+    landing.write("crm", "marketing_spend", LOAD_DATE, "spend.csv", spend)
+    nps = [
+        {"response_id": "n1", "contact_id": "c\u00001", "score": 9, "responded_at": "2026-10-01T00:00:00Z"},
+        {"response_id": "n2", "contact_id": "c2", "score": 9, "responded_at": "2026-10-01T00:00:00Z"},
+    ]
+    landing.write_jsonl("crm", "nps_responses", LOAD_DATE, "nps.jsonl", nps)
+    files = {f.entity: (f.rows_read, f.rows_loaded, f.rows_quarantined) for f in landing.ingest().files}
+    assert files == {"marketing_spend": (2, 1, 1), "nps_responses": (2, 1, 1)}
+    assert landing.quarantine_lines("spend.csv") == [(3, "channel: contains a NUL byte (0x00)")]
+    assert landing.quarantine_lines("nps.jsonl") == [(1, "contact_id: contains a NUL byte (0x00)")]
