@@ -9,6 +9,8 @@ STAMP := $(VENV)/.installed
 CLM_RAW_DIR ?= data/raw
 DEMO_CUSTOMERS ?= 2000
 DEMO_SEED ?= 42
+# Test workers (pytest-xdist); each test module runs whole on one worker, so module fixtures run once.
+TEST_WORKERS ?= auto
 export CLM_RAW_DIR
 
 .PHONY: run test lint venv generate ui bench clean
@@ -30,7 +32,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
