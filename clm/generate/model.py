@@ -603,10 +603,11 @@ class Billing:
         qty: int,
         pct: float,
         cadence: str,
-    ) -> tuple[dict, int, dict, list[dict]] | None:
+    ) -> tuple[dict, int, dict] | None:
         """An upgrade or downgrade with proration lines a few hours after the renewal of [ps, pe) was paid,
-        on the renewal's UTC day. Returns (price, quantity, item, proration lines pending for the next
-        invoice), or None when it cannot happen in this period (paid on a later day, no other plan)."""
+        on the renewal's UTC day, invoiced at once (``always_invoice``, a downgrade too: its negative total
+        goes to the customer's balance). Returns (price, quantity, item), or None when it cannot happen in
+        this period (paid on a later day, no other plan)."""
         u = paid_at + _uniform(erng, 10 * 60, 2 * HOUR)
         if to_date(u) != to_date(ps) or u >= pe - DAY:
             return None
@@ -620,14 +621,10 @@ class Billing:
         credit, debit = self._prorations(u, ps, pe, price, qty, new_price, new_qty, sid, pct)
         item = {**item, "price": new_price, "quantity": new_qty}
         sub.update(u, items=[item], quantity=new_qty)
-        pending: list[dict] = []
-        if up:  # always_invoice: billed now
-            with self._drawing_from(erng):
-                self.collect(self.new_invoice(u, sid, [credit, debit], "subscription_update"), u, 0.0, None)
-        else:  # create_prorations: waits for the next renewal invoice
-            pending = [credit, debit]
+        with self._drawing_from(erng):
+            self.collect(self.new_invoice(u, sid, [credit, debit], "subscription_update"), u, 0.0, None)
         self._happened("plan_change_on_renewal_day", u)
-        return new_price, new_qty, item, pending
+        return new_price, new_qty, item
 
     # -- purchases ------------------------------------------------------------------------------------------
     def churn_probability(self) -> float:
@@ -797,8 +794,9 @@ class Billing:
             if ps > horizon:
                 self._span(paid_from, horizon)
                 return None, None
-            if edge == "period_end_at_as_of" and n > 0 and ps == as_of_instant:
-                self._happened(edge, ps)  # a paid period ends at the as-of instant; its renewal starts there
+            # a period that ends exactly at the as-of instant, whichever subscription it is
+            if pe == as_of_instant:
+                self._happened("period_end_at_as_of", pe)
             pct = 0.0
             if discount is not None:
                 if discount_end is not None and ps >= discount_end:
@@ -852,7 +850,7 @@ class Billing:
                     erng, sub, sid, item, paid_at, ps, pe, price, qty, pct, cadence
                 )
                 if changed is not None:
-                    price, qty, item, pending = changed
+                    price, qty, item = changed
                     edge = None
             # The sBG renewal decision at the end of this paid period: churn with probability theta; its type
             # (a cancellation during the period, or a renewal payment that fails for good) is drawn apart.
@@ -892,8 +890,6 @@ class Billing:
                     )
                     sub.update(pe, status="canceled", ended_at=pe)
                     end = pe
-                    if edge == "period_end_at_as_of" and pe == as_of_instant:
-                        self._happened(edge, pe)  # canceled at period end, exactly at the as-of instant
                 self._span(paid_from, end)
                 return end, "voluntary"
             if u < pe - DAY:
@@ -912,7 +908,7 @@ class Billing:
                             inv = self.new_invoice(u, sid, [credit, debit], "subscription_update")
                             self.collect(inv, u, 0.0, None)
                         else:  # create_prorations: waits for the next renewal invoice
-                            pending = [*pending, credit, debit]
+                            pending = [credit, debit]
             n += 1
 
     def _prorations(
