@@ -14,10 +14,11 @@
     pays until that period ends. paying_end_date is the only column a churn-at-cancellation policy would change
     (cut at subscription_ended_on), for MRR and lifecycle at once.
 
-    is_renewal_pending flags, without changing paying_end_date, the last line of a subscription that has not
-    ended by the as-of date (ended_at after it, or no ended_at and not canceled) when that line ends on the as-of
-    date itself: the renewal is due that day and invoices are cut at the period's end, so an extract taken
-    during the as-of day may not hold it yet. MRR does not count it (no invoice covers the as-of date); the
+    is_renewal_pending flags, without changing paying_end_date, the last line of a subscription that will renew
+    (ended_at after the as-of date, or no ended_at and trialing, active or past_due) when that line ends on the
+    as-of date itself: the renewal is due that day and invoices are cut at the period's end, so an extract taken
+    during the as-of day may not hold it yet. An unpaid subscription (Stripe's "mark as unpaid" after failed
+    dunning) renews nothing: not pending, so it churns when its last invoiced period ends, in MRR and lifecycle. MRR does not count it (no invoice covers the as-of date); the
     lifecycle counts the customer as still paying on the as-of date, so it is not churned by an extract's timing.
 -#}
 with
@@ -80,7 +81,7 @@ final as (
             and subscription_last_end_date = {{ clm_as_of() }}
             and (
                 subscription_ended_on > {{ clm_as_of() }}
-                or (subscription_ended_on is null and subscription_status <> 'canceled')
+                or (subscription_ended_on is null and subscription_status in ('trialing', 'active', 'past_due'))
             ),
             false
         ) as is_renewal_pending
