@@ -12,6 +12,7 @@ to the open file of its (entity, drop), so memory does not grow with ``customers
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -29,7 +30,7 @@ __all__ = ["DEFAULT_END", "DEFAULT_START", "MANIFEST_NAME", "generate"]
 DEFAULT_START = date(2022, 1, 1)
 DEFAULT_END = date(2026, 10, 31)
 MANIFEST_NAME = "_clm_generate.json"  # root files starting with "_" are ignored by ingestion
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3  # 3: renewal-day edge cases (catalog.RENEWAL_EDGE_CASES)
 
 
 def generate(
@@ -61,8 +62,9 @@ def generate(
     for spend in _marketing_spend(ctx):
         writers.write("marketing_spend", layout.drop_of(spend.pop("_ts")), spend)
     step = max(1, customers // 10)
+    edge_cases: Counter[str] = Counter()
     for i in range(customers):
-        for rec in simulate_customer(ctx, i):
+        for rec in simulate_customer(ctx, i, edge_cases):
             for drop, version in layout.place(rec.sorted_versions()):
                 writers.write(rec.entity, drop, version)
         if (i + 1) % step == 0 or i + 1 == customers:
@@ -93,6 +95,8 @@ def generate(
         "files": [_file_entry(e, path, n, False) for e, path, n in files]
         + [_file_entry(e, path, n, True) for e, path, n in extra],
         "faults": faults,
+        # subscriptions that show each renewal-day edge case before the horizon (catalog.RENEWAL_EDGE_CASES)
+        "renewal_edge_cases": {case: edge_cases[case] for case in cat.RENEWAL_EDGE_CASE_NAMES},
         "clv_ground_truth": clv_ground_truth(),
     }
     (out_dir / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

@@ -206,6 +206,32 @@ DOWNGRADE_HAZARD = 0.012
 REACTIVATION = 0.18
 DUNNING_RETRY_DAYS = (3, 7, 14, 21)  # Stripe custom retry schedule: four retries within three weeks
 
+# Renewal-day edge cases (issue 13): timings around a renewal that real billing data holds and that MRR and
+# the lifecycle must read alike. A subscription draws at most one, with these weights, from an RNG of its own
+# (never the customer's main one, so the rest of what a seed produces stays as it was). A case shows only when
+# the moment it needs comes before the horizon (a voluntary churn for the four cancellation cases, a renewal
+# paid on its own day for the plan change, a live subscription at the end for the as-of instant), so the
+# share of subscriptions that show each case is a fraction of its weight: about 0.2-1% each (the manifest
+# counts them under renewal_edge_cases).
+#   cancel_before_renewal_invoice  canceled on the renewal day, before the renewal invoice: no renewal
+#   cancel_after_renewal_invoice   the renewal is invoiced and paid, then canceled the same day (no refund)
+#   renewal_voided_after_payment   the renewal is paid, then 1-5 days later refunded, voided and canceled
+#   refund_last_period             canceled during a paid period with its charge refunded in full
+#   plan_change_on_renewal_day     an upgrade or downgrade, with proration lines, hours after a paid renewal
+#   period_end_at_as_of            anchored at midnight UTC so that a period ends exactly at ``end`` 00:00:00
+RENEWAL_EDGE_CASES = Weighted(
+    (
+        (None, 0.893),
+        ("cancel_before_renewal_invoice", 0.018),
+        ("cancel_after_renewal_invoice", 0.018),
+        ("renewal_voided_after_payment", 0.018),
+        ("refund_last_period", 0.018),
+        ("plan_change_on_renewal_day", 0.01),
+        ("period_end_at_as_of", 0.025),
+    )
+)
+RENEWAL_EDGE_CASE_NAMES = tuple(v for v in RENEWAL_EDGE_CASES.values if v is not None)
+
 FAILURE_CODES = Weighted(
     (
         (("card_declined", "Your card was declined."), 50),

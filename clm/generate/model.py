@@ -21,6 +21,10 @@ int_clv__purchase_histories):
   (``cancel_at_period_end``, voluntary) or a renewal invoice that no retry collects (``payment_failed``,
   involuntary: that last period is never paid). Other renewal payments that fail are recovered by dunning,
   so every period survived has a paid invoice. Upgrades and downgrades only add proration lines.
+* Renewal-day edge cases (catalog.RENEWAL_EDGE_CASES): a few subscriptions churn in one of the ways that once
+  made MRR and the lifecycle disagree (canceled on the renewal day before or after the renewal invoice, a
+  renewal voided after payment, the last period refunded), change plan on a renewal day, or have a period end
+  exactly at the as-of instant. Each draws from its own RNG, so the rest of the seed's output is unchanged.
 * BG/NBD and Gamma-Gamma: one-off buyers (and some USD subscribers, for add-ons) buy at Poisson times with
   a dropout chance after each repeat purchase, each purchase one paid USD invoice on its own UTC day.
 """
@@ -28,18 +32,30 @@ int_clv__purchase_histories):
 from __future__ import annotations
 
 import math
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import itemgetter
 from random import Random
 
 from clm.generate import catalog as cat
 from clm.generate.catalog import DAY, HOUR
-from clm.generate.layout import DropLayout, Version, add_months
+from clm.generate.layout import DropLayout, Version, add_months, epoch, to_date
 
 BILLING_ONLY_RATE = 0.02  # people who pay through Stripe but never appear in the CRM
 UNLINKED_RATE = 0.12  # billing customers created without metadata.crm_contact_id
 GROWTH = 2.0  # sign-ups per day grow linearly to (1 + GROWTH) x the first day's rate
 TRIAL_DAYS = 14
+# The renewal-day edge cases that replace how a voluntary churn happens (catalog.RENEWAL_EDGE_CASES).
+CHURN_EDGE_CASES = frozenset(
+    {
+        "cancel_before_renewal_invoice",
+        "cancel_after_renewal_invoice",
+        "renewal_voided_after_payment",
+        "refund_last_period",
+    }
+)
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _CODE_SPACE = 62**8
 _CODE_MULT = 2_654_435_761  # odd and not a multiple of 31: a bijection on [0, 62**8)
@@ -242,6 +258,7 @@ class Billing:
         self.churns: list[tuple[int, str]] = []
         self.final_fail_at = 0
         self.theta: float | None = None  # sBG churn probability per billing period, once per person
+        self.edge_cases: list[str] = []  # renewal-day edge cases that happened before the horizon
 
     # -- customer -------------------------------------------------------------------------------------------
     def ensure_customer(self, ts: int) -> str:
@@ -452,6 +469,163 @@ class Billing:
             self.first_paid_at = at
         return at
 
+    # -- renewal-day edge cases -----------------------------------------------------------------------------
+    @contextmanager
+    def _drawing_from(self, rng: Random) -> Iterator[None]:
+        """collect and _charge draw from an edge case's own RNG: the customer's main stream is untouched."""
+        main, self.rng = self.rng, rng
+        try:
+            yield
+        finally:
+            self.rng = main
+
+    def _happened(self, case: str, ts: int) -> None:
+        if ts <= self.ctx.layout.horizon:
+            self.edge_cases.append(case)
+
+    def _charge_rec(self, charge_id: str | None) -> Rec | None:
+        for rec in reversed(self.recs):
+            if rec.entity == "charges" and rec.state["id"] == charge_id:
+                return rec
+        return None
+
+    def _refund_in_full(self, charge: Rec, ts: int) -> int:
+        """Refund ``charge`` in full at ``ts``, or just after its latest version (a random partial refund may
+        come later than ``ts``: the full refund must stay the newest version). Returns the refund time."""
+        at = max(ts, charge.versions[-1][0] + 60)
+        charge.update(at, amount_refunded=charge.state["amount"], refunded=True)
+        return at
+
+    def _cancel_now(self, sub: Rec, ts: int, reason: dict) -> None:
+        sub.update(ts, status="canceled", canceled_at=ts, ended_at=ts, cancellation_details=reason)
+
+    def _renew_once(
+        self, sub: Rec, sid: str, ps: int, pe: int, price: dict, qty: int, pct: float, pending: list[dict]
+    ) -> tuple[Rec, int]:
+        """Invoice and collect the renewal period [ps, pe) at once (its first charge succeeds)."""
+        gross = price["unit_amount"] * qty
+        off = round(gross * pct)
+        line = self._line(
+            ps,
+            pe,
+            price,
+            qty,
+            gross - off,
+            kind="subscription",
+            proration=False,
+            sub_id=sid,
+            discount=off,
+            description=f"{qty} × {price['nickname']}",
+        )
+        inv = self.new_invoice(ps, sid, [line, *pending], "subscription_cycle")
+        sub.update(
+            ps,
+            status="active",
+            current_period_start=ps,
+            current_period_end=pe,
+            latest_invoice=inv.state["id"],
+        )
+        paid = self.collect(inv, ps, 0.0, sub)
+        assert paid is not None  # fail_p 0: the first charge succeeds
+        return inv, paid
+
+    def _edge_churn(
+        self,
+        case: str,
+        erng: Random,
+        sub: Rec,
+        sid: str,
+        inv: Rec,
+        paid_at: int,
+        u: int,
+        ps: int,
+        pe: int,
+        next_pe: int,
+        price: dict,
+        qty: int,
+        next_pct: float,
+        pending: list[dict],
+        reason: dict,
+    ) -> int | None:
+        """A voluntary churn at the end of the paid period [ps, pe) that happens as ``case`` says. Returns
+        when the subscription ended, or None when the case cannot happen here (then the usual cancel at period
+        end)."""
+        horizon = self.ctx.layout.horizon
+        day_start = pe - pe % DAY
+        if case == "cancel_before_renewal_invoice":
+            # on the renewal day, before the renewal invoice (due at pe): no renewal is ever invoiced
+            t = max(pe - int(erng.random() * (pe - day_start)), paid_at + HOUR)
+            if t > pe:
+                return None
+            self._cancel_now(sub, t, reason)
+            self._happened(case, t)
+            return t
+        if case == "refund_last_period":
+            # canceled during the paid period, its charge refunded in full; the invoice stays paid
+            charge = self._charge_rec(inv.state["charge"])
+            if charge is None or max(u, charge.versions[-1][0] + 60) >= pe - HOUR:
+                return None
+            t = self._refund_in_full(charge, u)
+            self._cancel_now(sub, t, reason)
+            self._happened(case, t)
+            return t
+        # the other two renew first: the renewal must be paid on its own UTC day, before the horizon
+        if pe % DAY > 20 * HOUR or pe > horizon:
+            return None
+        with self._drawing_from(erng):
+            renewal, paid = self._renew_once(sub, sid, pe, next_pe, price, qty, next_pct, pending)
+            if case == "cancel_after_renewal_invoice":
+                # the renewal invoiced and paid, then canceled the same day (the case found at 100k customers)
+                t = min(paid + _uniform(erng, 10 * 60, 3 * HOUR), day_start + DAY - 1)
+            else:  # renewal_voided_after_payment: refunded, voided and canceled 1-5 days later
+                t = paid + _uniform(erng, DAY, 5 * DAY)
+                charge = self._charge_rec(renewal.state["charge"])
+                if charge is not None:
+                    t = self._refund_in_full(charge, t)
+                fin = renewal.state["status_transitions"]["finalized_at"]
+                renewal.update(
+                    t, status="void", amount_remaining=0, status_transitions=_transitions(fin, paid, None, t)
+                )
+        self._cancel_now(sub, t, reason)
+        self._happened(case, t)
+        return t
+
+    def _renewal_day_plan_change(
+        self,
+        erng: Random,
+        sub: Rec,
+        sid: str,
+        item: dict,
+        paid_at: int,
+        ps: int,
+        pe: int,
+        price: dict,
+        qty: int,
+        pct: float,
+        cadence: str,
+    ) -> tuple[dict, int, dict] | None:
+        """An upgrade or downgrade with proration lines a few hours after the renewal of [ps, pe) was paid,
+        on the renewal's UTC day, invoiced at once (``always_invoice``, a downgrade too: its negative total
+        goes to the customer's balance). Returns (price, quantity, item), or None when it cannot happen in
+        this period (paid on a later day, no other plan)."""
+        u = paid_at + _uniform(erng, 10 * 60, 2 * HOUR)
+        if to_date(u) != to_date(ps) or u >= pe - DAY:
+            return None
+        up = erng.random() < 0.7
+        new_price, new_qty = _change_plan(erng, price, qty, self.p.currency, cadence, up)
+        if new_price is price and new_qty == qty:
+            up = not up
+            new_price, new_qty = _change_plan(erng, price, qty, self.p.currency, cadence, up)
+            if new_price is price and new_qty == qty:
+                return None
+        credit, debit = self._prorations(u, ps, pe, price, qty, new_price, new_qty, sid, pct)
+        item = {**item, "price": new_price, "quantity": new_qty}
+        sub.update(u, items=[item], quantity=new_qty)
+        with self._drawing_from(erng):
+            self.collect(self.new_invoice(u, sid, [credit, debit], "subscription_update"), u, 0.0, None)
+        self._happened("plan_change_on_renewal_day", u)
+        return new_price, new_qty, item
+
     # -- purchases ------------------------------------------------------------------------------------------
     def churn_probability(self) -> float:
         """The sBG theta of this person, drawn from Beta(alpha, beta) at its first subscription.
@@ -539,6 +713,17 @@ class Billing:
         cus = self.ensure_customer(start)
         self.n_sub += 1
         sid = f"sub_{p.code}{self.n_sub:02d}"
+        # its renewal-day edge case, if any, from an RNG of its own (catalog.RENEWAL_EDGE_CASES)
+        erng = Random(f"{ctx.seed}:{p.i}:{self.n_sub}:renewal_edge")
+        edge = cat.RENEWAL_EDGE_CASES.pick(erng)
+        as_of_instant = epoch(ctx.layout.end)
+        if edge == "period_end_at_as_of":
+            lead = TRIAL_DAYS * DAY if trial else 0
+            snapped = _anchor_ending_at(as_of_instant, start + lead, months)
+            if snapped is None:
+                edge = None
+            else:
+                start = snapped - lead
         coupon = None
         if rng.random() < (0.35 if p.channel == "partner" else 0.12):
             coupon = cat.COUPONS[1] if p.channel == "partner" else cat.COUPONS[0]
@@ -609,6 +794,9 @@ class Billing:
             if ps > horizon:
                 self._span(paid_from, horizon)
                 return None, None
+            # a period that ends exactly at the as-of instant, whichever subscription it is
+            if pe == as_of_instant:
+                self._happened("period_end_at_as_of", pe)
             pct = 0.0
             if discount is not None:
                 if discount_end is not None and ps >= discount_end:
@@ -657,6 +845,13 @@ class Billing:
                 return end, "involuntary"
             if paid_from is None:
                 paid_from = ps
+            if edge == "plan_change_on_renewal_day" and n > 0:
+                changed = self._renewal_day_plan_change(
+                    erng, sub, sid, item, paid_at, ps, pe, price, qty, pct, cadence
+                )
+                if changed is not None:
+                    price, qty, item = changed
+                    edge = None
             # The sBG renewal decision at the end of this paid period: churn with probability theta; its type
             # (a cancellation during the period, or a renewal payment that fails for good) is drawn apart.
             churn = rng.random() < theta
@@ -666,12 +861,37 @@ class Billing:
             u = _uniform(rng, free_from, max(free_from + HOUR, pe - DAY))
             if voluntary:
                 reason = _cancellation("cancellation_requested", cat.CANCEL_FEEDBACK.pick(rng))
-                sub.update(
-                    u, cancel_at_period_end=True, cancel_at=pe, canceled_at=u, cancellation_details=reason
-                )
-                sub.update(pe, status="canceled", ended_at=pe)
-                self._span(paid_from, pe)
-                return pe, "voluntary"
+                end = None
+                if edge in CHURN_EDGE_CASES:
+                    next_pe = add_months(anchor, (n + 2) * months)
+                    next_pct = (
+                        pct if discount is not None and (discount_end is None or pe < discount_end) else 0.0
+                    )
+                    end = self._edge_churn(
+                        edge,
+                        erng,
+                        sub,
+                        sid,
+                        inv,
+                        paid_at,
+                        u,
+                        ps,
+                        pe,
+                        next_pe,
+                        price,
+                        qty,
+                        next_pct,
+                        pending,
+                        reason,
+                    )
+                if end is None:
+                    sub.update(
+                        u, cancel_at_period_end=True, cancel_at=pe, canceled_at=u, cancellation_details=reason
+                    )
+                    sub.update(pe, status="canceled", ended_at=pe)
+                    end = pe
+                self._span(paid_from, end)
+                return end, "voluntary"
             if u < pe - DAY:
                 r = rng.random()
                 p_up = 1 - (1 - cat.UPGRADE_HAZARD) ** months
@@ -741,6 +961,27 @@ class Billing:
             self.active_spans.append((start, min(end, self.ctx.layout.horizon)))
 
 
+def _anchor_ending_at(instant: int, earliest: int, months: int, max_shift: int = 62 * DAY) -> int | None:
+    """The earliest billing anchor at or after ``earliest`` (and at most ``max_shift`` later) from which whole
+    periods of ``months`` end exactly at ``instant`` (a midnight: the anchor is one too), or None.
+
+    Stripe anchors clamp to the month's end (Jan 31 + 1 month = Feb 29) but keep the anchor's day, so only
+    anchors whose k-th period end is ``instant`` itself qualify: walk back one period at a time.
+    """
+    found = None
+    k = 1
+    while True:
+        anchor = add_months(instant, -k * months)
+        if anchor < earliest:
+            break
+        if add_months(anchor, k * months) == instant:
+            found = anchor
+        k += 1
+    if found is None or found - earliest > max_shift:
+        return None
+    return found
+
+
 def _seats(rng: Random, segment: str) -> int:
     lo, hi = cat.SEATS_BY_SEGMENT[segment]
     return lo + int((rng.random() ** 2) * (hi - lo + 1))  # skewed towards small teams
@@ -777,8 +1018,11 @@ def _cancellation(reason: str | None, feedback: str | None) -> dict:
 
 
 # -- one customer across CRM, billing and support ------------------------------------------------------------
-def simulate_customer(ctx: Context, i: int) -> list[Rec]:
-    """Every record customer ``i`` produces, with its versions (CRM first, then billing, then support)."""
+def simulate_customer(ctx: Context, i: int, edge_cases: Counter[str] | None = None) -> list[Rec]:
+    """Every record customer ``i`` produces, with its versions (CRM first, then billing, then support).
+
+    ``edge_cases``, when given, counts the renewal-day edge cases that happened before the horizon.
+    """
     rng = Random(f"{ctx.seed}:{i}")
     billing_only = rng.random() < BILLING_ONLY_RATE  # must stay the first draw: see is_billing_only
     signup = ctx.signup_ts(i, rng.random())
@@ -830,6 +1074,8 @@ def simulate_customer(ctx: Context, i: int) -> list[Rec]:
         recs.append(b.customer)
     recs.extend(b.recs)
     recs.extend(_tickets(p, rng, b, lead_touch))
+    if edge_cases is not None:
+        edge_cases.update(b.edge_cases)
     return recs
 
 

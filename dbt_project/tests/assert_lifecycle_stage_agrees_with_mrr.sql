@@ -1,8 +1,9 @@
 -- The current stage agrees with the paying level on the as-of date (int_lifecycle__mrr_steps, read from the
 -- paying lines): a customer in a paying stage (onboarding, active, expanding, advocate, at_risk) has a level
 -- > 0; a customer that has paid and has a level > 0 is in a paying stage; a churned customer has level 0 and
--- has paid. And the paying level agrees with the published current_mrr (CONTRACT 6 MRR), except where a
--- paying line was cut at its subscription's end or extended for a renewal due on the as-of date.
+-- has paid. And the paying level agrees with the published current_mrr (CONTRACT 6 MRR): both read the paying
+-- periods of int_invoice_lines__paying_periods, so they differ only where the lifecycle presumes a renewal due
+-- on the as-of date that the extract does not hold yet (is_renewal_pending; MRR counts no invoice for it).
 -- Returns the offending customers.
 with
 
@@ -40,15 +41,13 @@ levels as (
 
 ),
 
--- customers whose paying level may differ from MRR: a line covering the as-of date either in the invoice or
--- as paid for, but not both
+-- customers whose paying level may differ from MRR: a renewal pending on the as-of date
 adjusted as (
 
     select distinct
         customer_id
     from paying_lines
-    where service_start_date <= {{ clm_as_of() }}
-        and (service_end_date > {{ clm_as_of() }}) <> (invoiced_end_date > {{ clm_as_of() }})
+    where is_renewal_pending
 
 ),
 

@@ -196,14 +196,15 @@ EXPECTED_SPELLS: dict[str, list[tuple[str, date, date | None]]] = {
         ("active", d("2023-05-30"), d("2023-09-01")),
         ("churned", d("2023-09-01"), None),
     ],
-    # seen 2023-12-20; paying 40 from 2024-01-10, window to 04-09; canceled immediately 2024-06-20 12:00: the
-    # paid line [06-10, 07-10) is cut at ended_at, so it stops paying on 06-20 -> churned (MRR, which follows
-    # the invoice, still shows 40.00 on the as-of date)
+    # seen 2023-12-20; paying 40 from 2024-01-10, window to 04-09; canceled immediately 2024-06-20 12:00
+    # inside its paid period [06-10, 07-10): the line pays to its invoiced end
+    # (int_invoice_lines__paying_periods, CONTRACT 6 default), so it is still paying on the as-of date, like
+    # its MRR -> active; churn would come on 07-10, after the as-of date (no cancel_at_period_end flag: no
+    # at_risk signal)
     "immediate": [
         ("lead", d("2023-12-20"), d("2024-01-10")),
         ("onboarding", d("2024-01-10"), d("2024-04-09")),
-        ("active", d("2024-04-09"), d("2024-06-20")),
-        ("churned", d("2024-06-20"), None),
+        ("active", d("2024-04-09"), None),
     ],
     # seen 2024-03-25; paying 25 from 03-30, window to 06-28; its last line [05-30, 06-30) ends on the as-of
     # date, the subscription is active with no end and no renewal landed yet: the renewal is pending, so it
@@ -276,17 +277,9 @@ EXPECTED_DIM: dict[str, tuple] = {
         d("2023-03-01"),
         usd(0),
     ),
-    # canceled immediately (cancellation_requested) -> voluntary; the invoiced June period still counts
-    # towards MRR (CONTRACT 6): current_mrr 40.00 while churned
-    "immediate": (
-        "churned",
-        d("2024-06-20"),
-        "voluntary",
-        "cancellation_requested",
-        None,
-        d("2024-01-10"),
-        usd(40),
-    ),
+    # canceled immediately, but its invoiced June period [06-10, 07-10) still pays (MRR and lifecycle read the
+    # same paying period): active with current_mrr 40.00, no churn type yet
+    "immediate": ("active", d("2024-04-09"), None, None, None, d("2024-01-10"), usd(40)),
     # renewal pending: active, while MRR on the as-of date (no line contains 06-30) is 0.00
     "renewal_due": ("active", d("2024-06-28"), None, None, None, d("2024-03-30"), usd(0)),
 }
@@ -322,17 +315,17 @@ EXPECTED_TRANSITIONS: dict[str, list[tuple]] = {
 # (stage, stage_order, customers_current, customers_ever, customers_from_previous, conversion_from_previous,
 #  median_days_to_reach)
 # current: lead = lead, trial_lapsed; trial = trial; onboarding = onboarding; active = active, reactivated,
-#   renewal_due; expanding = expanding; advocate = promoter, referrer; at_risk = failed, cancel, detractor;
-#   churned = voluntary, invol_pf, invol_unc, retrial, immediate: 2+1+1+3+1+2+3+5 = 18 customers.
+#   renewal_due, immediate; expanding = expanding; advocate = promoter, referrer; at_risk = failed, cancel,
+#   detractor; churned = voluntary, invol_pf, invol_unc, retrial: 2+1+1+4+1+2+3+4 = 18 customers.
 # ever: lead 18 (everyone starts as a lead); trial 3 (trial, trial_lapsed, active; retrial's trial came after
 #   it paid); onboarding 15 (all 15 that paid); active 13 (the 15 payers but onboarding and detractor);
 #   expanding 1; advocate 3 (promoter, referrer, detractor); at_risk 5 (failed, cancel, detractor, voluntary,
-#   invol_unc); churned 6 (voluntary, invol_pf, invol_unc, reactivated, retrial, immediate).
+#   invol_unc); churned 5 (voluntary, invol_pf, invol_unc, reactivated, retrial; immediate pays to 07-10).
 # from previous (a spell in the stage starting after the first spell in the previous stage) / ever of the
 #   previous stage: trial 3 (all after lead) / 18; onboarding 1 (active, after its trial) / 3; active 13 / 15;
 #   expanding 1 / 13; advocate 0 / 1 (the expanding customer never became an advocate); at_risk 1 (detractor,
-#   after advocate) / 3; churned 2 (voluntary and invol_unc after at_risk; invol_pf, reactivated, retrial and
-#   immediate churned straight from active) / 5. Ratios rounded half up to 4 decimals: 3/18 = 0.16667 ->
+#   after advocate) / 3; churned 2 (voluntary and invol_unc after at_risk; invol_pf, reactivated and retrial
+#   churned straight from active) / 5. Ratios rounded half up to 4 decimals: 3/18 = 0.16667 ->
 #   0.1667, 1/3 = 0.3333, 13/15 = 0.86667 -> 0.8667, 1/13 = 0.07692 -> 0.0769, 2/5 = 0.4000.
 # median days from the first sighting to the first spell in the stage:
 #   trial: trial 5, trial_lapsed 9, active 3 -> 5
@@ -351,18 +344,17 @@ EXPECTED_TRANSITIONS: dict[str, list[tuple]] = {
 #     invol_unc 2023-09-10 -> 2024-04-01 = 204 -> 136 204 213 232 285 -> 213
 #   churned: voluntary 2023-05-01 -> 2024-03-01 = 305, invol_pf 2023-08-15 -> 2024-03-01 = 199,
 #     invol_unc 2023-09-10 -> 2024-05-01 = 234, reactivated 2023-03-01 -> 2023-10-01 = 214,
-#     retrial 2023-02-01 -> 2023-09-01 = 28+31+30+31+30+31+31 = 212,
-#     immediate 2023-12-20 -> 2024-06-20 = 12+31+29+31+30+31+19 = 183
-#     -> sorted 183 199 212 | 214 | 234 305 -> (212 + 214) / 2 = 213
+#     retrial 2023-02-01 -> 2023-09-01 = 28+31+30+31+30+31+31 = 212
+#     -> sorted 199 212 | 214 | 234 305 -> 214
 EXPECTED_FUNNEL = [
     ("lead", 1, 2, 18, 0, None, Decimal("0.0")),
     ("trial", 2, 1, 3, 3, Decimal("0.1667"), Decimal("5.0")),
     ("onboarding", 3, 1, 15, 1, Decimal("0.3333"), Decimal("28.0")),
-    ("active", 4, 3, 13, 13, Decimal("0.8667"), Decimal("120.0")),
+    ("active", 4, 4, 13, 13, Decimal("0.8667"), Decimal("120.0")),
     ("expanding", 5, 1, 1, 1, Decimal("0.0769"), Decimal("213.0")),
     ("advocate", 6, 2, 3, 0, Decimal("0.0000"), Decimal("243.0")),
     ("at_risk", 7, 3, 5, 1, Decimal("0.3333"), Decimal("213.0")),
-    ("churned", 8, 5, 6, 2, Decimal("0.4000"), Decimal("213.0")),
+    ("churned", 8, 4, 5, 2, Decimal("0.4000"), Decimal("214.0")),
 ]
 
 DIM_SQL = (

@@ -2,8 +2,9 @@
     MRR per customer and month (CONTRACT 6 "MRR"), from the customer's first month with MRR > 0 through the
     as-of month, months without MRR included (mrr = 0):
     * snapshot_date: the last day of the month; for the as-of month, the as-of date;
-    * a line counts in a month when its service period covers the snapshot date:
-      service_start_date <= snapshot_date < service_end_date (UTC dates, end exclusive);
+    * a line counts in a month when its paying period (int_invoice_lines__paying_periods, the one place that
+      decides it, read by the lifecycle too: by default the invoiced service period) covers the snapshot date:
+      service_start_date <= snapshot_date < paying_end_date (UTC dates, end exclusive);
     * its monthly_amount (int_invoice_lines__normalized) is converted at the month's FX rate to the reporting
       currency, summed over all lines of all billing customers of the customer, then rounded to cents:
       every later aggregate adds these rounded figures, so totals reconcile to the cent.
@@ -13,8 +14,7 @@ with
 
 invoice_lines as (
 
-    select * from {{ ref('int_invoice_lines__normalized') }}
-    where counts_towards_mrr
+    select * from {{ ref('int_invoice_lines__paying_periods') }}
 
 ),
 
@@ -64,7 +64,7 @@ covered_lines as (
     from invoice_lines
     inner join snapshots
         on invoice_lines.service_start_date <= snapshots.snapshot_date
-        and invoice_lines.service_end_date > snapshots.snapshot_date
+        and invoice_lines.paying_end_date > snapshots.snapshot_date
     left join fx_rates
         on fx_rates.month = snapshots.month
         and fx_rates.currency = invoice_lines.currency
