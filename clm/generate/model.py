@@ -499,13 +499,11 @@ class Billing:
     def _cancel_now(self, sub: Rec, ts: int, reason: dict) -> None:
         sub.update(ts, status="canceled", canceled_at=ts, ended_at=ts, cancellation_details=reason)
 
-    def _renew_once(
-        self, sub: Rec, sid: str, ps: int, pe: int, price: dict, qty: int, pct: float, pending: list[dict]
-    ) -> tuple[Rec, int]:
-        """Invoice and collect the renewal period [ps, pe) at once (its first charge succeeds)."""
+    def _period_line(self, ps: int, pe: int, price: dict, qty: int, pct: float, sid: str) -> dict:
+        """The subscription line for the service period [ps, pe), after a percent-off discount."""
         gross = price["unit_amount"] * qty
         off = round(gross * pct)
-        line = self._line(
+        return self._line(
             ps,
             pe,
             price,
@@ -517,6 +515,12 @@ class Billing:
             discount=off,
             description=f"{qty} × {price['nickname']}",
         )
+
+    def _renew_once(
+        self, sub: Rec, sid: str, ps: int, pe: int, price: dict, qty: int, pct: float, pending: list[dict]
+    ) -> tuple[Rec, int]:
+        """Invoice and collect the renewal period [ps, pe) at once (its first charge succeeds)."""
+        line = self._period_line(ps, pe, price, qty, pct, sid)
         inv = self.new_invoice(ps, sid, [line, *pending], "subscription_cycle")
         sub.update(
             ps,
@@ -803,20 +807,7 @@ class Billing:
                     discount = None
                 else:
                     pct = coupon["percent_off"] / 100
-            gross = price["unit_amount"] * qty
-            off = round(gross * pct)
-            line = self._line(
-                ps,
-                pe,
-                price,
-                qty,
-                gross - off,
-                kind="subscription",
-                proration=False,
-                sub_id=sid,
-                discount=off,
-                description=f"{qty} × {price['nickname']}",
-            )
+            line = self._period_line(ps, pe, price, qty, pct, sid)
             inv = self.new_invoice(
                 ps,
                 sid,
