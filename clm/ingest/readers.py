@@ -121,6 +121,9 @@ class _Lines:
     lengths: np.ndarray  # bytes of each line without its terminator (a CRLF line's CR included)
     blank: np.ndarray
     cr_only: bool  # the file ends its lines with CR alone (classic Mac): no LF anywhere
+    # CRs that end a CRLF line in a file whose other lines end with LF alone (files concatenated from two
+    # exporters): DuckDB's reader refuses such a file, so the copy it parses drops these CRs.
+    mixed_crs: np.ndarray
 
 
 def _positions(data: np.ndarray, byte: int) -> np.ndarray:
@@ -145,7 +148,9 @@ def _line_structure(data: np.ndarray) -> _Lines:
     lengths = ends - starts
     first = data[np.minimum(starts, size - 1)]
     blank = (lengths == 0) | ((lengths == 1) & (first == 13))
-    return _Lines(starts, lengths.astype(np.int64), blank, cr_only)
+    crlf = breaks[(breaks > 0) & (data[np.maximum(breaks - 1, 0)] == 13)] - 1 if not cr_only else breaks[:0]
+    mixed_crs = crlf if 0 < len(crlf) < len(breaks) else crlf[:0]
+    return _Lines(starts, lengths.astype(np.int64), blank, cr_only, mixed_crs.astype(np.int64))
 
 
 def _empty_scan(sha: str, size: int, limit: int, problem: str | None = None) -> FileScan:
@@ -204,14 +209,16 @@ def _gunzip(path: Path, out: Path) -> tuple[str, str | None]:
 
 
 def _write_text_copy(data: np.ndarray, lines: _Lines, cut: list[tuple[int, int]], out: Path) -> None:
-    """The bytes the reader will parse: CR endings as LF, the byte ranges in cut left out, and a final
-    line break, so that an emptied last record still counts as a line."""
+    """The bytes the reader will parse: CR endings as LF, mixed CRLF endings as LF, the byte ranges in cut
+    left out, and a final line break, so that an emptied last record still counts as a line."""
     with out.open("wb") as dst:
         for i in range(0, len(data), _CHUNK):
             chunk = data[i : i + _CHUNK]
             if lines.cr_only:
                 chunk = np.where(chunk == 13, np.uint8(10), chunk)
             keep = np.ones(len(chunk), dtype=bool)
+            lo, hi = np.searchsorted(lines.mixed_crs, [i, i + len(chunk)])
+            keep[lines.mixed_crs[lo:hi] - i] = False
             for start, end in cut:  # few: only the over-size records
                 keep[max(start - i, 0) : max(min(end - i, len(chunk)), 0)] = False
             dst.write(chunk[keep].tobytes())
@@ -225,10 +232,10 @@ def _scan_text(
     lines = _line_structure(data)
     over = np.flatnonzero(lines.lengths > limit)
     oversize = tuple((int(i) + 1, int(lines.lengths[i])) for i in over)
-    if not lines.cr_only and not oversize:
+    if not lines.cr_only and not len(lines.mixed_crs) and not oversize:
         return FileScan(sha, size, lines.starts, lines.blank, (), limit, decompressed)
     if scratch is None:
-        raise ValueError("a scratch folder is needed to rewrite CR line endings or over-size records")
+        raise ValueError("a scratch folder is needed to rewrite line endings or over-size records")
     text = scratch / "text"
     cut = [(int(lines.starts[i]), int(lines.starts[i] + lines.lengths[i])) for i in over]
     _write_text_copy(data, lines, cut, text)

@@ -271,3 +271,26 @@ def test_every_file_balances(landing: Landing) -> None:
         ("loaded", 3, 1),  # marketing_spend
     ]
     assert_balanced(result)
+
+
+def test_csv_mixing_lf_and_crlf_endings_loads_every_row(landing: Landing) -> None:
+    # A header written by one exporter (CRLF) and rows appended by another (LF), as `cat` of two files gives.
+    # DuckDB's reader alone refuses the file ("unreadable"); clm parses a copy whose CRLF endings are LF.
+    lines = [
+        SPEND_HEADER + "\r\n",  # 1
+        "2026-10-01,ads,1,USD\n",  # 2
+        '2026-10-02,"two\r\n',  # 3: a quoted value over lines 3-4
+        'lines",2,USD\r\n',  # 4
+        "2026-10-03,seo,x,USD\n",  # 5: not a number
+        "2026-10-04,tv,4,USD",  # 6: no final line break
+    ]
+    landing.write("crm", "marketing_spend", DAY, "spend.csv", "".join(lines))
+    f = only(landing.ingest())
+    # Records: line 2, lines 3-4 (one record), line 5, line 6 = 4.
+    assert (f.status, f.rows_read, f.rows_loaded, f.rows_quarantined) == ("loaded", 4, 3, 1)
+    assert landing.quarantine_lines("spend.csv") == [(5, "amount: not a number")]
+    assert landing.rows("select channel, _row_number from raw.crm__marketing_spend order by 2") == [
+        ("ads", 2),
+        ("two\nlines", 3),  # the line break inside the quotes is normalised with the others
+        ("tv", 6),
+    ]

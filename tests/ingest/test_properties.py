@@ -1,6 +1,6 @@
 """Invariants of ingestion that hold for any input (CONTRACT 3 and 5), checked with hypothesis.
 
-Each example writes one NPS-responses file (CSV or JSON Lines; LF, CRLF or CR-only line endings) whose rows
+Each example writes one NPS-responses file (CSV or JSON Lines; LF, CRLF, CR-only or mixed line endings) whose rows
 are valid or invalid by construction, so the expected counts are known exactly:
 - every physical record is read: rows_read = the number of data records written;
 - nothing is lost: rows_read = rows_loaded + rows_quarantined, and rows_loaded = the valid rows written;
@@ -20,7 +20,12 @@ from hypothesis import strategies as st
 from tests.ingest.conftest import Landing
 
 LOAD_DATE = "2026-10-20"
-ENDINGS = {"LF": "\n", "CRLF": "\r\n", "CR": "\r"}
+# MIXED: CRLF and LF on alternate lines, as concatenating two exporters' files gives
+ENDINGS = {"LF": "\n", "CRLF": "\r\n", "CR": "\r", "MIXED": ""}
+
+
+def _ending(ending: str, i: int) -> str:
+    return ENDINGS[ending] or ("\r\n" if i % 2 == 0 else "\n")
 
 
 @dataclass(frozen=True)
@@ -53,7 +58,7 @@ _rows = st.lists(st.one_of(_valid, _invalid), min_size=1, max_size=40)
 def _csv(rows: list[Row], ending: str) -> str:
     lines = ["response_id,contact_id,score,responded_at"]
     lines += [f"r{i},c{i % 7},{r.score},{r.responded_at}" for i, r in enumerate(rows)]
-    return ending.join(lines) + ending
+    return "".join(line + _ending(ending, i) for i, line in enumerate(lines))
 
 
 def _jsonl(rows: list[Row], ending: str) -> str:
@@ -61,7 +66,7 @@ def _jsonl(rows: list[Row], ending: str) -> str:
         {"response_id": f"r{i}", "contact_id": f"c{i % 7}", "score": r.score, "responded_at": r.responded_at}
         for i, r in enumerate(rows)
     ]
-    return "".join(json.dumps(rec) + ending for rec in records)
+    return "".join(json.dumps(rec) + _ending(ending, i) for i, rec in enumerate(records))
 
 
 # derandomize: CI explores the same 40 examples every time; run with a seed locally to explore more
@@ -72,7 +77,7 @@ def test_every_record_is_read_and_either_loaded_or_quarantined_and_a_rerun_is_a_
 ) -> None:
     with TemporaryDirectory() as tmp:
         landing = Landing(Path(tmp))
-        content = (_csv if fmt == "csv" else _jsonl)(rows, ENDINGS[ending])
+        content = (_csv if fmt == "csv" else _jsonl)(rows, ending)
         landing.write("crm", "nps_responses", LOAD_DATE, f"nps.{fmt}", content)
 
         [first] = landing.ingest().files
