@@ -1,7 +1,7 @@
 """Invariants of ingestion that hold for any input (CONTRACT 3 and 5), checked with hypothesis.
 
-Each example writes one NPS-responses file (CSV or JSON Lines; LF, CRLF, CR-only or mixed line endings) whose rows
-are valid or invalid by construction, so the expected counts are known exactly:
+Each example writes one NPS-responses file (CSV or JSON Lines; LF, CRLF, CR-only or mixed line endings) whose
+rows are valid or invalid by construction, so the expected counts are known exactly:
 - every physical record is read: rows_read = the number of data records written;
 - nothing is lost: rows_read = rows_loaded + rows_quarantined, and rows_loaded = the valid rows written;
 - a rerun over the same landing zone loads nothing and changes nothing.
