@@ -218,7 +218,7 @@ def _record(ctx: _Context, landed: LandedFile, result: FileResult) -> FileResult
     except Exception:
         ctx.con.rollback()
         raise
-    ctx.index.note(result.file_path, result.sha256, result.status)
+    ctx.index.note(result.file_path, result.sha256, result.status, result.message)
     return result
 
 
@@ -230,6 +230,11 @@ def _quarantine_file(
     records: int,
     status: str = QUARANTINED_FILE,
 ) -> FileResult:
+    earlier = ctx.index.quarantined_whole.get(base.sha256 or "")
+    if status == QUARANTINED_FILE and earlier is not None and earlier[1] == reason:
+        # CONTRACT 3: a re-sent file is a no-op, also when the file it copies was refused as a whole.
+        message = f"duplicate of {earlier[0]} (same sha256), quarantined whole for the same reason: a no-op"
+        return _record(ctx, landed, replace(base, status=DUPLICATE, message=message))
     result = replace(base, status=status, rows_read=records, rows_quarantined=records, message=reason)
     now = _now()
     target = q.QuarantineTarget(ctx.run_id, landed.source, landed.entity, landed.rel_path, now)
@@ -245,7 +250,7 @@ def _quarantine_file(
         scratch.unlink(missing_ok=True)
         raise
     q.append_text(scratch, text_path)
-    ctx.index.note(result.file_path, result.sha256, result.status)
+    ctx.index.note(result.file_path, result.sha256, result.status, result.message)
     return result
 
 
@@ -300,7 +305,7 @@ def _load_file(ctx: _Context, landed: LandedFile, base: FileResult, scan: FileSc
     finally:
         _cleanup(con, ent)
     q.append_text(scratch, text_path)
-    ctx.index.note(result.file_path, result.sha256, result.status)
+    ctx.index.note(result.file_path, result.sha256, result.status, result.message)
     return result
 
 

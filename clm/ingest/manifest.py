@@ -7,7 +7,7 @@ from datetime import datetime
 
 import duckdb
 
-from clm.ingest.results import FUTURE_DROP, LOADED, FileResult
+from clm.ingest.results import FUTURE_DROP, LOADED, QUARANTINED_FILE, FileResult
 
 MANIFEST_TABLE = "audit.load_manifest"
 
@@ -42,18 +42,21 @@ class ManifestIndex:
     by_path: dict[str, set[str]] = field(default_factory=dict)  # path -> sha256s recorded
     original_by_sha: dict[str, str] = field(default_factory=dict)  # sha256 -> first path processed
     future: set[tuple[str, str]] = field(default_factory=set)  # (path, sha256) recorded as a future drop
+    # sha256 -> (first path, reason) of a file quarantined whole: a copy that would be quarantined for the
+    # same reason is a re-sent file (a no-op), not more quarantined rows.
+    quarantined_whole: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, con: duckdb.DuckDBPyConnection) -> ManifestIndex:
         index = cls()
         rows = con.execute(
-            f"select file_path, sha256, status from {MANIFEST_TABLE} order by loaded_at, file_path"
+            f"select file_path, sha256, status, message from {MANIFEST_TABLE} order by loaded_at, file_path"
         ).fetchall()
-        for path, sha, status in rows:
-            index.note(path, sha, status)
+        for path, sha, status, message in rows:
+            index.note(path, sha, status, message)
         return index
 
-    def note(self, path: str, sha: str | None, status: str) -> None:
+    def note(self, path: str, sha: str | None, status: str, message: str | None = None) -> None:
         if sha is None:
             return
         if status == FUTURE_DROP:
@@ -65,6 +68,8 @@ class ManifestIndex:
         # file, e.g. one landed under a wrong folder, must still load).
         if status == LOADED:
             self.original_by_sha.setdefault(sha, path)
+        elif status == QUARANTINED_FILE and message:
+            self.quarantined_whole.setdefault(sha, (path, message))
 
 
 def insert_manifest_row(

@@ -72,3 +72,30 @@ def test_layout_problems_as_of_and_progress(landing: Landing) -> None:
         "crm/marketing_spend/load_date=2026-10-22/b.csv"
     ]
     assert "2 loaded" in later.summary
+
+
+def test_a_copy_of_a_file_quarantined_whole_is_a_duplicate_unless_its_place_was_the_fault(
+    landing: Landing,
+) -> None:
+    no_amount = "spend_date,channel,currency\n2026-10-01,ads,USD\n"  # a required column is missing
+    landing.write("crm", "marketing_spend", "2026-10-20", "spend.csv", no_amount)
+    landing.write("crm", "marketing_spend", "2026-10-21", "spend.csv", no_amount)  # re-sent copy
+    landing.write("crm", "leads", "2026-10-20", "spend.csv", SPEND)  # wrong folder: unknown entity
+    landing.write("crm", "marketing_spend", "2026-10-22", "spend.csv", SPEND)  # the same bytes, right place
+    files = {f.file_path: f for f in landing.ingest().files}
+    first = files["crm/marketing_spend/load_date=2026-10-20/spend.csv"]
+    copy = files["crm/marketing_spend/load_date=2026-10-21/spend.csv"]
+    assert first.status == "quarantined_file"
+    # CONTRACT 3: the copy would be refused for the same reason: a no-op, with no rows and no quarantine row.
+    assert (copy.status, copy.rows_read, copy.rows_quarantined) == ("duplicate", 0, 0)
+    assert copy.message == (
+        "duplicate of crm/marketing_spend/load_date=2026-10-20/spend.csv (same sha256), quarantined whole "
+        "for the same reason: a no-op"
+    )
+    assert landing.rows("select file_path from audit.quarantine order by 1") == [
+        ("crm/leads/load_date=2026-10-20/spend.csv",),
+        (first.file_path,),
+    ]
+    # The file refused for where it landed loads once it lands in the right place.
+    right = files["crm/marketing_spend/load_date=2026-10-22/spend.csv"]
+    assert (right.status, right.rows_loaded) == ("loaded", 2)
