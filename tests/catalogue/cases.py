@@ -113,6 +113,17 @@ def _resent(raw: Path, _outside: Path) -> None:
     _path(raw, "crm/marketing_spend", "spend_again.csv").write_bytes(original.read_bytes())
 
 
+def _refused_twice(raw: Path, _outside: Path) -> None:
+    no_status = f"{TICKETS.replace(',status', '')}\nt11,a@b.c,2024-03-02\n".encode()
+    _path(raw, "support/tickets", "refused.csv").write_bytes(no_status)
+    _path(raw, "support/tickets", "refused_again.csv").write_bytes(no_status)
+
+
+def _mixed_endings(raw: Path, _outside: Path) -> None:
+    text = f"{DEALS}\r\n{_deal('d53')}\n{_deal('d54')}\r\n{_deal('d55', amount='x')}\n"
+    _path(raw, "crm/deals", "mixed.csv").write_bytes(text.encode())
+
+
 def _symlink_outside(raw: Path, outside: Path) -> None:
     outside.mkdir(parents=True, exist_ok=True)
     secret = outside / "secret.csv"
@@ -195,6 +206,17 @@ CASES: list[Case] = [
         "duplicate files (the same content landed twice: a no-op)",
         _resent,
         {_rel("crm/marketing_spend", "spend_again.csv"): FileOutcome("duplicate", 0, 0, 0)},
+    ),
+    Case(
+        "duplicate_of_a_refused_file",
+        "a re-sent copy of a file quarantined whole (a no-op, not more quarantined rows)",
+        _refused_twice,
+        {
+            _rel("support/tickets", "refused.csv"): FileOutcome(
+                "quarantined_file", 1, 0, 1, {None: "missing required columns: status"}
+            ),
+            _rel("support/tickets", "refused_again.csv"): FileOutcome("duplicate", 0, 0, 0),
+        },
     ),
     Case(
         "duplicate_keys_in_one_drop",
@@ -350,6 +372,12 @@ CASES: list[Case] = [
         "a CSV with CR-only line endings (read whole, not as empty)",
         _text("crm/deals", "cr.csv", [DEALS, _deal("d50"), _deal("d51"), _deal("d52")], ending="\r"),
         {_rel("crm/deals", "cr.csv"): FileOutcome("loaded", 3, 3, 0)},
+    ),
+    Case(
+        "mixed_line_endings",
+        "a CSV mixing CRLF and LF line endings (two exporters' files concatenated: read whole)",
+        _mixed_endings,
+        {_rel("crm/deals", "mixed.csv"): FileOutcome("loaded", 3, 2, 1, {4: "amount: not a number"})},
     ),
     Case(
         "symlink_outside_the_zone",
