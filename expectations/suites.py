@@ -218,9 +218,11 @@ SEGMENTS = ("smb", "mid_market", "enterprise")
 SHA256_HEX = "[0-9a-f]{64}"
 INTERVALS = ("day", "week", "month", "year")
 MOVEMENTS = ("new", "expansion", "contraction", "churn", "reactivation", "retained")
-# starting + new + expansion + reactivation - contraction - churned = ending (CONTRACT 6), to the cent.
+# starting + new + expansion + reactivation - contraction - churned + fx_impact = ending (CONTRACT 6),
+# to the cent.
 BRIDGE_IDENTITY_BROKEN = (
-    "starting_mrr + new_mrr + expansion_mrr + reactivation_mrr - contraction_mrr - churned_mrr <> ending_mrr"
+    "starting_mrr + new_mrr + expansion_mrr + reactivation_mrr - contraction_mrr - churned_mrr"
+    " + fx_impact_mrr <> ending_mrr"
 )
 STAGES = tuple(stage for stage, _order in lifecycle_stages())
 CHURN_TYPES = ("voluntary", "involuntary")
@@ -519,10 +521,23 @@ SUITES: tuple[TableSuite, ...] = (
             in_set("movement", MOVEMENTS),
             non_negative("mrr"),
             non_negative("previous_mrr"),
+            non_negative("previous_mrr_at_current_rate"),
+            # movements are at constant currency (M's rate); the rate's part is fx_impact (CONTRACT 6)
             rows_where(
-                "mrr_change.equals_difference", ("customer_id", "month"), "mrr_change <> mrr - previous_mrr"
+                "mrr_change.equals_difference",
+                ("customer_id", "month"),
+                "mrr_change <> mrr - previous_mrr_at_current_rate",
             ),
-            rows_where("movement.both_zero", ("customer_id", "month"), "mrr = 0 and previous_mrr = 0"),
+            rows_where(
+                "fx_impact.equals_difference",
+                ("customer_id", "month"),
+                "fx_impact <> previous_mrr_at_current_rate - previous_mrr",
+            ),
+            rows_where(
+                "movement.both_zero",
+                ("customer_id", "month"),
+                "mrr = 0 and previous_mrr = 0 and previous_mrr_at_current_rate = 0",
+            ),
         ),
     ),
     TableSuite(

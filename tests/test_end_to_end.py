@@ -119,7 +119,8 @@ def test_revenue_marts_match_hand_computed_values(small_run: dict) -> None:
     d = Decimal
     # c1: 49.00 USD monthly; in_1 serves 01-06..02-06, in_2 02-06..03-06; the as-of date 2024-03-02 is inside.
     # c2: 1200.00 EUR yearly from 01-20 -> 100.00 EUR a month at each month's seed rate: January 1.081542 ->
-    # 108.15, February 1.081625 -> 108.16, March 1.081708 -> 108.17 (the rate moves: +0.01 is an expansion).
+    # 108.15, February 1.081625 -> 108.16, March 1.081708 -> 108.17. Movements are at constant currency
+    # (CONTRACT 6, issue 14): the same EUR 100 is retained, its +0.01 a month is fx_impact (was: expansion).
     # cus_3: only a one-off invoiceitem (and unpaid): no MRR.
     movements = query(
         serving,
@@ -131,19 +132,20 @@ def test_revenue_marts_match_hand_computed_values(small_run: dict) -> None:
             (c1, "2024-02-01", d("49.00"), d("49.00"), "retained"),
             (c1, "2024-03-01", d("49.00"), d("49.00"), "retained"),
             (c2, "2024-01-01", d("108.15"), d("0.00"), "new"),
-            (c2, "2024-02-01", d("108.16"), d("108.15"), "expansion"),
-            (c2, "2024-03-01", d("108.17"), d("108.16"), "expansion"),
+            (c2, "2024-02-01", d("108.16"), d("108.15"), "retained"),
+            (c2, "2024-03-01", d("108.17"), d("108.16"), "retained"),
         ]
     )
     bridge = query(
         serving,
-        "select month::varchar, starting_mrr, new_mrr, expansion_mrr, ending_mrr "
+        "select month::varchar, starting_mrr, new_mrr, expansion_mrr, fx_impact_mrr, ending_mrr "
         "from marts.rpt_mrr_bridge order by 1",
     )
+    # fx_impact: 100 EUR x (1.081625 - 1.081542) -> 108.16 - 108.15 = 0.01, then 108.17 - 108.16 = 0.01
     assert bridge == [
-        ("2024-01-01", d("0.00"), d("157.15"), d("0.00"), d("157.15")),  # 49.00 + 108.15
-        ("2024-02-01", d("157.15"), d("0.00"), d("0.01"), d("157.16")),
-        ("2024-03-01", d("157.16"), d("0.00"), d("0.01"), d("157.17")),
+        ("2024-01-01", d("0.00"), d("157.15"), d("0.00"), d("0.00"), d("157.15")),  # 49.00 + 108.15
+        ("2024-02-01", d("157.15"), d("0.00"), d("0.00"), d("0.01"), d("157.16")),
+        ("2024-03-01", d("157.16"), d("0.00"), d("0.00"), d("0.01"), d("157.17")),
     ]
     cohort = query(
         serving,

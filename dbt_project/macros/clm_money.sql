@@ -29,28 +29,55 @@
 {%- endmacro %}
 
 {#
-    clm_fx_rates(): a select (use it as an import CTE) of (month DATE, currency, rate DECIMAL(38,10)) where rate
-    is reporting-currency units for one unit of currency, from seed fx_rates.
-    The seed holds USD per unit. var reporting_currency (default USD): USD uses the seed's rates as they are;
-    any other reporting currency R uses the cross rate rate(currency, month) / rate(R, month).
+    clm_fx_rates_usd(): a select of the FX table as it is: (month DATE, currency upper case, rate DECIMAL(38,10)
+    = US dollars for one unit of currency). By default the seed fx_rates; var fx_rates_relation (default null)
+    names a table or view of the user's own with the same three columns instead (e.g. 'finance.fx_monthly'),
+    read as it is: a user's rates file replaces the seed without touching seeds/ (README, "FX rates").
+    The coverage test assert_fx_rates_cover_every_currency_and_month reads it through this macro too.
 #}
-{% macro clm_fx_rates() -%}
-    {%- set reporting = var('reporting_currency', 'USD') | string | trim | upper -%}
-    {%- if reporting == 'USD' -%}
+{% macro clm_fx_rates_usd() -%}
+    {#- always ref'd, so that the seed stays a parent in the DAG (lineage, unit tests' given fx_rates) -#}
+    {%- set seed_relation = ref('fx_rates') -%}
+    {%- set relation = var('fx_rates_relation', none) -%}
+    {%- set user_relation = relation is not none and (relation | string | trim | lower) not in ('', 'none', 'null') -%}
+    {#- a dbt unit test reads its given fx_rates rows, whatever the var says -#}
+    {%- set in_unit_test = model is defined and model is mapping and model.get('resource_type') == 'unit_test' -%}
     select
         cast(month as date) as month,
         upper(trim(currency)) as currency,
         cast(rate as decimal(38, 10)) as rate
-    from {{ ref('fx_rates') }}
+    {% if user_relation and not in_unit_test -%}
+    from {{ relation | string | trim }}
+    {%- else -%}
+    from {{ seed_relation }}
+    {%- endif %}
+{%- endmacro %}
+
+{#
+    clm_fx_rates(): a select (use it as an import CTE) of (month DATE, currency, rate DECIMAL(38,10)) where rate
+    is reporting-currency units for one unit of currency, from clm_fx_rates_usd() (seed fx_rates or var
+    fx_rates_relation, US dollars per unit).
+    var reporting_currency (default USD): USD uses those rates as they are; any other reporting currency R uses
+    the cross rate rate(currency, month) / rate(R, month), rounded half away from zero at the 10th decimal with
+    exact arithmetic (clm_exact_divide), so that every target gets the same digits (a DOUBLE division could
+    differ in the last place between engines). A month without a rate for R has no rates at all.
+#}
+{% macro clm_fx_rates() -%}
+    {%- set reporting = var('reporting_currency', 'USD') | string | trim | upper -%}
+    {%- if reporting == 'USD' -%}
+    {{ clm_fx_rates_usd() }}
     {%- else -%}
     select
-        cast(fx.month as date) as month,
-        upper(trim(fx.currency)) as currency,
-        cast(cast(fx.rate as double precision) / cast(reporting.rate as double precision) as decimal(38, 10)) as rate
-    from {{ ref('fx_rates') }} as fx
-    inner join {{ ref('fx_rates') }} as reporting
+        fx.month,
+        fx.currency,
+        case
+            when fx.currency = '{{ reporting }}' then cast(1 as decimal(38, 10))
+            else {{ clm_exact_divide('fx.rate', 'reporting.rate') }}
+        end as rate
+    from ({{ clm_fx_rates_usd() }}) as fx
+    inner join ({{ clm_fx_rates_usd() }}) as reporting
         on reporting.month = fx.month
-        and upper(trim(reporting.currency)) = '{{ reporting }}'
+        and reporting.currency = '{{ reporting }}'
     {%- endif -%}
 {%- endmacro %}
 

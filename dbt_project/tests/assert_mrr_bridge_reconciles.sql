@@ -1,9 +1,12 @@
 -- rpt_mrr_bridge reconciles to the cent (CONTRACT 6): returns the months where
--- * starting + new + expansion + reactivation - contraction - churned != ending, or
+-- * starting + new + expansion + reactivation - contraction - churned + fx_impact != ending, or
+-- * fx_impact_mrr != the sum of fct_mrr_movements.fx_impact of the month, or
 -- * starting_mrr != the previous month's ending_mrr (0 before the first month), or
 -- * ending_mrr != the sum of fct_mrr_movements.mrr of the month, or
 -- * a month between the first and the last bridge month is missing, or
--- * fct_mrr_movements has a month that the bridge lacks.
+-- * fct_mrr_movements has a month that the bridge lacks, or
+-- * a fct_mrr_movements row breaks previous_mrr + fx_impact + mrr_change = mrr, or
+--   fx_impact != previous_mrr_at_current_rate - previous_mrr (one row per such customer-month).
 with
 
 bridge as (
@@ -22,7 +25,8 @@ movement_totals as (
 
     select
         month,
-        sum(mrr) as movements_mrr
+        sum(mrr) as movements_mrr,
+        sum(fx_impact) as movements_fx_impact
     from movements
     group by month
 
@@ -38,10 +42,12 @@ checked as (
         bridge.reactivation_mrr,
         bridge.contraction_mrr,
         bridge.churned_mrr,
+        bridge.fx_impact_mrr,
         bridge.ending_mrr,
         lag(bridge.ending_mrr) over (order by bridge.month) as previous_ending_mrr,
         lag(bridge.month) over (order by bridge.month) as previous_month,
-        coalesce(movement_totals.movements_mrr, 0) as movements_mrr
+        coalesce(movement_totals.movements_mrr, 0) as movements_mrr,
+        coalesce(movement_totals.movements_fx_impact, 0) as movements_fx_impact
     from bridge
     left join movement_totals
         on movement_totals.month = bridge.month
@@ -56,11 +62,14 @@ select
     reactivation_mrr,
     contraction_mrr,
     churned_mrr,
+    fx_impact_mrr,
     ending_mrr,
     previous_ending_mrr,
     movements_mrr
 from checked
-where starting_mrr + new_mrr + expansion_mrr + reactivation_mrr - contraction_mrr - churned_mrr != ending_mrr
+where starting_mrr + new_mrr + expansion_mrr + reactivation_mrr - contraction_mrr - churned_mrr + fx_impact_mrr
+    != ending_mrr
+    or fx_impact_mrr != movements_fx_impact
     or starting_mrr != coalesce(previous_ending_mrr, 0)
     or ending_mrr != movements_mrr
     or (previous_month is not null
@@ -78,8 +87,27 @@ select
     null,
     null,
     null,
+    null,
     movement_totals.movements_mrr
 from movement_totals
 left join bridge
     on bridge.month = movement_totals.month
 where bridge.month is null
+
+union all
+
+select
+    month,
+    previous_mrr,
+    null,
+    null,
+    null,
+    null,
+    null,
+    fx_impact,
+    mrr,
+    null,
+    mrr_change
+from movements
+where previous_mrr + fx_impact + mrr_change != mrr
+    or fx_impact != previous_mrr_at_current_rate - previous_mrr

@@ -110,3 +110,26 @@ def test_postgres_cohort_retention_identical(postgres_build, duckdb_query):
     expected = duckdb_query(f"select {COLUMNS} from marts.rpt_cohort_retention_by_dimension")
     # sorted here: text collation may differ between the engines
     assert sorted(rows, key=_grain) == sorted(expected, key=_grain)
+
+
+def test_constant_currency_nrr_unit_tests_ran(duckdb_build):
+    _, run = duckdb_build
+    run.assert_ok()
+    statuses = {r["unique_id"].split(".")[-1]: r["status"] for r in run.results}
+    assert statuses.get("test_cohort_retention_constant_currency_nrr") == "pass"
+    assert statuses.get("test_int_customer_cohorts__starting_mrr_revalued") == "pass"
+
+
+def test_constant_currency_nrr_on_a_single_currency_base(duckdb_query):
+    """raw_fixture.py's only cohort customer with MRR (c2, February 2024) pays 4980 JPY in February only:
+    starting 4980 x 0.006805 = 33.89; in March (churned) mrr 0, its starting lines at March's rate
+    4980 x 0.00676167 = 33.6731166 -> 33.67, so constant-currency NRR = 0 / 33.67 = 0."""
+    rows = duckdb_query(
+        "select cohort_month, months_since_start, starting_mrr, mrr, starting_mrr_at_current_rate, "
+        "net_revenue_retention_constant_currency from marts.rpt_cohort_retention order by 1, 2"
+    )
+    feb = date(2024, 2, 1)
+    assert rows == [
+        (feb, 0, Decimal("33.89"), Decimal("33.89"), Decimal("33.89"), Decimal("1.000000")),
+        (feb, 1, Decimal("33.89"), Decimal("0.00"), Decimal("33.67"), Decimal("0.000000")),
+    ]

@@ -2,7 +2,8 @@
 revenue_fixture.py, as of 2024-05-20, built with `dbt build` on DuckDB (and on Postgres when reachable).
 
 Expected rows are computed by hand from the fixture and seeds/fx_rates.csv (rates of 2024-01..05:
-EUR 1.081708 / 1.081792 / 1.081875 in March / April / May, JPY 0.00680500 / 0.00676167 in February / March).
+EUR 1.081708 / 1.081792 / 1.081875 in March / April / May, JPY 0.00680500 / 0.00676167 / 0.00671833 in
+February / March / April).
 Every MRR is the month's snapshot (the last day; 2024-05-20 in May), rounded to the cent.
 """
 
@@ -26,6 +27,9 @@ MY_UNIT_TESTS = {
     "test_int_customer_months__mrr_month_end_snapshot",
     "test_fct_mrr_movements_every_movement_type",
     "test_rpt_mrr_bridge_reconciles_with_an_empty_month",
+    "test_int_customer_months__mrr_next_month_rate",
+    "test_fct_mrr_movements_constant_currency",
+    "test_rpt_mrr_bridge_fx_impact",
 }
 
 
@@ -43,77 +47,86 @@ def money(text: str) -> Decimal:
     return Decimal(text)
 
 
-# customer_id, month, mrr, previous_mrr, mrr_change, movement
+# customer_id, month, mrr, previous_mrr, previous_mrr_at_current_rate, mrr_change, fx_impact, movement.
+# Movements are at constant currency (CONTRACT 6): mrr_change = mrr - previous month's lines at this month's
+# rate; fx_impact = that - previous_mrr. Changed by issue 14: A's April and May (+0.01 each, the EUR rate
+# alone) were `expansion` and are `retained` with fx_impact 0.01; B's March (-0.22, the JPY rate alone) was
+# `contraction` and is `retained` with fx_impact -0.22; B's April churn is 33.46 (March's yen at April's
+# rate) with fx_impact -0.21, was 33.67.
 EXPECTED_MOVEMENTS = sorted(
-    (c, m, money(mrr), money(prev), money(chg), mv)
-    for c, m, mrr, prev, chg, mv in [
+    (c, m, money(mrr), money(prev), money(prev_now), money(chg), money(fx), mv)
+    for c, m, mrr, prev, prev_now, chg, fx, mv in [
         # A: cus_a1 50.00 USD a month (the invoiceitem onboarding fee and the void February duplicate ignored)
-        (A, JAN, "50.00", "0.00", "50.00", "new"),
-        (A, FEB, "50.00", "50.00", "0.00", "retained"),
+        (A, JAN, "50.00", "0.00", "0.00", "50.00", "0.00", "new"),
+        (A, FEB, "50.00", "50.00", "50.00", "0.00", "0.00", "retained"),
         # + cus_a2's annual 1200.00 EUR from 03-01 = 100.00 EUR a month x 1.081708 = 108.1708:
-        # 50 + 108.1708 = 158.1708 -> 158.17
-        (A, MAR, "158.17", "50.00", "108.17", "expansion"),
-        # 50 + 100 x 1.081792 = 158.1792 -> 158.18: the FX rate alone moves MRR by a cent
-        (A, APR, "158.18", "158.17", "0.01", "expansion"),
-        # 50 + 100 x 1.081875 = 158.1875 -> 158.19 (half a cent rounds up)
-        (A, MAY, "158.19", "158.18", "0.01", "expansion"),
+        # 50 + 108.1708 = 158.1708 -> 158.17; February's lines (50 USD) at March's rate: 50.00
+        (A, MAR, "158.17", "50.00", "50.00", "108.17", "0.00", "expansion"),
+        # 50 + 100 x 1.081792 = 158.1792 -> 158.18; March's lines at April's rate: the same 158.18, so
+        # retained; the FX rate alone moves MRR by a cent: fx_impact = 158.18 - 158.17 = 0.01
+        (A, APR, "158.18", "158.17", "158.18", "0.00", "0.01", "retained"),
+        # 50 + 100 x 1.081875 = 158.1875 -> 158.19 (half a cent rounds up); fx_impact 158.19 - 158.18 = 0.01
+        (A, MAY, "158.19", "158.18", "158.19", "0.00", "0.01", "retained"),
         # B: 4980 JPY x 0.006805 = 33.8889 -> 33.89 (02-10..03-10 covers 02-29)
-        (B, FEB, "33.89", "0.00", "33.89", "new"),
-        # 4980 x 0.00676167 = 33.6731166 -> 33.67 (03-10..04-10 covers 03-31)
-        (B, MAR, "33.67", "33.89", "-0.22", "contraction"),
-        # nothing covers 04-30: churn; May (0 -> 0) left out
-        (B, APR, "0.00", "33.67", "-33.67", "churn"),
+        (B, FEB, "33.89", "0.00", "0.00", "33.89", "0.00", "new"),
+        # 4980 x 0.00676167 = 33.6731166 -> 33.67 (03-10..04-10 covers 03-31); February's 4980 JPY at March's
+        # rate: the same 33.67, so retained; fx_impact = 33.67 - 33.89 = -0.22
+        (B, MAR, "33.67", "33.89", "33.67", "0.00", "-0.22", "retained"),
+        # nothing covers 04-30: churn of March's 4980 JPY at April's rate, 4980 x 0.00671833 = 33.4572834
+        # -> 33.46; fx_impact = 33.46 - 33.67 = -0.21; May (0 -> 0) left out
+        (B, APR, "0.00", "33.67", "33.46", "-33.46", "-0.21", "churn"),
         # C: quarterly 270.00 USD / 3 = 90.00; the uncollectible second quarter still counts
-        (C, JAN, "90.00", "0.00", "90.00", "new"),
-        (C, FEB, "90.00", "90.00", "0.00", "retained"),
-        (C, MAR, "90.00", "90.00", "0.00", "retained"),
-        (C, APR, "90.00", "90.00", "0.00", "retained"),
-        (C, MAY, "90.00", "90.00", "0.00", "retained"),
+        (C, JAN, "90.00", "0.00", "0.00", "90.00", "0.00", "new"),
+        (C, FEB, "90.00", "90.00", "90.00", "0.00", "0.00", "retained"),
+        (C, MAR, "90.00", "90.00", "90.00", "0.00", "0.00", "retained"),
+        (C, APR, "90.00", "90.00", "90.00", "0.00", "0.00", "retained"),
+        (C, MAY, "90.00", "90.00", "90.00", "0.00", "0.00", "retained"),
         # D: 20.00 in January and February; 02-05..03-05 does not cover 03-31: churn
-        (D, JAN, "20.00", "0.00", "20.00", "new"),
-        (D, FEB, "20.00", "20.00", "0.00", "retained"),
-        (D, MAR, "0.00", "20.00", "-20.00", "churn"),
+        (D, JAN, "20.00", "0.00", "0.00", "20.00", "0.00", "new"),
+        (D, FEB, "20.00", "20.00", "20.00", "0.00", "0.00", "retained"),
+        (D, MAR, "0.00", "20.00", "20.00", "-20.00", "0.00", "churn"),
         # new subscription 40.00 from 04-20: paid before, so reactivation
-        (D, APR, "40.00", "0.00", "40.00", "reactivation"),
+        (D, APR, "40.00", "0.00", "0.00", "40.00", "0.00", "reactivation"),
         # on the as-of date 05-20 only the upgrade line [05-10 14:30, 06-10) covers (40.00 line ends 05-20;
         # proration invoiceitems ignored): 60.00
-        (D, MAY, "60.00", "40.00", "20.00", "expansion"),
+        (D, MAY, "60.00", "40.00", "40.00", "20.00", "0.00", "expansion"),
     ]
 )
 
-# month, starting, new, expansion, reactivation, contraction, churned, ending
+# month, starting, new, expansion, reactivation, contraction, churned, fx_impact, ending
 EXPECTED_BRIDGE = [
     (m, *(money(x) for x in amounts))
     for m, *amounts in [
         # A 50 + C 90 + D 20 = 160.00
-        (JAN, "0.00", "160.00", "0.00", "0.00", "0.00", "0.00", "160.00"),
+        (JAN, "0.00", "160.00", "0.00", "0.00", "0.00", "0.00", "0.00", "160.00"),
         # + B 33.89 = 193.89
-        (FEB, "160.00", "33.89", "0.00", "0.00", "0.00", "0.00", "193.89"),
-        # + A 108.17 - B 0.22 - D 20.00 = 281.84
-        (MAR, "193.89", "0.00", "108.17", "0.00", "0.22", "20.00", "281.84"),
-        # + A 0.01 + D 40.00 - B 33.67 = 288.18
-        (APR, "281.84", "0.00", "0.01", "40.00", "0.00", "33.67", "288.18"),
-        # + A 0.01 + D 20.00 = 308.19
-        (MAY, "288.18", "0.00", "20.01", "0.00", "0.00", "0.00", "308.19"),
+        (FEB, "160.00", "33.89", "0.00", "0.00", "0.00", "0.00", "0.00", "193.89"),
+        # + A 108.17 - D 20.00 + B's fx -0.22 = 281.84 (was: B's -0.22 as contraction)
+        (MAR, "193.89", "0.00", "108.17", "0.00", "0.00", "20.00", "-0.22", "281.84"),
+        # + D 40.00 - B 33.46 + fx (A +0.01, B -0.21) -0.20 = 288.18 (was: A +0.01 expansion, B 33.67 churned)
+        (APR, "281.84", "0.00", "0.00", "40.00", "0.00", "33.46", "-0.20", "288.18"),
+        # + D 20.00 + A's fx 0.01 = 308.19 (was: expansion 20.01)
+        (MAY, "288.18", "0.00", "20.00", "0.00", "0.00", "0.00", "0.01", "308.19"),
     ]
 ]
 
 # month: starting, new, expansion, reactivation, contraction, churned, retained, ending customers
+# (changed by issue 14: March B retained, not contraction; April A retained, not expansion; May A retained)
 EXPECTED_BRIDGE_COUNTS = {
     JAN: (0, 3, 0, 0, 0, 0, 0, 3),
     FEB: (3, 1, 0, 0, 0, 0, 3, 4),
-    MAR: (4, 0, 1, 0, 1, 1, 1, 3),
-    APR: (3, 0, 1, 1, 0, 1, 1, 3),
-    MAY: (3, 0, 2, 0, 0, 0, 1, 3),
+    MAR: (4, 0, 1, 0, 0, 1, 2, 3),
+    APR: (3, 0, 0, 1, 0, 1, 2, 3),
+    MAY: (3, 0, 1, 0, 0, 0, 2, 3),
 }
 
 MOVEMENT_SQL = (
-    "select customer_id, month, mrr, previous_mrr, mrr_change, movement "
-    "from {schema}.fct_mrr_movements order by customer_id, month"
+    "select customer_id, month, mrr, previous_mrr, previous_mrr_at_current_rate, mrr_change, fx_impact, "
+    "movement from {schema}.fct_mrr_movements order by customer_id, month"
 )
 BRIDGE_SQL = (
     "select month, starting_mrr, new_mrr, expansion_mrr, reactivation_mrr, contraction_mrr, churned_mrr, "
-    "ending_mrr from {schema}.rpt_mrr_bridge order by month"
+    "fx_impact_mrr, ending_mrr from {schema}.rpt_mrr_bridge order by month"
 )
 COUNTS_SQL = (
     "select month, starting_customers, new_customers, expansion_customers, reactivation_customers, "

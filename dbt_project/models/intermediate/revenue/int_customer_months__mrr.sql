@@ -8,7 +8,16 @@
     * its monthly_amount (int_invoice_lines__normalized) is converted at the month's FX rate to the reporting
       currency, summed over all lines of all billing customers of the customer, then rounded to cents:
       every later aggregate adds these rounded figures, so totals reconcile to the cent.
-    A month whose rate is missing for a covered line's currency gives mrr null (test not_null fails loudly).
+    * mrr_at_next_month_rate: the same covered lines converted at the NEXT month's rate, rounded the same way
+      (one rounding of the customer-month's exact sum). fct_mrr_movements reads it as "M-1's MRR at M's rate"
+      (constant currency, CONTRACT 6). Rounding: each figure is the exact sum (amount x rate, no rounding per
+      line) rounded once to the cent, so lines with the same own-currency totals give the same figure at the
+      same rate: a customer whose own-currency amounts did not change has mrr = the previous month's
+      mrr_at_next_month_rate to the cent (retained), and fx_impact, the difference of two rounded figures,
+      reconciles the bridge to the cent.
+    A month whose rate is missing for a covered line's currency gives mrr null (test not_null fails loudly);
+    likewise mrr_at_next_month_rate is null when the next month's rate is missing (not tested: the as-of
+    month's next month is never compared).
 -#}
 with
 
@@ -58,16 +67,45 @@ covered_lines as (
     select
         invoice_lines.customer_id,
         snapshots.month,
-        snapshots.snapshot_date,
-        invoice_lines.monthly_amount,
-        fx_rates.rate
+        invoice_lines.currency,
+        invoice_lines.monthly_amount
     from invoice_lines
     inner join snapshots
         on invoice_lines.service_start_date <= snapshots.snapshot_date
         and invoice_lines.paying_end_date > snapshots.snapshot_date
-    left join fx_rates
-        on fx_rates.month = snapshots.month
-        and fx_rates.currency = invoice_lines.currency
+
+),
+
+-- the customer-month's own-currency amounts, one row per currency, with that month's and the next month's rate
+currency_amounts as (
+
+    select
+        customer_id,
+        month,
+        currency,
+        count(*) as subscription_lines,
+        sum(monthly_amount) as monthly_amount
+    from covered_lines
+    group by customer_id, month, currency
+
+),
+
+converted as (
+
+    select
+        currency_amounts.customer_id,
+        currency_amounts.month,
+        currency_amounts.subscription_lines,
+        currency_amounts.monthly_amount,
+        month_rates.rate,
+        next_month_rates.rate as next_month_rate
+    from currency_amounts
+    left join fx_rates as month_rates
+        on month_rates.month = currency_amounts.month
+        and month_rates.currency = currency_amounts.currency
+    left join fx_rates as next_month_rates
+        on next_month_rates.month = cast({{ dbt.dateadd('month', 1, 'currency_amounts.month') }} as date)
+        and next_month_rates.currency = currency_amounts.currency
 
 ),
 
@@ -76,12 +114,16 @@ customer_month_mrr as (
     select
         customer_id,
         month,
-        count(*) as subscription_lines,
+        sum(subscription_lines) as subscription_lines,
         case
             when count(rate) = count(*)
                 then cast(round(sum(monthly_amount * rate), 2) as decimal(18, 2))
-        end as mrr
-    from covered_lines
+        end as mrr,
+        case
+            when count(next_month_rate) = count(*)
+                then cast(round(sum(monthly_amount * next_month_rate), 2) as decimal(18, 2))
+        end as mrr_at_next_month_rate
+    from converted
     group by customer_id, month
 
 ),
@@ -118,6 +160,10 @@ final as (
             when customer_month_mrr.customer_id is null then cast(0 as decimal(18, 2))
             else customer_month_mrr.mrr
         end as mrr,
+        case
+            when customer_month_mrr.customer_id is null then cast(0 as decimal(18, 2))
+            else customer_month_mrr.mrr_at_next_month_rate
+        end as mrr_at_next_month_rate,
         cast(coalesce(customer_month_mrr.subscription_lines, 0) as integer) as subscription_lines,
         cast(customer_months.first_paid_month as date) as first_paid_month
     from customer_months

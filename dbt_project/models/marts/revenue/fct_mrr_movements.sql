@@ -1,8 +1,18 @@
 {#-
-    MRR movements per customer and month (CONTRACT 6): month M compared with M-1, in the mrr-playbook way
-    (month spine -> MRR per customer-month -> the month after the last paying month as a churn row -> lag()).
-    int_customer_months__mrr holds every month from the customer's first paying month through the as-of month
-    (0 after churn), so lag() is the previous calendar month; rows where both months are 0 are left out.
+    MRR movements per customer and month (CONTRACT 6): month M compared with M-1 at constant currency, in the
+    mrr-playbook way (month spine -> MRR per customer-month -> the month after the last paying month as a churn
+    row -> lag()). int_customer_months__mrr holds every month from the customer's first paying month through the
+    as-of month (0 after churn), so lag() is the previous calendar month.
+    * previous_mrr: M-1's MRR at M-1's rate (what M-1 reported); previous_mrr_at_current_rate: the same lines of
+      M-1 at M's rate (int_customer_months__mrr.mrr_at_next_month_rate of M-1), both rounded to the cent.
+    * The movement and mrr_change compare mrr with previous_mrr_at_current_rate: a change of exchange rate is
+      never a movement. fx_impact = previous_mrr_at_current_rate - previous_mrr, so that
+      previous_mrr + fx_impact + mrr_change = mrr exactly (the bridge adds these cent figures). A churn loses
+      previous_mrr_at_current_rate (mrr_change); the rest of previous_mrr's change is its fx_impact.
+    * Rows where mrr, previous_mrr and previous_mrr_at_current_rate are all 0 are left out; a row with an FX
+      figure only (M-1 below half a cent at one of the rates) is kept so that the bridge reconciles.
+    * Paid before / not (new, reactivation) is judged at constant currency; a customer whose M-1 MRR was > 0 at
+      M-1's rate but rounds to 0.00 at M's rate and is 0 now is still a churn (its whole loss is fx_impact).
 -#}
 with
 
@@ -22,7 +32,13 @@ compared as (
         coalesce(
             lag(mrr) over (partition by customer_id order by month),
             cast(0 as decimal(18, 2))
-        ) as previous_mrr
+        ) as previous_mrr,
+        -- null (not 0) when M-1 exists but M's rate is missing, so that not_null fails loudly
+        case
+            when lag(month) over (partition by customer_id order by month) is null
+                then cast(0 as decimal(18, 2))
+            else lag(mrr_at_next_month_rate) over (partition by customer_id order by month)
+        end as previous_mrr_at_current_rate
     from customer_months
 
 ),
@@ -35,17 +51,19 @@ classified as (
         first_paid_month,
         mrr,
         previous_mrr,
-        mrr - previous_mrr as mrr_change,
+        previous_mrr_at_current_rate,
+        mrr - previous_mrr_at_current_rate as mrr_change,
+        previous_mrr_at_current_rate - previous_mrr as fx_impact,
         case
-            when previous_mrr <= 0 and mrr > 0 and month = first_paid_month then 'new'
-            when previous_mrr <= 0 and mrr > 0 then 'reactivation'
-            when previous_mrr > 0 and mrr <= 0 then 'churn'
-            when mrr > previous_mrr then 'expansion'
-            when mrr < previous_mrr then 'contraction'
+            when previous_mrr_at_current_rate <= 0 and mrr > 0 and month = first_paid_month then 'new'
+            when previous_mrr_at_current_rate <= 0 and mrr > 0 then 'reactivation'
+            when (previous_mrr_at_current_rate > 0 or previous_mrr > 0) and mrr <= 0 then 'churn'
+            when mrr > previous_mrr_at_current_rate then 'expansion'
+            when mrr < previous_mrr_at_current_rate then 'contraction'
             else 'retained'
         end as movement
     from compared
-    where not (mrr = 0 and previous_mrr = 0)
+    where not (mrr = 0 and previous_mrr = 0 and previous_mrr_at_current_rate = 0)
 
 ),
 
@@ -59,7 +77,9 @@ final as (
         cast(mrr_change as decimal(18, 2)) as mrr_change,
         cast(movement as varchar) as movement,
         cast(first_paid_month as date) as first_paid_month,
-        month = first_paid_month as is_first_paid_month
+        month = first_paid_month as is_first_paid_month,
+        cast(previous_mrr_at_current_rate as decimal(18, 2)) as previous_mrr_at_current_rate,
+        cast(fx_impact as decimal(18, 2)) as fx_impact
     from classified
 
 )

@@ -1,8 +1,10 @@
 {#-
     The monthly MRR bridge (CONTRACT 6): for every month from the first month with MRR through the as-of month,
-    starting MRR (= the previous month's ending MRR) + new + expansion + reactivation - contraction - churned
-    = ending MRR, to the cent. Every figure adds the cent-rounded customer-month amounts of fct_mrr_movements,
-    so the identity holds exactly; months without any movement row show zeros.
+    starting MRR (= the previous month's ending MRR, at its own month's rate) + new + expansion + reactivation
+    - contraction - churned + fx_impact = ending MRR, to the cent. The movements are at constant currency (M's
+    rate); fx_impact_mrr is what the change of exchange rate did to the starting MRR. Every figure adds the
+    cent-rounded customer-month amounts of fct_mrr_movements (previous_mrr + fx_impact + mrr_change = mrr on
+    every row), so the identity holds exactly; months without any movement row show zeros.
 -#}
 with
 
@@ -39,6 +41,7 @@ monthly as (
         sum(case when movement = 'reactivation' then mrr_change else 0 end) as reactivation_mrr,
         -sum(case when movement = 'contraction' then mrr_change else 0 end) as contraction_mrr,
         -sum(case when movement = 'churn' then mrr_change else 0 end) as churned_mrr,
+        sum(fx_impact) as fx_impact_mrr,
         sum(mrr) as ending_mrr,
         sum(case when previous_mrr > 0 then 1 else 0 end) as starting_customers,
         sum(case when movement = 'new' then 1 else 0 end) as new_customers,
@@ -63,6 +66,7 @@ final as (
         cast(coalesce(monthly.reactivation_mrr, 0) as decimal(18, 2)) as reactivation_mrr,
         cast(coalesce(monthly.contraction_mrr, 0) as decimal(18, 2)) as contraction_mrr,
         cast(coalesce(monthly.churned_mrr, 0) as decimal(18, 2)) as churned_mrr,
+        cast(coalesce(monthly.fx_impact_mrr, 0) as decimal(18, 2)) as fx_impact_mrr,
         cast(coalesce(monthly.ending_mrr, 0) as decimal(18, 2)) as ending_mrr,
         cast(coalesce(monthly.starting_customers, 0) as integer) as starting_customers,
         cast(coalesce(monthly.new_customers, 0) as integer) as new_customers,
