@@ -20,6 +20,7 @@ from functools import cache
 from pathlib import Path
 
 import great_expectations.expectations as gxe
+import yaml
 from great_expectations.expectations.expectation import Expectation
 from great_expectations.expectations.metadata_types import FailureSeverity
 
@@ -224,7 +225,17 @@ BRIDGE_IDENTITY_BROKEN = (
 )
 STAGES = tuple(stage for stage, _order in lifecycle_stages())
 CHURN_TYPES = ("voluntary", "involuntary")
-FUNNEL_DIMENSIONS = ("acquisition_channel", "segment")
+
+
+@cache
+def report_dimensions() -> tuple[str, ...]:
+    """The customer attributes the per-dimension reports cut by: dbt var report_dimensions as
+    dbt_project.yml (beside this package) sets it, the one place a dimension is added."""
+    project = yaml.safe_load((SEEDS_DIR.parent / "dbt_project.yml").read_text(encoding="utf-8")) or {}
+    configured = (project.get("vars") or {}).get("report_dimensions") or ()
+    return tuple(str(name).strip().lower() for name in configured)
+
+
 
 
 def stage_order_matches(stage: str, stage_order: str, ids: tuple[str, ...]) -> Check:
@@ -508,7 +519,7 @@ SUITES: tuple[TableSuite, ...] = (
         "rpt_lifecycle_funnel_by_dimension",
         (
             *lifecycle_funnel_checks("dimension", "dimension_value"),
-            in_set("dimension", FUNNEL_DIMENSIONS),
+            in_set("dimension", report_dimensions()),
         ),
     ),
     TableSuite(
@@ -557,7 +568,7 @@ SUITES: tuple[TableSuite, ...] = (
         "rpt_cohort_retention_by_dimension",
         (
             *key("dimension", "dimension_value", "cohort_month", "months_since_start"),
-            in_set("dimension", ("all", "segment", "acquisition_channel", "billing_interval")),
+            in_set("dimension", ("all", *report_dimensions(), "billing_interval")),
             between("logo_retention", 0, 1),
             between("gross_revenue_retention", 0, 1),
             non_negative("net_revenue_retention"),

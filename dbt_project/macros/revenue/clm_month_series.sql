@@ -1,4 +1,7 @@
 {#
+    Superseded by clm_month_spine (macros/clm_month_spine.sql), the one month spine; kept only until
+    rpt_mrr_bridge reads the spine too, then deleted.
+
     clm_month_series(start_month_expr, end_month_expr): a set-returning select-list expression that expands
     each row into one row per month, the DATE of every first day from start_month to end_month inclusive
     (both first days of a month). Use it like dbt_stripe's date spine, built from the data's own bounds:
@@ -21,9 +24,4 @@
     cast(unnest(generate_series(
         cast({{ start_month_expr }} as timestamp), cast({{ end_month_expr }} as timestamp), interval 1 month
     )) as date)
-{%- endmacro %}
-
-{#- clm_month_end(month_expr): the DATE of the last day of the month starting on month_expr. -#}
-{% macro clm_month_end(month_expr) -%}
-    cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, month_expr)) }} as date)
 {%- endmacro %}
