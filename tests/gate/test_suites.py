@@ -1,4 +1,4 @@
-"""Every published mart goes through the gate: each has a suite, and the suites follow the dbt project's vars."""
+"""Every published mart goes through the gate: each has a suite; the suites follow the dbt project's vars."""
 
 from __future__ import annotations
 
