@@ -20,6 +20,7 @@ from functools import cache
 from pathlib import Path
 
 import great_expectations.expectations as gxe
+import yaml
 from great_expectations.expectations.expectation import Expectation
 from great_expectations.expectations.metadata_types import FailureSeverity
 
@@ -224,9 +225,41 @@ BRIDGE_IDENTITY_BROKEN = (
     "starting_mrr + new_mrr + expansion_mrr + reactivation_mrr - contraction_mrr - churned_mrr"
     " + fx_impact_mrr <> ending_mrr"
 )
+# rpt_revenue_reconciliation: its amount columns and the identities that tie them (the model's YAML).
+RECONCILIATION_AMOUNTS = (
+    "invoiced_subscription",
+    "invoiced_prorations",
+    "invoiced_one_off",
+    "invoiced_total",
+    "collected_charges",
+    "collected_out_of_band",
+    "refunds",
+    "collected_net",
+    "recognised_mrr",
+    "billing_timing",
+    "invoiced_uncollectible",
+    "invoiced_open",
+    "collection_timing",
+)
+RECONCILIATION_INVOICED_BROKEN = (
+    "invoiced_total <> invoiced_subscription + invoiced_prorations + invoiced_one_off"
+)
+RECONCILIATION_COLLECTED_BROKEN = "collected_net <> collected_charges + collected_out_of_band - refunds"
+RECONCILIATION_IDENTITY_BROKEN = (
+    "collected_net <> recognised_mrr + billing_timing + invoiced_prorations + invoiced_one_off"
+    " - invoiced_uncollectible - invoiced_open - refunds + collection_timing"
+)
 STAGES = tuple(stage for stage, _order in lifecycle_stages())
 CHURN_TYPES = ("voluntary", "involuntary")
-FUNNEL_DIMENSIONS = ("acquisition_channel", "segment")
+
+
+@cache
+def report_dimensions() -> tuple[str, ...]:
+    """The customer attributes the per-dimension reports cut by: dbt var report_dimensions as
+    dbt_project.yml (beside this package) sets it, the one place a dimension is added."""
+    project = yaml.safe_load((SEEDS_DIR.parent / "dbt_project.yml").read_text(encoding="utf-8")) or {}
+    configured = (project.get("vars") or {}).get("report_dimensions") or ()
+    return tuple(str(name).strip().lower() for name in configured)
 
 
 def stage_order_matches(stage: str, stage_order: str, ids: tuple[str, ...]) -> Check:
@@ -510,7 +543,7 @@ SUITES: tuple[TableSuite, ...] = (
         "rpt_lifecycle_funnel_by_dimension",
         (
             *lifecycle_funnel_checks("dimension", "dimension_value"),
-            in_set("dimension", FUNNEL_DIMENSIONS),
+            in_set("dimension", report_dimensions()),
         ),
     ),
     TableSuite(
@@ -572,7 +605,7 @@ SUITES: tuple[TableSuite, ...] = (
         "rpt_cohort_retention_by_dimension",
         (
             *key("dimension", "dimension_value", "cohort_month", "months_since_start"),
-            in_set("dimension", ("all", "segment", "acquisition_channel", "billing_interval")),
+            in_set("dimension", ("all", *report_dimensions(), "billing_interval")),
             between("logo_retention", 0, 1),
             between("gross_revenue_retention", 0, 1),
             non_negative("net_revenue_retention"),
@@ -604,6 +637,26 @@ SUITES: tuple[TableSuite, ...] = (
             between("referral_rate", 0, 1),
             between("repeat_purchase_rate", 0, 1),
             non_negative("quick_ratio"),
+        ),
+    ),
+    # Invoiced, collected and recognised revenue by month (rpt_revenue_reconciliation): every part is there,
+    # the totals add up, and cash = MRR + the explained differences, to the cent.
+    TableSuite(
+        "marts",
+        "rpt_revenue_reconciliation",
+        (
+            *key("month"),
+            *(not_null(column) for column in RECONCILIATION_AMOUNTS),
+            non_negative("invoiced_one_off"),
+            non_negative("collected_charges"),
+            non_negative("collected_out_of_band"),
+            non_negative("refunds"),
+            non_negative("recognised_mrr"),
+            non_negative("invoiced_uncollectible"),
+            non_negative("invoiced_open"),
+            rows_where("invoiced_total.adds_up", ("month",), RECONCILIATION_INVOICED_BROKEN),
+            rows_where("collected_net.adds_up", ("month",), RECONCILIATION_COLLECTED_BROKEN),
+            rows_where("collected_net.reconciles_with_mrr", ("month",), RECONCILIATION_IDENTITY_BROKEN),
         ),
     ),
     TableSuite(

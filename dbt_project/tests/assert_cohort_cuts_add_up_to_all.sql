@@ -1,5 +1,9 @@
-{#- rpt_cohort_retention: every cut splits the same customers, so per cohort month and months_since_start the
-    values of each dimension add up to the whole base (dimension 'all'): customers, active customers, MRR. -#}
+{#- rpt_cohort_retention_by_dimension: every cut (each dimension of var report_dimensions, and
+    billing_interval) is there and splits the same customers, so per cohort month and months_since_start the
+    values of each dimension add up to the whole base (dimension 'all'): customers, active customers, MRR.
+    Returns the dimension x cell pairs that do not add up, are missing, or are not configured. -#}
+{%- set dimensions = clm_report_dimensions() + ['billing_interval'] %}
+
 with
 
 cells as (
@@ -11,6 +15,33 @@ cells as (
 whole_base as (
 
     select * from cells where dimension = 'all'
+
+),
+
+configured_dimensions as (
+
+    {%- for dimension in dimensions %}
+    select cast('{{ dimension }}' as varchar) as dimension
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+
+),
+
+-- what each cut must add up to: the whole base, cell by cell
+expected as (
+
+    select
+        configured_dimensions.dimension,
+        whole_base.cohort_month,
+        whole_base.months_since_start,
+        whole_base.cohort_customers,
+        whole_base.active_customers,
+        whole_base.starting_mrr,
+        whole_base.mrr
+    from configured_dimensions
+    cross join whole_base
 
 ),
 
@@ -31,15 +62,17 @@ cuts as (
 )
 
 select
-    cuts.dimension,
-    cuts.cohort_month,
-    cuts.months_since_start
-from cuts
-left join whole_base
-    on whole_base.cohort_month = cuts.cohort_month
-    and whole_base.months_since_start = cuts.months_since_start
-where whole_base.cohort_month is null
-    or whole_base.cohort_customers <> cuts.cohort_customers
-    or whole_base.active_customers <> cuts.active_customers
-    or whole_base.starting_mrr <> cuts.starting_mrr
-    or whole_base.mrr <> cuts.mrr
+    coalesce(expected.dimension, cuts.dimension) as dimension,
+    coalesce(expected.cohort_month, cuts.cohort_month) as cohort_month,
+    coalesce(expected.months_since_start, cuts.months_since_start) as months_since_start
+from expected
+full outer join cuts
+    on cuts.dimension = expected.dimension
+    and cuts.cohort_month = expected.cohort_month
+    and cuts.months_since_start = expected.months_since_start
+where expected.dimension is null
+    or cuts.dimension is null
+    or cuts.cohort_customers <> expected.cohort_customers
+    or cuts.active_customers <> expected.active_customers
+    or cuts.starting_mrr <> expected.starting_mrr
+    or cuts.mrr <> expected.mrr

@@ -56,7 +56,7 @@ def run_dbt(
     env: dict[str, str],
     as_of: str | None = AS_OF,
     project_dir: Path = REPO,
-    **dbt_vars: str,
+    **dbt_vars: object,
 ) -> DbtRun:
     """`dbt <args>` on the repo's project (or a copy of it in ``project_dir``) and its profiles.yml."""
     target_path = workdir / "target"

@@ -137,7 +137,7 @@ def test_rpt_kpis_monthly_rows(duckdb_query):
 
 
 def test_kpi_bridge_columns_match_rpt_mrr_bridge(duckdb_query):
-    """rpt_kpis_monthly sums its MRR bridge from fct_mrr_movements: equal to rpt_mrr_bridge month by month."""
+    """rpt_kpis_monthly reads its MRR bridge from rpt_mrr_bridge: equal month by month, 0 before it starts."""
     columns = ", ".join(name for name in BRIDGE_ZERO)
     bridge = {r[0]: r[1:] for r in duckdb_query(f"select month, {columns} from marts.rpt_mrr_bridge")}
     kpis = {r[0]: r[1:] for r in duckdb_query(f"select month, {columns} from marts.rpt_kpis_monthly")}

@@ -44,9 +44,7 @@ bounds as (
 
 months as (
 
-    select {{ clm_month_series('first_month', 'last_month') }} as month
-    from bounds
-    where first_month <= last_month
+    {{ clm_month_spine('(select first_month from bounds)', '(select last_month from bounds)') }}
 
 ),
 
@@ -144,9 +142,10 @@ customer_months as (
     select
         first_paid_months.customer_id,
         first_paid_months.first_paid_month,
-        {{ clm_month_series('first_paid_months.first_paid_month', 'bounds.last_month') }} as month
+        months.month
     from first_paid_months
-    cross join bounds
+    inner join months
+        on months.month >= first_paid_months.first_paid_month
 
 ),
 

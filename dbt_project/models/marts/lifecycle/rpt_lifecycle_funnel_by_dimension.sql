@@ -1,9 +1,12 @@
 {#-
-    The lifecycle funnel cut by acquisition channel and by segment: one row per dimension, value and stage
-    (macro clm_lifecycle_funnel documents every column). Customers without a value (billing-only customers
-    have no CRM channel or segment) sit under 'unknown', so the groups of a dimension add up to the whole base
-    in customers_current and customers_ever.
+    The lifecycle funnel cut by each customer attribute of var report_dimensions (macro clm_report_dimensions;
+    default acquisition channel and segment, current values from dim_customers): one row per dimension, value
+    and stage (macro clm_lifecycle_funnel documents every column). Customers without a value (billing-only
+    customers have no CRM channel or segment) sit under 'unknown', so the groups of a dimension add up to the
+    whole base in customers_current and customers_ever (test assert_lifecycle_funnel_cuts_add_up_to_all).
 -#}
+{%- set dimensions = clm_report_dimensions() %}
+
 with
 
 stages as (
@@ -20,25 +23,15 @@ spells as (
 
 customers as (
 
-    select * from {{ ref('int_identity__customers') }}
+    select * from {{ ref('dim_customers') }}
 
 ),
 
 customer_dimensions as (
 
-    select
-        customer_id,
-        'acquisition_channel' as dimension,
-        coalesce(acquisition_channel, 'unknown') as dimension_value
-    from customers
-
-    union all
-
-    select
-        customer_id,
-        'segment' as dimension,
-        coalesce(segment, 'unknown') as dimension_value
-    from customers
+    {%- set cuts = {} %}
+    {%- for dimension in dimensions %}{% do cuts.update({dimension: dimension}) %}{% endfor %}
+    {{ clm_dimension_rows('customers', ['customer_id'], cuts) }}
 
 ),
 

@@ -6,10 +6,11 @@
     * A customer's MRR in month cohort_month + k is its fct_mrr_movements row's mrr, 0 without a row (after a
       churn; the churn row itself has mrr 0; a later reactivation counts again).
     * Every cell from k = 0 to the as-of month exists (a dense spine per cohort), even with 0 active customers.
-    * dimension 'all' (dimension_value 'all') is the whole base, the contract's grain; the cuts 'segment',
-      'acquisition_channel' (current values from dim_customers) and 'billing_interval' (the interval of the
-      invoice lines behind the customer's MRR in its cohort month, int_invoice_lines__normalized) split the same
-      customers.
+    * dimension 'all' (dimension_value 'all') is the whole base, the contract's grain; the cuts split the same
+      customers: one per customer attribute of var report_dimensions (macro clm_report_dimensions; default
+      'segment' and 'acquisition_channel', current values from dim_customers) and 'billing_interval' (the
+      interval of the lines behind the customer's MRR in its cohort month: the lines that pay on the month's
+      snapshot date of int_customer_months__mrr, by the one coverage rule, macro clm_line_pays_on).
       A missing value is 'unknown'; a customer billed on several intervals in its cohort month is 'mixed'.
     * Ratios (logo_retention = active_customers / cohort_customers, net_revenue_retention = mrr / starting_mrr,
       gross_revenue_retention = capped_mrr / starting_mrr) go through the dispatched macro clm_exact_ratio:
@@ -19,6 +20,8 @@
       a tie (161.53 / 160 = 1.0095625 -> 1.009563).
 -#}
 
+{%- set customer_dimensions = clm_report_dimensions() %}
+
 with
 
 movements as (
@@ -27,9 +30,21 @@ movements as (
 
 ),
 
+customer_months as (
+
+    select * from {{ ref('int_customer_months__mrr') }}
+
+),
+
 customers as (
 
     select * from {{ ref('dim_customers') }}
+
+),
+
+paying_lines as (
+
+    select * from {{ ref('int_invoice_lines__paying_periods') }}
 
 ),
 
@@ -51,27 +66,27 @@ first_new_movements as (
 
 ),
 
--- starting MRR: the customer's own MRR in its cohort month; snapshot_date is the day MRR is measured on in that
--- month (its last day, or the as-of date in the as-of month)
+-- starting MRR: the customer's own MRR in its cohort month; snapshot_date: the day that MRR was measured on
+-- (int_customer_months__mrr decides it: the month's last day, or the as-of date in the as-of month)
 cohort_members as (
 
     select
         first_new_movements.customer_id,
         first_new_movements.cohort_month,
         movements.mrr as starting_mrr,
-        cast(
-            least({{ dbt.last_day('first_new_movements.cohort_month', 'month') }}, {{ clm_as_of() }}) as date
-        ) as snapshot_date
+        customer_months.snapshot_date
     from first_new_movements
     inner join movements
         on movements.customer_id = first_new_movements.customer_id
         and movements.month = first_new_movements.cohort_month
+    left join customer_months
+        on customer_months.customer_id = first_new_movements.customer_id
+        and customer_months.month = first_new_movements.cohort_month
 
 ),
 
--- the billing intervals of the lines that make up the customer's MRR in its cohort month: the lines that count
--- towards MRR (subscription lines of non-void invoices, int_invoice_lines__normalized) with a positive monthly
--- amount whose service period covers the snapshot date, by the same rule as int_customer_months__mrr
+-- the billing intervals of the lines that make up the customer's MRR in its cohort month: the lines of
+-- int_invoice_lines__paying_periods with a positive monthly amount that pay on the snapshot date
 cohort_month_intervals as (
 
     select distinct
@@ -81,12 +96,13 @@ cohort_month_intervals as (
             else cast(invoice_lines.interval_count as varchar) || ' ' || invoice_lines.billing_interval || 's'
         end as billing_interval
     from cohort_members
+    inner join paying_lines
+        on paying_lines.customer_id = cohort_members.customer_id
+        and {{ clm_line_pays_on('paying_lines', 'cohort_members.snapshot_date') }}
     inner join invoice_lines
-        on invoice_lines.customer_id = cohort_members.customer_id
-        and invoice_lines.service_start_date <= cohort_members.snapshot_date
-        and invoice_lines.service_end_date > cohort_members.snapshot_date
-    where invoice_lines.counts_towards_mrr
-        and invoice_lines.monthly_amount > 0
+        on invoice_lines.invoice_id = paying_lines.invoice_id
+        and invoice_lines.line_index = paying_lines.line_index
+    where paying_lines.monthly_amount > 0
 
 ),
 
@@ -100,52 +116,42 @@ customer_billing_intervals as (
 
 ),
 
--- every cohort member once per dimension: the whole base and the three cuts
+-- every cohort member with the values of its dimensions
+member_attributes as (
+
+    select
+        cohort_members.customer_id,
+        cohort_members.cohort_month,
+        cohort_members.starting_mrr,
+        {%- for dimension in customer_dimensions %}
+        customers.{{ dimension }} as {{ dimension }},
+        {%- endfor %}
+        customer_billing_intervals.billing_interval
+    from cohort_members
+    left join customers
+        on customers.customer_id = cohort_members.customer_id
+    left join customer_billing_intervals
+        on customer_billing_intervals.customer_id = cohort_members.customer_id
+
+),
+
+-- every cohort member once per dimension: the whole base, then one cut per dimension
 members_by_dimension as (
 
     select
-        cast('all' as varchar) as dimension,
-        cast('all' as varchar) as dimension_value,
         customer_id,
         cohort_month,
-        starting_mrr
-    from cohort_members
+        starting_mrr,
+        cast('all' as varchar) as dimension,
+        cast('all' as varchar) as dimension_value
+    from member_attributes
 
     union all
 
-    select
-        cast('segment' as varchar) as dimension,
-        cast(coalesce(customers.segment, 'unknown') as varchar) as dimension_value,
-        cohort_members.customer_id,
-        cohort_members.cohort_month,
-        cohort_members.starting_mrr
-    from cohort_members
-    left join customers
-        on customers.customer_id = cohort_members.customer_id
-
-    union all
-
-    select
-        cast('acquisition_channel' as varchar) as dimension,
-        cast(coalesce(customers.acquisition_channel, 'unknown') as varchar) as dimension_value,
-        cohort_members.customer_id,
-        cohort_members.cohort_month,
-        cohort_members.starting_mrr
-    from cohort_members
-    left join customers
-        on customers.customer_id = cohort_members.customer_id
-
-    union all
-
-    select
-        cast('billing_interval' as varchar) as dimension,
-        cast(coalesce(customer_billing_intervals.billing_interval, 'unknown') as varchar) as dimension_value,
-        cohort_members.customer_id,
-        cohort_members.cohort_month,
-        cohort_members.starting_mrr
-    from cohort_members
-    left join customer_billing_intervals
-        on customer_billing_intervals.customer_id = cohort_members.customer_id
+    {%- set cuts = {} %}
+    {%- for dimension in customer_dimensions %}{% do cuts.update({dimension: dimension}) %}{% endfor %}
+    {%- do cuts.update({'billing_interval': 'billing_interval'}) %}
+    {{ clm_dimension_rows('member_attributes', ['customer_id', 'cohort_month', 'starting_mrr'], cuts) }}
 
 ),
 
@@ -156,27 +162,31 @@ cohorts as (
         dimension_value,
         cohort_month,
         count(*) as cohort_customers,
-        sum(starting_mrr) as starting_mrr,
-        cast(
-            {{ dbt.datediff('cohort_month', clm_month(clm_as_of()), 'month') }} as integer
-        ) as months_to_as_of
+        sum(starting_mrr) as starting_mrr
     from members_by_dimension
     group by dimension, dimension_value, cohort_month
 
 ),
 
--- the dense spine: k = 0 .. the as-of month for every cohort
+months as (
+
+    {{ clm_month_spine('(select min(cohort_month) from cohorts)', clm_month(clm_as_of())) }}
+
+),
+
+-- the dense grid: k = 0 .. the as-of month for every cohort
 cells as (
 
     select
         cohorts.dimension,
         cohorts.dimension_value,
         cohorts.cohort_month,
-        cast(offsets.months_since_start as integer) as months_since_start,
+        cast({{ dbt.datediff('cohorts.cohort_month', 'months.month', 'month') }} as integer) as months_since_start,
         cohorts.cohort_customers,
         cohorts.starting_mrr
     from cohorts
-    cross join lateral generate_series(0, cohorts.months_to_as_of) as offsets (months_since_start)
+    inner join months
+        on months.month >= cohorts.cohort_month
 
 ),
 

@@ -5,9 +5,9 @@
     * new_customers / churned_customers: fct_mrr_movements rows with movement new / churn in the month;
     * customer_churn_rate = churned_customers / customers with MRR > 0 at the end of the previous month;
     * mrr = ending MRR; arpu = mrr / customers with MRR > 0 in the month;
-    * starting_mrr ... ending_mrr: the MRR bridge of the month, the same sums of fct_mrr_movements that
-      rpt_mrr_bridge publishes, computed here from the movements so that the report needs no other revenue
-      model (test assert_kpi_reconciles_with_movements_and_dim_customers checks them);
+    * starting_mrr ... ending_mrr, new_customers, churned_customers and the paying customers: read from
+      rpt_mrr_bridge, the one model that sums fct_mrr_movements by month (test
+      assert_kpi_reconciles_with_movements_and_dim_customers ties them to the movements again);
     * cac = marketing spend of the month / customers acquired (first payment) in the month, all channels;
     * nps = % promoters (9-10) - % detractors (0-6) of the month's responses, -100..100;
     * csat = good / (good + bad) ratings of tickets created in the month;
@@ -45,9 +45,9 @@
 
 with
 
-mrr_movements as (
+mrr_bridge as (
 
-    select * from {{ ref('fct_mrr_movements') }}
+    select * from {{ ref('rpt_mrr_bridge') }}
 
 ),
 
@@ -95,25 +95,23 @@ billing_matches as (
 
 ---------- per month facts
 
--- the MRR bridge of the month, summed from the customer-month movements exactly as rpt_mrr_bridge does
--- (test assert_kpi_reconciles_with_movements_and_dim_customers), plus the customer counts
-movement_counts as (
+-- the month's MRR bridge and customer counts, by name: columns the bridge adds do not reach this report
+bridge_months as (
 
     select
         month,
-        sum(case when movement = 'new' then 1 else 0 end) as new_customers,
-        sum(case when movement = 'churn' then 1 else 0 end) as churned_customers,
-        sum(case when mrr > 0 then 1 else 0 end) as paying_customers,
-        sum(previous_mrr) as starting_mrr,
-        sum(case when movement = 'new' then mrr_change else 0 end) as new_mrr,
-        sum(case when movement = 'expansion' then mrr_change else 0 end) as expansion_mrr,
-        sum(case when movement = 'reactivation' then mrr_change else 0 end) as reactivation_mrr,
-        -sum(case when movement = 'contraction' then mrr_change else 0 end) as contraction_mrr,
-        -sum(case when movement = 'churn' then mrr_change else 0 end) as churned_mrr,
-        sum(mrr) as ending_mrr
-    from mrr_movements
+        new_customers,
+        churned_customers,
+        ending_customers as paying_customers,
+        starting_mrr,
+        new_mrr,
+        expansion_mrr,
+        reactivation_mrr,
+        contraction_mrr,
+        churned_mrr,
+        ending_mrr
+    from mrr_bridge
     where month <= {{ clm_month(clm_as_of()) }}
-    group by month
 
 ),
 
@@ -223,7 +221,7 @@ purchases_by_month as (
 
 activity_months as (
 
-    select month from movement_counts
+    select month from bridge_months
     union all
     select month from spend_by_month
     union all
@@ -250,9 +248,7 @@ bounds as (
 
 months as (
 
-    select {{ clm_month_series('first_month', 'last_month') }} as month
-    from bounds
-    where first_month <= last_month
+    {{ clm_month_spine('(select first_month from bounds)', '(select last_month from bounds)') }}
 
 ),
 
@@ -262,17 +258,17 @@ joined as (
 
     select
         months.month,
-        coalesce(movement_counts.new_customers, 0) as new_customers,
-        coalesce(movement_counts.churned_customers, 0) as churned_customers,
-        coalesce(movement_counts.paying_customers, 0) as paying_customers,
+        coalesce(bridge_months.new_customers, 0) as new_customers,
+        coalesce(bridge_months.churned_customers, 0) as churned_customers,
+        coalesce(bridge_months.paying_customers, 0) as paying_customers,
         coalesce(previous_month.paying_customers, 0) as paying_customers_previous_month,
-        coalesce(movement_counts.starting_mrr, 0) as starting_mrr,
-        coalesce(movement_counts.new_mrr, 0) as new_mrr,
-        coalesce(movement_counts.expansion_mrr, 0) as expansion_mrr,
-        coalesce(movement_counts.reactivation_mrr, 0) as reactivation_mrr,
-        coalesce(movement_counts.contraction_mrr, 0) as contraction_mrr,
-        coalesce(movement_counts.churned_mrr, 0) as churned_mrr,
-        coalesce(movement_counts.ending_mrr, 0) as ending_mrr,
+        coalesce(bridge_months.starting_mrr, 0) as starting_mrr,
+        coalesce(bridge_months.new_mrr, 0) as new_mrr,
+        coalesce(bridge_months.expansion_mrr, 0) as expansion_mrr,
+        coalesce(bridge_months.reactivation_mrr, 0) as reactivation_mrr,
+        coalesce(bridge_months.contraction_mrr, 0) as contraction_mrr,
+        coalesce(bridge_months.churned_mrr, 0) as churned_mrr,
+        coalesce(bridge_months.ending_mrr, 0) as ending_mrr,
         coalesce(spend_by_month.marketing_spend, 0) as marketing_spend,
         coalesce(acquisitions_by_month.customers_acquired, 0) as customers_acquired,
         coalesce(acquisitions_by_month.referred_customers_acquired, 0) as referred_customers_acquired,
@@ -287,9 +283,9 @@ joined as (
         sum(coalesce(purchases_by_month.second_purchases, 0))
             over (order by months.month rows between unbounded preceding and current row) as repeat_buyers
     from months
-    left join movement_counts
-        on movement_counts.month = months.month
-    left join movement_counts as previous_month
+    left join bridge_months
+        on bridge_months.month = months.month
+    left join bridge_months as previous_month
         on previous_month.month = cast({{ dbt.dateadd('month', -1, 'months.month') }} as date)
     left join spend_by_month
         on spend_by_month.month = months.month

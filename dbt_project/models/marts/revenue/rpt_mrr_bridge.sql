@@ -25,9 +25,7 @@ bounds as (
 
 months as (
 
-    select {{ clm_month_series('first_month', 'last_month') }} as month
-    from bounds
-    where first_month <= last_month
+    {{ clm_month_spine('(select first_month from bounds)', '(select last_month from bounds)') }}
 
 ),
 
