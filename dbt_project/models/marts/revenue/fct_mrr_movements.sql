@@ -3,7 +3,11 @@
     (month spine -> MRR per customer-month -> the month after the last paying month as a churn row -> lag()).
     int_customer_months__mrr holds every month from the customer's first paying month through the as-of month
     (0 after churn), so lag() is the previous calendar month; rows where both months are 0 are left out.
+    Revenue policy revenue_reactivation_window_months = N (default null: never): MRR that returns more than N
+    months after the churn month (the first month at 0 after the last paying month) is `new` again, not
+    `reactivation`: months after churn = months between the last paying month and this one, minus 1.
 -#}
+{%- set reactivation_window = clm_revenue_policy('revenue_reactivation_window_months') %}
 with
 
 customer_months as (
@@ -22,7 +26,10 @@ compared as (
         coalesce(
             lag(mrr) over (partition by customer_id order by month),
             cast(0 as decimal(18, 2))
-        ) as previous_mrr
+        ) as previous_mrr,
+        max(case when mrr > 0 then month end) over (
+            partition by customer_id order by month rows between unbounded preceding and 1 preceding
+        ) as last_paying_month
     from customer_months
 
 ),
@@ -38,6 +45,12 @@ classified as (
         mrr - previous_mrr as mrr_change,
         case
             when previous_mrr <= 0 and mrr > 0 and month = first_paid_month then 'new'
+            {%- if reactivation_window is not none %}
+            -- returned more than the reactivation window after the churn month (last paying month + 1)
+            when previous_mrr <= 0 and mrr > 0
+                and {{ dbt.datediff('last_paying_month', 'month', 'month') }} - 1 > {{ reactivation_window }}
+                then 'new'
+            {%- endif %}
             when previous_mrr <= 0 and mrr > 0 then 'reactivation'
             when previous_mrr > 0 and mrr <= 0 then 'churn'
             when mrr > previous_mrr then 'expansion'
