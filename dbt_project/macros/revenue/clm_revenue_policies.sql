@@ -4,13 +4,13 @@
 
     clm_revenue_policy(name): the validated value of one policy var; an invalid value fails compilation with a
     message naming the var, its allowed values and what it got (a typo must never silently fall back to the
-    default: it would publish other numbers than the ones asked for).
+    default: it would publish other numbers than the ones asked for). The models that read a policy call it
+    while dbt parses the project, which every dbt command does first (vars changed: a full parse), so any dbt
+    command refuses an invalid value, whatever it selects.
       revenue_churn_recognition          'period_end' (default) | 'cancellation'
       revenue_delinquent_churn_days      null (default: never) | an integer >= 0
       revenue_reactivation_window_months null (default: never) | an integer >= 0
 
-    clm_assert_revenue_policies(): validates them all (on-run-start), so that any dbt command refuses an
-    invalid value even when no model that reads it is selected. Renders nothing.
 -#}
 {% macro clm_revenue_policy(name) -%}
     {%- set value = var(name, none) -%}
@@ -32,14 +32,4 @@
         {{ exceptions.raise_compiler_error("clm_revenue_policy: unknown revenue policy var '" ~ name ~ "'") }}
     {%- endif -%}
     {{- return(value) -}}
-{%- endmacro %}
-
-{% macro clm_revenue_policy_names() -%}
-    {{ return(['revenue_churn_recognition', 'revenue_delinquent_churn_days', 'revenue_reactivation_window_months']) }}
-{%- endmacro %}
-
-{% macro clm_assert_revenue_policies() -%}
-    {%- for name in clm_revenue_policy_names() -%}
-        {%- do clm_revenue_policy(name) -%}
-    {%- endfor -%}
 {%- endmacro %}
