@@ -33,11 +33,13 @@ JAN, FEB, MAR, APR, MAY = (date(2024, m, 1) for m in range(1, 6))
 DEFAULT = "default"
 CANCELLATION = "cancellation"
 DELINQUENT_10 = "delinquent_10"
+DELINQUENT_0 = "delinquent_0"
 REACTIVATION_1 = "reactivation_1"
 SETTINGS: dict[str, dict] = {
     DEFAULT: {},
     CANCELLATION: {"revenue_churn_recognition": "cancellation"},
     DELINQUENT_10: {"revenue_delinquent_churn_days": 10},
+    DELINQUENT_0: {"revenue_delinquent_churn_days": 0},
     REACTIVATION_1: {"revenue_reactivation_window_months": 1},
 }
 
@@ -156,6 +158,23 @@ EXPECTED: dict[str, dict] = {
         + R_SPELLS
         + S_SPELLS,
     },
+    # revenue_delinquent_churn_days = 0: sub_q pays until 04-15 + 0 = 04-15: the open invoice's line
+    # [04-15,05-15) has no paying day left (left out), the paid [03-15,04-15) ends there anyway. April MRR 0,
+    # churn of 40.00; Q churned from 04-15 (the past_due signal starts the same day: churned takes precedence,
+    # no at_risk spell), still involuntary: its paying ended on its delinquent churn date.
+    DELINQUENT_0: {
+        "movements": rows(
+            *P_NEW,
+            *P_DEFAULT,
+            *Q_NEW,
+            *Q_DEFAULT[:2],
+            (Q, APR, "0.00", "40.00", "-40.00", "churn"),
+            *R_DEFAULT,
+            *S_MOVEMENTS,
+        ),
+        "customers": CUSTOMERS_DEFAULT | {Q: ("churned", "involuntary", Decimal("0.00"))},
+        "spells": P_SPELLS + Q_SPELLS[:2] + [(Q, "churned", date(2024, 4, 15), None)] + R_SPELLS + S_SPELLS,
+    },
     # revenue_reactivation_window_months = 1: months after churn = months from the last paying month to the
     # return - 1. R: January -> April = 3 - 1 = 2 > 1: new again. S: January -> March = 2 - 1 = 1, not > 1:
     # still reactivation. MRR and the lifecycle are unchanged (the policy only names the movement).
@@ -272,7 +291,7 @@ def test_invalid_policy_refused(tmp_path, variables, message):
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("setting", [CANCELLATION, DELINQUENT_10, REACTIVATION_1])
+@pytest.mark.parametrize("setting", [CANCELLATION, DELINQUENT_10, DELINQUENT_0, REACTIVATION_1])
 def test_policy_postgres(tmp_path_factory, setting):
     import psycopg2
 

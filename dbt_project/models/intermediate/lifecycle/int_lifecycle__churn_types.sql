@@ -42,8 +42,9 @@ subscription_ends as (
         customer_id,
         subscription_id,
         max(service_end_date) as service_end_date,
-        -- the delinquency policy cuts every line of the subscription at one date: the last one ends there
-        max(case when paying_end_reason = 'delinquency' then 1 else 0 end) as is_delinquency_end
+        -- the delinquency policy cuts every line of the subscription at one date, so its paying ends there
+        -- (a line that would start on or after it is gone: the one before may end on that date uncut)
+        max(case when service_end_date = delinquent_churn_date then 1 else 0 end) as is_delinquency_end
     from paying_lines
     where monthly_amount > 0
         and subscription_id is not null

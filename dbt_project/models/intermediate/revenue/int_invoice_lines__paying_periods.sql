@@ -116,11 +116,25 @@ lines as (
 
 ),
 
+-- the day a delinquent subscription churns under the delinquency policy (null: not delinquent, or no policy)
+delinquent_churn_dates as (
+
+    select
+        lines.*,
+        {% if delinquent_days is not none -%}
+        {{ clm_add_days('delinquent_since', delinquent_days) }}
+        {%- else -%}
+        cast(null as date)
+        {%- endif %} as delinquent_churn_date
+    from lines
+
+),
+
 -- the policies' cuts (null = none); the default settings cut nothing
 cuts as (
 
     select
-        lines.*,
+        delinquent_churn_dates.*,
         {% if churn_recognition == 'cancellation' -%}
         case
             when subscription_ended_on < invoiced_end_date then subscription_ended_on
@@ -128,15 +142,10 @@ cuts as (
         {%- else -%}
         cast(null as date)
         {%- endif %} as cancellation_cut_date,
-        {% if delinquent_days is not none -%}
         case
-            when {{ clm_add_days('delinquent_since', delinquent_days) }} < invoiced_end_date
-                then {{ clm_add_days('delinquent_since', delinquent_days) }}
-        end
-        {%- else -%}
-        cast(null as date)
-        {%- endif %} as delinquency_cut_date
-    from lines
+            when delinquent_churn_date < invoiced_end_date then delinquent_churn_date
+        end as delinquency_cut_date
+    from delinquent_churn_dates
 
 ),
 
@@ -176,6 +185,7 @@ final as (
         paying_end_reason,
         subscription_ended_on,
         delinquent_since,
+        delinquent_churn_date,
         coalesce(
             paying_end_reason = 'invoiced_period_end'
             and invoiced_end_date = {{ clm_as_of() }}
