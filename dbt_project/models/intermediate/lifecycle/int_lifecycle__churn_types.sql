@@ -132,7 +132,8 @@ select
     service_end_date as paying_ended_on,
     churn_reason,
     case
-        when churn_reason in ('payment_failed', 'unpaid', 'uncollectible_invoice', 'delinquent') then 'involuntary'
+        when churn_reason in ('payment_failed', 'unpaid', 'uncollectible_invoice', 'delinquent')
+            then 'involuntary'
         else 'voluntary'
     end as churn_type
 from classified

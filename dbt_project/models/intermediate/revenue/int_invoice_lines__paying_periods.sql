@@ -26,10 +26,11 @@
 
     is_renewal_pending flags, without changing paying_end_date, the last line of a subscription that will renew
     (ended_at after the as-of date, or no ended_at and trialing, active or past_due) when that line ends on the
-    as-of date itself and no policy cut it: the renewal is due that day and invoices are cut at the period's end, so an extract taken
-    during the as-of day may not hold it yet. An unpaid subscription (Stripe's "mark as unpaid" after failed
-    dunning) renews nothing: not pending, so it churns when its last invoiced period ends, in MRR and lifecycle. MRR does not count it (no invoice covers the as-of date); the
-    lifecycle counts the customer as still paying on the as-of date, so it is not churned by an extract's timing.
+    as-of date itself and no policy cut it: the renewal is due that day and invoices are cut at the period's
+    end, so an extract taken during the as-of day may not hold it yet. An unpaid subscription (Stripe's "mark
+    as unpaid" after failed dunning) renews nothing: not pending, so it churns when its last invoiced period
+    ends, in MRR and lifecycle. MRR does not count it (no invoice covers the as-of date); the lifecycle counts
+    the customer as still paying on the as-of date, so it is not churned by an extract's timing.
 -#}
 {%- set churn_recognition = clm_revenue_policy('revenue_churn_recognition') -%}
 {%- set delinquent_days = clm_revenue_policy('revenue_delinquent_churn_days') -%}
