@@ -6,8 +6,12 @@ Every path the pipeline writes derives from ``CLM_DATA_DIR``; secrets are read h
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -17,6 +21,16 @@ _DEV_PII_KEY = "clm-development-pii-key-not-secret"
 # A landed record (a physical line of CSV or JSON Lines) larger than this is quarantined with its line number:
 # DuckDB's reader loses a record of about 40 MB without a trace, so no record reaches it that large.
 DEFAULT_MAX_RECORD_BYTES = 16 * 1024 * 1024
+
+# dbt vars that clm decides itself, each through its own option: CLM_DBT_VARS may not set them.
+_RESERVED_DBT_VARS = {
+    "as_of": "clm run --as-of",
+    "clm_data_tests": "the dbt_tests: section of the gate config (CLM_GATE_CONFIG)",
+    "schema_prefix": "the target (clm run --target)",
+    # the CLV fit (clm.clv.pipeline.load_settings) reads these from dbt_project.yml, not from dbt
+    "clv_annual_discount_rate": "dbt_project.yml",
+    "clv_min_customers": "dbt_project.yml",
+}
 
 
 @dataclass(frozen=True)
@@ -38,6 +52,9 @@ class Settings:
     gate_config: Path | None = None
     # Largest landed record ingestion reads, in bytes (CLM_MAX_RECORD_BYTES); larger ones are quarantined
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+    # dbt vars every dbt command of a run gets on top of dbt_project.yml's (CLM_DBT_VARS), e.g. the revenue
+    # policies and lifecycle windows; the dbt project validates the values (an invalid one fails the build)
+    dbt_vars: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def build_dir(self) -> Path:
@@ -102,6 +119,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         gate_config=_path(env["CLM_GATE_CONFIG"]) if env.get("CLM_GATE_CONFIG") else None,
         max_as_of_gap_days=_positive_int(env, "CLM_MAX_AS_OF_GAP_DAYS") or 45,
         max_record_bytes=_positive_int(env, "CLM_MAX_RECORD_BYTES") or DEFAULT_MAX_RECORD_BYTES,
+        dbt_vars=_dbt_vars(env),
     )
 
 
@@ -116,3 +134,31 @@ def _positive_int(env: dict[str, str], name: str) -> int | None:
     if not text.isdigit() or int(text) < 1:
         raise SettingsError(f"{name}={text!r} is not a positive whole number")
     return int(text)
+
+
+def _dbt_vars(env: dict[str, str]) -> dict[str, Any]:
+    """CLM_DBT_VARS: a YAML (or JSON) mapping of dbt var names to values, given inline or as the path of a
+    file holding one, e.g. ``CLM_DBT_VARS='{revenue_churn_recognition: cancellation}'``."""
+    text = (env.get("CLM_DBT_VARS") or "").strip()
+    if not text:
+        return {}
+    origin = "CLM_DBT_VARS"
+    path = _path(text) if "\n" not in text and len(text) < 4096 else None
+    if path is not None and path.is_file():
+        text, origin = path.read_text(encoding="utf-8"), f"CLM_DBT_VARS file {path}"
+    elif path is not None and path.suffix.lower() in (".yml", ".yaml", ".json"):
+        raise SettingsError(f"CLM_DBT_VARS names a file that does not exist: {path}")
+    try:
+        parsed = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"{origin} is not YAML or JSON: {exc}") from None
+    if parsed is None:
+        return {}
+    if not isinstance(parsed, dict) or not all(isinstance(name, str) for name in parsed):
+        shown = text.strip()[:200]
+        raise SettingsError(f"{origin} must be a mapping of dbt var names to values, got {shown!r}")
+    reserved = sorted(set(parsed) & set(_RESERVED_DBT_VARS))
+    if reserved:
+        where = "; ".join(f"{name}: {_RESERVED_DBT_VARS[name]}" for name in reserved)
+        raise SettingsError(f"{origin} may not set {', '.join(reserved)} (set through {where})")
+    return parsed

@@ -47,9 +47,18 @@ class ClmDbtTranslator(DagsterDbtTranslator):
 
 def dbt_vars(ctx: RunContext, target: Target) -> str:
     """The run's as-of date always reaches dbt: dbt never picks a default of its own during a run. So do the
-    data tests' thresholds: dbt_project.yml's, with the gate config's ``dbt_tests`` over them."""
+    data tests' thresholds: dbt_project.yml's, with the gate config's ``dbt_tests`` over them. CLM_DBT_VARS
+    (settings.dbt_vars, e.g. the revenue policies) come first: clm's own vars cannot be overridden by them."""
     data_tests = data_tests_var(load_config(ctx.settings.gate_config))
-    return json.dumps({"as_of": ctx.as_of.isoformat(), "clm_data_tests": data_tests, **target.dbt_vars()})
+    return json.dumps(
+        {
+            **ctx.settings.dbt_vars,
+            "as_of": ctx.as_of.isoformat(),
+            "clm_data_tests": data_tests,
+            **target.dbt_vars(),
+        },
+        default=str,
+    )
 
 
 def dbt_environment(ctx: RunContext, target: Target) -> None:

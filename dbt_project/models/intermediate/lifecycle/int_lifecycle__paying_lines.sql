@@ -28,5 +28,7 @@ select
         else paying_end_date
     end as service_end_date,
     invoiced_end_date,
+    paying_end_reason,
+    delinquent_churn_date,
     is_renewal_pending
 from paying_periods

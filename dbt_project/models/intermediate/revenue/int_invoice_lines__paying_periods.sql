@@ -7,20 +7,34 @@
     The lines: those that count towards MRR (int_invoice_lines__normalized: subscription lines of non-void
     invoices, CONTRACT 6). A voided invoice pays on no day, even if it was paid before being voided.
 
-    The paying period [service_start_date, paying_end_date): by default (CONTRACT 6) the invoiced service period.
-    MRR is recognised over the invoiced period, and churn is dated when the last invoiced period ends: a
-    subscription canceled during a period it was invoiced for (immediately after its renewal was invoiced and
-    paid on the renewal day, or with the period's charge refunded: a refund lowers lifetime revenue, not MRR)
-    pays until that period ends. paying_end_date is the only column a churn-at-cancellation policy would change
-    (cut at subscription_ended_on), for MRR and lifecycle at once.
+    The paying period [service_start_date, paying_end_date): the invoiced service period, cut short by the
+    revenue policies (dbt vars, macro clm_revenue_policy; README "Revenue policies"). paying_end_date is the one
+    column they change, for MRR and lifecycle at once; paying_end_reason says which one ended the period.
+    * revenue_churn_recognition = period_end (default, CONTRACT 6): MRR is recognised over the invoiced period
+      and churn is dated when the last invoiced period ends: a subscription cancelled during a period it was
+      invoiced for (immediately after its renewal was invoiced and paid on the renewal day, or with the
+      period's charge refunded: a refund lowers lifetime revenue, not MRR) pays until that period ends. The
+      lifecycle shows such a customer active until then, with no at_risk signal (cancel_at_period_end is not
+      set on an immediate cancellation): the known cost of this default.
+    * revenue_churn_recognition = cancellation: a line pays until its subscription's ended_at date at the
+      latest: an immediate cancellation churns that day, in MRR (the month-end snapshot after it) and in the
+      lifecycle (churned from ended_at).
+    * revenue_delinquent_churn_days = N (default null: never): a subscription now past_due or unpaid pays until
+      N days after delinquent_since, the creation date of its first open or uncollectible invoice after its
+      last paid one (only invoices created on or before the as-of date; none = no cut). It churns then, as
+      involuntary churn (int_lifecycle__churn_types).
 
     is_renewal_pending flags, without changing paying_end_date, the last line of a subscription that will renew
     (ended_at after the as-of date, or no ended_at and trialing, active or past_due) when that line ends on the
-    as-of date itself: the renewal is due that day and invoices are cut at the period's end, so an extract taken
-    during the as-of day may not hold it yet. An unpaid subscription (Stripe's "mark as unpaid" after failed
-    dunning) renews nothing: not pending, so it churns when its last invoiced period ends, in MRR and lifecycle. MRR does not count it (no invoice covers the as-of date); the
-    lifecycle counts the customer as still paying on the as-of date, so it is not churned by an extract's timing.
+    as-of date itself and no policy cut it: the renewal is due that day and invoices are cut at the period's
+    end, so an extract taken during the as-of day may not hold it yet. An unpaid subscription (Stripe's "mark
+    as unpaid" after failed dunning) renews nothing: not pending, so it churns when its last invoiced period
+    ends, in MRR and lifecycle. MRR does not count it (no invoice covers the as-of date); the lifecycle counts
+    the customer as still paying on the as-of date, so it is not churned by an extract's timing.
 -#}
+{%- set churn_recognition = clm_revenue_policy('revenue_churn_recognition') -%}
+{%- set delinquent_days = clm_revenue_policy('revenue_delinquent_churn_days') -%}
+
 with
 
 invoice_lines as (
@@ -33,6 +47,46 @@ invoice_lines as (
 subscriptions as (
 
     select * from {{ ref('stg_billing__subscriptions') }}
+
+),
+
+invoices as (
+
+    select * from {{ ref('stg_billing__invoices') }}
+
+),
+
+-- delinquency as the lifecycle's past_due signal dates it: the first open or uncollectible invoice after the
+-- subscription's last paid one, of a subscription now past_due or unpaid
+last_paid_invoices as (
+
+    select
+        subscription_id,
+        max(created_at) as last_paid_created_at
+    from invoices
+    where status = 'paid'
+        and subscription_id is not null
+        and created_at < {{ clm_as_of_end() }}
+    group by subscription_id
+
+),
+
+delinquencies as (
+
+    select
+        subscriptions.subscription_id,
+        cast(min(invoices.created_at) as date) as delinquent_since
+    from subscriptions
+    inner join invoices
+        on invoices.subscription_id = subscriptions.subscription_id
+    left join last_paid_invoices
+        on last_paid_invoices.subscription_id = subscriptions.subscription_id
+    where subscriptions.status in ('past_due', 'unpaid')
+        and invoices.status in ('open', 'uncollectible')
+        and invoices.created_at < {{ clm_as_of_end() }}
+        and (last_paid_invoices.last_paid_created_at is null
+            or invoices.created_at > last_paid_invoices.last_paid_created_at)
+    group by subscriptions.subscription_id
 
 ),
 
@@ -51,12 +105,63 @@ lines as (
         invoice_lines.service_end_date as invoiced_end_date,
         cast(subscriptions.ended_at as date) as subscription_ended_on,
         subscriptions.status as subscription_status,
+        delinquencies.delinquent_since,
         max(invoice_lines.service_end_date) over (
             partition by invoice_lines.subscription_id
         ) as subscription_last_end_date
     from invoice_lines
     left join subscriptions
         on subscriptions.subscription_id = invoice_lines.subscription_id
+    left join delinquencies
+        on delinquencies.subscription_id = invoice_lines.subscription_id
+
+),
+
+-- the day a delinquent subscription churns under the delinquency policy (null: not delinquent, or no policy)
+delinquent_churn_dates as (
+
+    select
+        lines.*,
+        {% if delinquent_days is not none -%}
+        {{ clm_add_days('delinquent_since', delinquent_days) }}
+        {%- else -%}
+        cast(null as date)
+        {%- endif %} as delinquent_churn_date
+    from lines
+
+),
+
+-- the policies' cuts (null = none); the default settings cut nothing
+cuts as (
+
+    select
+        delinquent_churn_dates.*,
+        {% if churn_recognition == 'cancellation' -%}
+        case
+            when subscription_ended_on < invoiced_end_date then subscription_ended_on
+        end
+        {%- else -%}
+        cast(null as date)
+        {%- endif %} as cancellation_cut_date,
+        case
+            when delinquent_churn_date < invoiced_end_date then delinquent_churn_date
+        end as delinquency_cut_date
+    from delinquent_churn_dates
+
+),
+
+paying_ends as (
+
+    select
+        cuts.*,
+        case
+            when cancellation_cut_date is not null
+                and (delinquency_cut_date is null or cancellation_cut_date <= delinquency_cut_date)
+                then 'cancellation'
+            when delinquency_cut_date is not null then 'delinquency'
+            else 'invoiced_period_end'
+        end as paying_end_reason
+    from cuts
 
 ),
 
@@ -73,11 +178,18 @@ final as (
         monthly_amount,
         service_start_date,
         invoiced_end_date,
-        -- the paying-period policy: the invoiced period (CONTRACT 6 default)
-        invoiced_end_date as paying_end_date,
+        case paying_end_reason
+            when 'cancellation' then cancellation_cut_date
+            when 'delinquency' then delinquency_cut_date
+            else invoiced_end_date
+        end as paying_end_date,
+        paying_end_reason,
         subscription_ended_on,
+        delinquent_since,
+        delinquent_churn_date,
         coalesce(
-            invoiced_end_date = {{ clm_as_of() }}
+            paying_end_reason = 'invoiced_period_end'
+            and invoiced_end_date = {{ clm_as_of() }}
             and subscription_last_end_date = {{ clm_as_of() }}
             and (
                 subscription_ended_on > {{ clm_as_of() }}
@@ -85,7 +197,7 @@ final as (
             ),
             false
         ) as is_renewal_pending
-    from lines
+    from paying_ends
 
 )
 

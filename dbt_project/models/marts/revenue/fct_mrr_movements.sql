@@ -13,7 +13,11 @@
       figure only (M-1 below half a cent at one of the rates) is kept so that the bridge reconciles.
     * Paid before / not (new, reactivation) is judged at constant currency; a customer whose M-1 MRR was > 0 at
       M-1's rate but rounds to 0.00 at M's rate and is 0 now is still a churn (its whole loss is fx_impact).
+    * Revenue policy revenue_reactivation_window_months = N (default null: never): MRR that returns more than N
+      months after the churn month (the first month at 0 after the last paying month) is `new` again, not
+      `reactivation`: months after churn = months between the last paying month and this one, minus 1.
 -#}
+{%- set reactivation_window = clm_revenue_policy('revenue_reactivation_window_months') %}
 with
 
 customer_months as (
@@ -38,7 +42,10 @@ compared as (
             when lag(month) over (partition by customer_id order by month) is null
                 then cast(0 as decimal(18, 2))
             else lag(mrr_at_next_month_rate) over (partition by customer_id order by month)
-        end as previous_mrr_at_current_rate
+        end as previous_mrr_at_current_rate,
+        max(case when mrr > 0 then month end) over (
+            partition by customer_id order by month rows between unbounded preceding and 1 preceding
+        ) as last_paying_month
     from customer_months
 
 ),
@@ -56,6 +63,12 @@ classified as (
         previous_mrr_at_current_rate - previous_mrr as fx_impact,
         case
             when previous_mrr_at_current_rate <= 0 and mrr > 0 and month = first_paid_month then 'new'
+            {%- if reactivation_window is not none %}
+            -- returned more than the reactivation window after the churn month (last paying month + 1)
+            when previous_mrr_at_current_rate <= 0 and mrr > 0
+                and {{ dbt.datediff('last_paying_month', 'month', 'month') }} - 1 > {{ reactivation_window }}
+                then 'new'
+            {%- endif %}
             when previous_mrr_at_current_rate <= 0 and mrr > 0 then 'reactivation'
             when (previous_mrr_at_current_rate > 0 or previous_mrr > 0) and mrr <= 0 then 'churn'
             when mrr > previous_mrr_at_current_rate then 'expansion'
