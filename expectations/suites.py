@@ -632,6 +632,7 @@ SUITES: tuple[TableSuite, ...] = (
             non_negative("mrr"),
             non_negative("arpu"),
             non_negative("cac"),
+            rows_where("bridge.reconciles", ("month",), BRIDGE_IDENTITY_BROKEN),
             between("nps", -100, 100),
             between("csat", 0, 1),
             between("referral_rate", 0, 1),

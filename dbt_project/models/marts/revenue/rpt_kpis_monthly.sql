@@ -109,6 +109,7 @@ bridge_months as (
         reactivation_mrr,
         contraction_mrr,
         churned_mrr,
+        fx_impact_mrr,
         ending_mrr
     from mrr_bridge
     where month <= {{ clm_month(clm_as_of()) }}
@@ -268,6 +269,7 @@ joined as (
         coalesce(bridge_months.reactivation_mrr, 0) as reactivation_mrr,
         coalesce(bridge_months.contraction_mrr, 0) as contraction_mrr,
         coalesce(bridge_months.churned_mrr, 0) as churned_mrr,
+        coalesce(bridge_months.fx_impact_mrr, 0) as fx_impact_mrr,
         coalesce(bridge_months.ending_mrr, 0) as ending_mrr,
         coalesce(spend_by_month.marketing_spend, 0) as marketing_spend,
         coalesce(acquisitions_by_month.customers_acquired, 0) as customers_acquired,
@@ -335,6 +337,7 @@ final as (
         cast(reactivation_mrr as decimal(18, 2)) as reactivation_mrr,
         cast(contraction_mrr as decimal(18, 2)) as contraction_mrr,
         cast(churned_mrr as decimal(18, 2)) as churned_mrr,
+        cast(fx_impact_mrr as decimal(18, 2)) as fx_impact_mrr,
         cast(ending_mrr as decimal(18, 2)) as ending_mrr,
         cast(paying_customers as integer) as paying_customers,
         cast(paying_customers_previous_month as integer) as paying_customers_previous_month,
