@@ -31,16 +31,16 @@ def _serving(path: Path) -> None:
                    gross_revenue_retention)
             """
         )
-        # 0 + 100 = 100; 100 + 50 new + 10 expansion - 50 churned = 110; 110 - 10 contraction = 100
+        # 0 + 100 = 100; 100 + 50 new + 10 expansion - 50 churned + 2 fx = 112; 112 - 10 contraction = 102
         con.execute(
             """
             create table marts.rpt_mrr_bridge as
             select * from (values
-                (date '2024-01-01', 0.00, 100.00, 0.00, 0.00, 0.00, 0.00, 100.00),
-                (date '2024-02-01', 100.00, 50.00, 10.00, 0.00, 0.00, 50.00, 110.00),
-                (date '2024-03-01', 110.00, 0.00, 0.00, 0.00, 10.00, 0.00, 100.00)
+                (date '2024-01-01', 0.00, 100.00, 0.00, 0.00, 0.00, 0.00, 0.00, 100.00),
+                (date '2024-02-01', 100.00, 50.00, 10.00, 0.00, 0.00, 50.00, 2.00, 112.00),
+                (date '2024-03-01', 112.00, 0.00, 0.00, 0.00, 10.00, 0.00, 0.00, 102.00)
             ) as t(month, starting_mrr, new_mrr, expansion_mrr, reactivation_mrr, contraction_mrr,
-                   churned_mrr, ending_mrr)
+                   churned_mrr, fx_impact_mrr, ending_mrr)
             """
         )
 
