@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from clm import lock, runs
+from clm import inputs, lock, runs
 from clm.config import REPO_ROOT, Settings, SettingsError, load_settings
 from clm.context import TARGETS, RunContext, UsageError, check_as_of_gap, resolve_as_of
 from clm.pipeline import CODE_LOCATION, show
@@ -161,6 +161,10 @@ def run(raw_dir: Path | None, as_of: date | None, full_refresh: bool, target: st
         lock.release(settings.lock_path, owner="cli")
         _say(f"Error: {error}", err=True)
         _exit_quietly(EXIT_USAGE)
+    digest = inputs.inputs_digest(settings, resolved, target)
+    if not full_refresh and _report_unchanged(settings, run_id, resolved, target, digest):
+        lock.release(settings.lock_path, owner="cli")
+        _exit_quietly(EXIT_PUBLISHED)
     ctx = RunContext(settings, run_id, resolved, target, full_refresh)
     log_path = settings.logs_dir / f"{run_id}.log"
     _say(f"clm run {run_id[:8]}: as of {resolved}, target {target}; full log: {show(log_path)}")
@@ -178,6 +182,10 @@ def run(raw_dir: Path | None, as_of: date | None, full_refresh: bool, target: st
             outcome = run_pipeline(ctx, target_impl, log_path)
         report = outcome.report
         code = EXIT_PUBLISHED if outcome.published else EXIT_FAILED
+        if outcome.published:
+            inputs.record_published(
+                settings, inputs.PublishedInputs(run_id, digest, resolved.isoformat(), target)
+            )
     except Exception as error:  # not handled by the pipeline: one line here, the traceback in the log
         with open(log_path, "a", encoding="utf-8") as log:
             traceback.print_exc(file=log)
@@ -189,6 +197,24 @@ def run(raw_dir: Path | None, as_of: date | None, full_refresh: bool, target: st
         # After the outcome is recorded: a reader that went away (`clm run | head -1`) changes no exit code.
         _say_safely(report)
     _exit_quietly(code)
+
+
+def _report_unchanged(settings: Settings, run_id: str, as_of: date, target: str, digest: str) -> bool:
+    """Nothing new since the last published run (clm.inputs): record this run as unchanged, say so, True."""
+    target_impl = target_for(target, settings)
+    previous = inputs.unchanged_since(settings, digest, target, target_impl.published_runs())
+    if previous is None:
+        return False
+    message = (
+        f"nothing new since run {previous[:8]} (same landed files, as-of date, code and settings): "
+        "nothing to publish, the published marts are unchanged"
+    )
+    with connect_build(settings) as con:
+        runs.start_run(con, run_id, as_of, target)
+        runs.finish_run(con, run_id, runs.UNCHANGED, message)
+    _say_safely(f"clm run {run_id[:8]}: UNCHANGED (as of {as_of}): {message}")
+    _say_safely(f"  published marts: {target_impl.location()}; clm run --full-refresh rebuilds anyway")
+    return True
 
 
 def _say_safely(text: str, err: bool = False) -> None:

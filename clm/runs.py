@@ -1,6 +1,7 @@
 """The run records of the ``audit`` schema, kept in the build database and copied to the serving side.
 
-- ``audit.runs``: one row per run that got past the lock: running, published, blocked, failed, skipped.
+- ``audit.runs``: one row per run: running, published, blocked, failed, skipped (another run held the lock),
+  unchanged (nothing new since the last published run: nothing published).
 - ``audit.run_warnings``: what did not block a run but deserves a look.
 - ``audit.gate_results``: the quality gate's verdict on a run's build, with the fingerprint of the marts it
   validated; publishing refuses a run without a passing verdict over exactly the marts it is about to copy.
@@ -20,6 +21,8 @@ from clm.config import Settings
 from clm.warehouse import connect_build
 
 RUNNING, PUBLISHED, BLOCKED, FAILED, SKIPPED = "running", "published", "blocked", "failed", "skipped"
+# A run that found nothing new since the last published one (clm.inputs): it published nothing.
+UNCHANGED = "unchanged"
 # A run that materialized only some assets (selected in the Dagster UI) and ended without publishing.
 PARTIAL = "partial"
 INTERRUPTED = "interrupted: the process stopped before the run finished (killed, or the machine restarted)"

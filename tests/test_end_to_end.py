@@ -208,15 +208,24 @@ def test_audit_tables_describe_the_run(small_run: dict) -> None:
     assert files == [(10, 27, 27, 0)]
 
 
-def test_rerun_loads_nothing_and_leaves_identical_marts(small_run: dict) -> None:
+def test_rerun_with_nothing_new_publishes_nothing_and_is_recorded_unchanged(small_run: dict) -> None:
     serving = small_run["serving"]
     before = marts_digest(serving)
+    file_before = hashlib.sha256(serving.read_bytes()).hexdigest()
     second = clm("run", env=small_run["env"])
     assert second.returncode == 0, second.stdout + second.stderr
-    assert "ingested 0 new file(s)" in second.stdout
+    first_id = small_run["first"].stdout.split()[2].rstrip(":")
+    assert f"UNCHANGED (as of 2024-03-02): nothing new since run {first_id}" in second.stdout
+    assert len(second.stdout.splitlines()) == 2 and second.stderr == ""
+    # Nothing was published: the served file is the same bytes, so BI sees exactly the first run.
+    assert hashlib.sha256(serving.read_bytes()).hexdigest() == file_before
     assert marts_digest(serving) == before
-    statuses = query(serving, "select status, count(*) from audit.runs group by 1")
-    assert statuses == [("published", 2)]
+    assert query(serving, "select status, count(*) from audit.runs group by 1") == [("published", 1)]
+    build = small_run["tmp"] / "warehouse" / "build" / "serving.duckdb"
+    assert query(build, "select status, count(*) from audit.runs group by 1 order by 1") == [
+        ("published", 1),
+        ("unchanged", 1),
+    ]
 
 
 def test_full_refresh_reloads_every_file_and_rebuilds_identical_marts(small_run: dict) -> None:
@@ -253,7 +262,9 @@ def test_blocked_run_leaves_the_marts_unchanged_and_is_audited(small_run: dict, 
     assert "BLOCKED" in blocked.stdout and "crm/deals" in blocked.stdout, blocked.stdout
     # CONTRACT 6: the marts stay exactly as they were; the serving audit says why the run did not publish.
     assert marts_digest(serving) == before
-    [(status, message)] = query(serving, "select status, message from audit.runs where status <> 'published'")
+    [(status, message)] = query(
+        serving, "select status, message from audit.runs where status not in ('published', 'unchanged')"
+    )
     assert status == "blocked" and "crm/deals" in message
 
     # With the default thresholds the next run publishes; the blocked run's audit row stays.
@@ -262,7 +273,8 @@ def test_blocked_run_leaves_the_marts_unchanged_and_is_audited(small_run: dict, 
     assert "ingested 0 new file(s)" in after.stdout  # the drop was loaded by the blocked run
     assert query(serving, "select status, count(*) from audit.runs group by 1 order by 1") == [
         ("blocked", 1),
-        ("published", 4),
+        ("published", 3),  # the first run, the full refresh and this one
+        ("unchanged", 1),  # the rerun with nothing new, in BI's audit since the next publish
     ]
     assert query(serving, "select count(*) from audit.quarantine where entity = 'deals'") == [(1,)]
 
@@ -271,7 +283,8 @@ def test_only_declared_marts_are_published_and_a_stray_table_is_named(small_run:
     build = small_run["tmp"] / "warehouse" / "build" / "serving.duckdb"
     with duckdb.connect(str(build)) as con:  # what a hand-run dbt build of a since-removed model leaves
         con.execute("create table marts.old_model as select 1 as x")
-    rerun = clm("run", env=small_run["env"])
+    # Nothing new landed, so only --full-refresh rebuilds (a plain rerun would be `unchanged`).
+    rerun = clm("run", "--full-refresh", env=small_run["env"])
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
 
     serving = small_run["serving"]

@@ -14,6 +14,7 @@ from datetime import datetime
 
 import pytest
 
+from tests.dbt.conftest import run_dbt
 from tests.test_end_to_end import clm, make_env, query
 
 pytestmark = pytest.mark.slow
@@ -47,6 +48,21 @@ def test_the_run_publishes_the_clv_marts(clv_run: dict) -> None:
         )
     )
     assert counts["clv"] == counts["customers"] > 0
+
+
+def test_the_clv_phase_unit_tests_pass_on_the_runs_build(clv_run: dict, tmp_path) -> None:
+    # Production runs leave dbt unit tests to CI. Those of the CLV phase read the fits' tables, which only a
+    # run writes (the other unit tests run in tests/dbt's fixture builds): they run here, on this run's build.
+    build = clv_run["serving"].parent / "build" / "serving.duckdb"
+    run = run_dbt(
+        ["test", "--select", "test_type:unit,source:clv+"],
+        tmp_path,
+        {"CLM_BUILD_DB": str(build), "CLM_TARGET": "duckdb"},
+        as_of="2026-10-31",
+    )
+    run.assert_ok()
+    passed = sorted(r["unique_id"] for r in run.results if r["status"] == "pass")
+    assert len(passed) == 4 and all(uid.startswith("unit_test.clm.test_") for uid in passed), passed
 
 
 def test_fitted_at_is_the_as_of_date_not_the_clock(clv_run: dict) -> None:

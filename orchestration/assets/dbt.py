@@ -116,7 +116,17 @@ def _build(
             stale = stale_sources(freshness.target_path / "sources.json")
             for subject, message in stale:
                 context.log.warning(f"{subject}: {message}")
-        args = ["build", "--vars", variables, "--target", target.dbt_target]
+        # Unit tests check the SQL, not the data: CI runs them (tests/dbt, tests/test_end_to_end_clv.py), as
+        # dbt's guidance has it; a production run builds and runs the data tests only.
+        args = [
+            "build",
+            "--vars",
+            variables,
+            "--target",
+            target.dbt_target,
+            "--exclude-resource-type",
+            "unit_test",
+        ]
         if ctx.full_refresh:
             args.append("--full-refresh")
         # context= makes dagster-dbt select exactly this asset's models (its select/exclude).
