@@ -22,7 +22,15 @@ import duckdb
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
-from benchmarks.pandas_marts import ROUNDINGS, Marts, compute_marts, month_index  # noqa: E402
+from benchmarks.pandas_marts import (  # noqa: E402
+    ROUNDINGS,
+    Landing,
+    Marts,
+    compute_marts,
+    marts_from_landing,
+    month_index,
+    read_landing,
+)
 
 MOVEMENTS = ("new", "expansion", "contraction", "churn", "reactivation", "retained")
 BRIDGE_MONEY = (
@@ -90,15 +98,52 @@ def exact_cents(value: object) -> int:
     return int(value)
 
 
+COHORT_COUNTS = ("cohort_customers", "active_customers")
+COHORT_MONEY = ("starting_mrr", "mrr")
+COHORT_RATIOS = ("logo_retention", "net_revenue_retention", "gross_revenue_retention")
+
+
+def clm_cohorts(serving: Path) -> pd.DataFrame:
+    """rpt_cohort_retention with money in cents and ratios in millionths (its DECIMAL(18, 6))."""
+    frame = read_table(serving, "marts.rpt_cohort_retention")
+    frame["cohort_month"] = frame["cohort_month"].map(month_of)
+    for column in COHORT_MONEY:
+        frame[column] = frame[column].map(to_cents)
+    for column in COHORT_RATIOS:
+        frame[column] = frame[column].map(lambda v: None if v is None else int(Decimal(str(v)) * 10**6))
+    return frame.set_index(["cohort_month", "months_since_start"]).sort_index()
+
+
+def millionths(value: object) -> int | None:
+    """An exact ratio rounded half away from zero to 6 decimals (the marts' DECIMAL(18, 6)), in millionths."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    return exact_cents(Fraction(value) * 10**6)
+
+
+def compare_cohorts(theirs: pd.DataFrame, marts: Marts) -> pd.DataFrame:
+    """Cohort cells (cohort month, months since start, column) that differ; ratios in millionths."""
+    mine = marts.cohort_retention.set_index(["cohort_month", "months_since_start"]).sort_index()
+    rows = []
+    for column in (*COHORT_COUNTS, *COHORT_MONEY, *COHORT_RATIOS):
+        ours = mine[column].map(millionths) if column in COHORT_RATIOS else mine[column].map(int)
+        both = pd.concat([theirs[column].rename("clm"), ours.rename("pandas")], axis=1)
+        differ = both[both["clm"].astype(object).ne(both["pandas"].astype(object))]
+        rows.append(differ.assign(column=column))
+    return pd.concat(rows)
+
+
 @dataclass
 class Comparison:
     counts: pd.DataFrame  # month x movement: clm, pandas
     sums: pd.DataFrame  # month x movement x (mrr_change, fx_impact)
     bridge: pd.DataFrame  # month x column: clm, pandas, difference in cents
+    cohorts: pd.DataFrame | None = None  # cohort cells that differ, when compared
 
     @property
     def matches(self) -> bool:
-        return self.counts.empty and self.sums.empty and self.bridge.empty
+        cohorts_match = self.cohorts is None or self.cohorts.empty
+        return self.counts.empty and self.sums.empty and self.bridge.empty and cohorts_match
 
 
 def compare(clm_moves: pd.DataFrame, clm_bridge_rows: pd.DataFrame, marts: Marts) -> Comparison:
@@ -148,27 +193,77 @@ def movement_totals(clm_moves: pd.DataFrame, marts: Marts) -> pd.DataFrame:
 def report(comparison: Comparison, totals: pd.DataFrame, clm_bridge_rows: pd.DataFrame) -> str:
     lines = ["movements by type (all months):", totals.to_string(), ""]
     if comparison.matches:
+        cohorts = "" if comparison.cohorts is None else " and every rpt_cohort_retention cell"
         lines.append(
-            f"EXACT MATCH: movement counts and sums per month and type, and {len(clm_bridge_rows)} bridge "
-            f"months x {len([c for c in clm_bridge_rows.columns])} columns, to the cent"
+            f"EXACT MATCH: movement counts and sums per month and type, {len(clm_bridge_rows)} bridge "
+            f"months x {len(clm_bridge_rows.columns)} columns, to the cent{cohorts}"
         )
         return "\n".join(lines)
     for title, frame in (
         ("movement counts that differ (month, movement)", comparison.counts),
         ("movement sums that differ, cents (month, movement)", comparison.sums),
         ("bridge values that differ, cents (month)", comparison.bridge),
+        ("cohort cells that differ (cents; ratios in millionths)", comparison.cohorts),
     ):
+        if frame is None:
+            continue
         lines.append(f"{title}: {len(frame)} rows")
         if not frame.empty:
             shown = frame.reset_index()
-            if "month" in shown.columns:
-                shown["month"] = shown["month"].map(lambda m: f"{m // 12}-{m % 12 + 1:02d}")
+            for column in ("month", "cohort_month"):
+                if column in shown.columns:
+                    shown[column] = shown[column].map(lambda m: f"{m // 12}-{m % 12 + 1:02d}")
             lines.append(shown.head(40).to_string(index=False))
         lines.append("")
     if not comparison.bridge.empty:
         worst = comparison.bridge.groupby("column")["difference"].agg(lambda s: s.abs().max())
         lines.append("largest bridge difference per column, cents: " + worst.to_string().replace("\n", "; "))
     return "\n".join(lines)
+
+
+# (label, rounding, monthly decimals): the contract's exact convention first, the reference of the others
+CONVENTIONS = (
+    ("exact, rounded once per customer-month (CONTRACT 6)", "customer_month", None),
+    ("monthly amount rounded to 10 dp first (clm's clm_exact_divide)", "customer_month", 10),
+    ("rounded per line", "line", None),
+    ("not rounded until the report totals", "none", None),
+)
+
+
+def conventions(landing: Landing) -> str:
+    """How far each rounding convention moves the movements and the bridge from the contract's exact one."""
+    marts = {
+        label: marts_from_landing(landing, rounding=r, monthly_decimals=s) for label, r, s in CONVENTIONS
+    }
+    reference = marts[CONVENTIONS[0][0]]
+    rows = []
+    for label, rounding, _ in CONVENTIONS[1:]:
+        other = marts[label]
+        comparison = compare(_as_clm(reference), reference.mrr_bridge.set_index("month"), other)
+        if rounding == "none":
+            changed = "-"
+        else:
+            both = reference.customer_months.merge(other.customer_months, on=["customer_key", "month"])
+            changed = f"{int((both['mrr_x'] != both['mrr_y']).sum()):,} of {len(both):,}"
+        worst = comparison.bridge.groupby("column")["difference"].agg(lambda s: int(s.abs().max()))
+        rows.append(
+            {
+                "convention": label,
+                "customer-month MRR changed": changed,
+                "movement counts changed": int(comparison.counts["difference"].abs().sum()),
+                "bridge cells changed": len(comparison.bridge),
+                **{f"max {c} (cents)": int(worst.get(c, 0)) for c in BRIDGE_MONEY},
+            }
+        )
+    return pd.DataFrame(rows).set_index("convention").T.to_string()
+
+
+def _as_clm(marts: Marts) -> pd.DataFrame:
+    """Pandas movements shaped like clm_movements (integer cents), to compare two pandas conventions."""
+    return marts.mrr_movements.assign(
+        mrr_change=marts.mrr_movements["mrr_change"].map(exact_cents),
+        fx_impact=marts.mrr_movements["fx_impact"].map(exact_cents),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -182,13 +277,16 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=None,
         metavar="S",
-        help="emulate monthly amounts cut to S decimals",
+        help="round monthly amounts to S decimals first (clm: 10)",
     )
+    parser.add_argument("--conventions", action="store_true", help="also tabulate the rounding conventions")
     args = parser.parse_args(argv)
     as_of = args.as_of or published_as_of(args.serving)
     marts = compute_marts(args.raw, as_of, rounding=args.rounding, monthly_decimals=args.monthly_decimals)
     moves, bridge = clm_movements(args.serving), clm_bridge(args.serving)
     comparison = compare(moves, bridge, marts)
+    if args.rounding != "none":
+        comparison.cohorts = compare_cohorts(clm_cohorts(args.serving), marts)
     truncation = (
         "" if args.monthly_decimals is None else f", monthly amounts rounded to {args.monthly_decimals} dp"
     )
@@ -196,6 +294,9 @@ def main(argv: list[str] | None = None) -> int:
         f"as of {as_of}, rounding {args.rounding}{truncation}; pandas marts computed in {marts.seconds:.1f} s"
     )
     print(report(comparison, movement_totals(moves, marts), bridge))
+    if args.conventions:
+        print("\nrounding conventions against the contract's exact one (pandas only):")
+        print(conventions(read_landing(args.raw, as_of)))
     return 0 if comparison.matches else 1
 
 

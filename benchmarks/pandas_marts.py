@@ -319,9 +319,10 @@ def customer_months(
     else:  # lines of one currency share the rate: sum them exactly first
         grouped = frame.groupby(["customer_key", "month", "currency"], as_index=False)["numerator"].sum()
     values = {}
+    # a missing rate of the month itself fails (KeyError); the next month's may be missing after the as-of
     for column, shift in (("mrr", 0), ("mrr_at_next_rate", 1)):
         products = [
-            int(n) * rates.get((m + shift, c), 0)
+            int(n) * (rates[(m, c)] if shift == 0 else rates.get((m + shift, c), 0))
             for n, m, c in zip(grouped["numerator"], grouped["month"], grouped["currency"], strict=True)
         ]
         if rounding == "line":
@@ -397,7 +398,8 @@ def mrr_bridge(movements: pd.DataFrame, as_of: date) -> pd.DataFrame:
     frame["starting_customers"] = (frame["previous_mrr"] > 0).astype(int)
     frame["ending_customers"] = (frame["mrr"] > 0).astype(int)
     for kind in ("new", "expansion", "reactivation", "contraction", "churn", "retained"):
-        frame[f"{kind}_customers"] = (frame["movement"] == kind).astype(int)
+        name = "churned" if kind == "churn" else kind
+        frame[f"{name}_customers"] = (frame["movement"] == kind).astype(int)
     sums = {
         "starting_mrr": ("previous_mrr", "sum"),
         **{c: (c, "sum") for c in ("new_mrr", "expansion_mrr", "reactivation_mrr", "contraction_mrr")},
@@ -472,21 +474,37 @@ def newest_load_date(raw: Path) -> date:
     return max(dates)
 
 
-def compute_marts(
-    raw: Path,
-    as_of: date | None = None,
+@dataclass(frozen=True)
+class Landing:
+    """What the marts need from a landing zone, read once: the MRR lines exploded to their months."""
+
+    as_of: date
+    line_months: pd.DataFrame
+    billing_customers_per_key: pd.Series
+    seconds: float
+
+
+def read_landing(raw: Path, as_of: date | None = None) -> Landing:
+    started = time.perf_counter()
+    as_of = as_of or newest_load_date(raw)
+    keys = customer_keys(raw, as_of)
+    invoices = latest_versions(raw, "billing", "invoices", "id", "created", as_of).values()
+    exploded = line_months(subscription_lines(invoices, keys), as_of)
+    per_key = pd.Series(keys).value_counts()
+    return Landing(as_of, exploded, per_key, time.perf_counter() - started)
+
+
+def marts_from_landing(
+    landing: Landing,
     fx_path: Path = DEFAULT_FX,
     currencies_path: Path = DEFAULT_CURRENCIES,
     rounding: str = "customer_month",
     monthly_decimals: int | None = None,
 ) -> Marts:
     started = time.perf_counter()
-    as_of = as_of or newest_load_date(raw)
-    keys = customer_keys(raw, as_of)
-    invoices = latest_versions(raw, "billing", "invoices", "id", "created", as_of).values()
-    lines = subscription_lines(invoices, keys)
+    as_of = landing.as_of
     months = customer_months(
-        line_months(lines, as_of),
+        landing.line_months,
         read_fx_rates(fx_path),
         read_minor_digits(currencies_path),
         rounding,
@@ -495,9 +513,22 @@ def compute_marts(
     movements = mrr_movements(months, as_of)
     bridge = mrr_bridge(movements, as_of)
     cohorts = cohort_retention(movements, months, as_of) if rounding != "none" else pd.DataFrame()
-    per_key = pd.Series(keys).value_counts()
-    currencies = tuple(sorted(lines["currency"].unique()))
-    return Marts(months, movements, bridge, cohorts, per_key, currencies, time.perf_counter() - started)
+    currencies = tuple(sorted(landing.line_months["currency"].unique()))
+    seconds = landing.seconds + time.perf_counter() - started
+    return Marts(months, movements, bridge, cohorts, landing.billing_customers_per_key, currencies, seconds)
+
+
+def compute_marts(
+    raw: Path,
+    as_of: date | None = None,
+    fx_path: Path = DEFAULT_FX,
+    currencies_path: Path = DEFAULT_CURRENCIES,
+    rounding: str = "customer_month",
+    monthly_decimals: int | None = None,
+) -> Marts:
+    """The marts of one landing zone as of a date (default: its newest load date)."""
+    landing = read_landing(raw, as_of)
+    return marts_from_landing(landing, fx_path, currencies_path, rounding, monthly_decimals)
 
 
 def cents_text(value: object) -> str:
