@@ -139,6 +139,7 @@ class Comparison:
     sums: pd.DataFrame  # month x movement x (mrr_change, fx_impact)
     bridge: pd.DataFrame  # month x column: clm, pandas, difference in cents
     cohorts: pd.DataFrame | None = None  # cohort cells that differ, when compared
+    pandas_bridge: pd.DataFrame | None = None  # the pandas bridge by month, for the reconciliation check
 
     @property
     def matches(self) -> bool:
@@ -162,7 +163,7 @@ def compare(clm_moves: pd.DataFrame, clm_bridge_rows: pd.DataFrame, marts: Marts
         theirs = clm_bridge_rows[column].map(int)
         mine = ours_bridge[column].map(exact_cents)
         bridge_rows.append(_side_by_side(theirs, mine).assign(column=column))
-    return Comparison(counts, pd.concat(sums), pd.concat(bridge_rows))
+    return Comparison(counts, pd.concat(sums), pd.concat(bridge_rows), pandas_bridge=ours_bridge)
 
 
 def _side_by_side(theirs: pd.Series, mine: pd.Series) -> pd.DataFrame:
@@ -190,8 +191,33 @@ def movement_totals(clm_moves: pd.DataFrame, marts: Marts) -> pd.DataFrame:
     )
 
 
+def unreconciled_months(bridge: pd.DataFrame) -> list[str]:
+    """Months (index) where starting + new + expansion + reactivation - contraction - churned + fx_impact
+    is not ending to the cent, or whose starting is not the previous month's ending (CONTRACT 6)."""
+    cents = bridge[list(BRIDGE_MONEY)].map(exact_cents)
+    steps = (
+        cents["starting_mrr"]
+        + cents["new_mrr"]
+        + cents["expansion_mrr"]
+        + cents["reactivation_mrr"]
+        - cents["contraction_mrr"]
+        - cents["churned_mrr"]
+        + cents["fx_impact_mrr"]
+    )
+    bad = set(cents.index[steps != cents["ending_mrr"]])
+    chained = cents["starting_mrr"].iloc[1:].to_numpy() != cents["ending_mrr"].iloc[:-1].to_numpy()
+    bad |= set(cents.index[1:][chained])
+    return [f"{m // 12}-{m % 12 + 1:02d}" for m in sorted(bad)]
+
+
 def report(comparison: Comparison, totals: pd.DataFrame, clm_bridge_rows: pd.DataFrame) -> str:
     lines = ["movements by type (all months):", totals.to_string(), ""]
+    for who, frame in (("clm", clm_bridge_rows), ("pandas", comparison.pandas_bridge)):
+        if frame is not None:
+            bad = unreconciled_months(frame)
+            verdict = "reconciles in every month" if not bad else f"does NOT reconcile in {bad}"
+            lines.append(f"{who} bridge (with fx_impact_mrr, and starting = previous ending): {verdict}")
+    lines.append("")
     if comparison.matches:
         cohorts = "" if comparison.cohorts is None else " and every rpt_cohort_retention cell"
         lines.append(
@@ -225,6 +251,8 @@ def report(comparison: Comparison, totals: pd.DataFrame, clm_bridge_rows: pd.Dat
 CONVENTIONS = (
     ("exact, rounded once per customer-month (CONTRACT 6)", "customer_month", None),
     ("monthly amount rounded to 10 dp first (clm's clm_exact_divide)", "customer_month", 10),
+    ("ties to even (Python Decimal's default)", "customer_month_half_even", None),
+    ("float64 pandas, numpy round", "float", None),
     ("rounded per line", "line", None),
     ("not rounded until the report totals", "none", None),
 )

@@ -15,9 +15,12 @@ any of the landing formats) and `seeds/fx_rates.csv`, and computes:
 Money is kept as integer cents of the reporting currency (USD). Each customer-month figure is the exact sum of
 its lines' monthly amounts times the rate, rounded once to the cent, half away from zero (the convention clm
 documents); `--rounding` selects the alternatives an outside check might use, to measure what they change.
-pyarrow and duckdb are used only to read Parquet files; all logic is pandas / numpy / Python integers.
+`--monthly-decimals 10` reproduces clm's actual rule (monthly amounts rounded to 10 decimals before
+conversion), added after the comparison found it (benchmarks/results.md). pyarrow is used only to read Parquet
+files; all logic is pandas / numpy / Python integers and fractions.
 
-Usage: python benchmarks/pandas_marts.py --raw DIR [--as-of YYYY-MM-DD] [--fx seeds/fx_rates.csv] --out DIR
+Usage: python benchmarks/pandas_marts.py --raw DIR [--as-of YYYY-MM-DD] [--fx seeds/fx_rates.csv]
+       [--rounding customer_month|customer_month_half_even|float|line|none] [--monthly-decimals S] --out DIR
 """
 
 from __future__ import annotations
@@ -42,11 +45,13 @@ DEFAULT_FX = ROOT / "seeds" / "fx_rates.csv"
 DEFAULT_CURRENCIES = ROOT / "seeds" / "currencies.csv"
 EPOCH = date(1970, 1, 1)
 # Rounding conventions: "customer_month" is clm's documented one (the exact sum of a customer-month's lines x
-# rate, rounded once to the cent, half away from zero); "line" rounds each line's converted monthly amount
-# first; "none" keeps exact values and rounds only report totals. Independently, `monthly_decimals=S` rounds
-# each line's monthly amount (yearly / 12, quarterly / 3) half away from zero to S decimals before conversion,
-# as a DECIMAL division of fixed scale does (clm: S = 10); CONTRACT 6 does not ask for it, it reproduces it.
-ROUNDINGS = ("customer_month", "line", "none")
+# rate, rounded once to the cent, half away from zero); "customer_month_half_even" rounds those ties to even
+# (Python's Decimal default); "float" is a float64 pandas computation (amount / 10^digits / months x rate per
+# line, summed, numpy's round to 2 decimals); "line" rounds each line's converted monthly amount first; "none"
+# keeps exact values and rounds only report totals. Independently, `monthly_decimals=S` rounds each line's
+# monthly amount (yearly / 12, quarterly / 3) half away from zero to S decimals before conversion, as a
+# DECIMAL division of fixed scale does (clm: S = 10); CONTRACT 6 does not ask for it, this reproduces it.
+ROUNDINGS = ("customer_month", "customer_month_half_even", "float", "line", "none")
 
 
 # ---------------------------------------------------------------------------------------------- reading ---
@@ -285,12 +290,13 @@ class Scale:
         return magnitude * scaled.map(lambda v: -1 if v < 0 else 1) * self.minor_scale * self.months_lcm
 
 
-def round_half_away(numerators: Iterable[int], denominator: int) -> list[int]:
-    """Exact integer division rounded half away from zero."""
+def round_half_away(numerators: Iterable[int], denominator: int, half_even: bool = False) -> list[int]:
+    """Exact integer division rounded half away from zero (half to even: Python's Decimal default)."""
     out: list[int] = []
     for numerator in numerators:
         quotient, remainder = divmod(abs(int(numerator)), denominator)
-        if 2 * remainder >= denominator:
+        tie_up = quotient % 2 == 1 if half_even else True
+        if 2 * remainder > denominator or (2 * remainder == denominator and tie_up):
             quotient += 1
         out.append(quotient if numerator >= 0 else -quotient)
     return out
@@ -305,6 +311,8 @@ def customer_months(
 ) -> pd.DataFrame:
     """Per customer key and month: `mrr` (the month's lines at the month's rate) and `mrr_at_next_rate` (the
     same lines at the next month's rate), integer cents; with rounding "none" they are exact Fractions."""
+    if rounding == "float":
+        return float_customer_months(exploded, fx, digits)
     rate_scale = 10 ** max(_decimals(rate) for rate in fx["rate"])
     minor_scale = 10 ** max(digits.get(cur, 2) for cur in [*exploded["currency"].unique(), "USD"])
     months_lcm = math.lcm(*exploded["interval_months"].unique().tolist(), 1)
@@ -335,9 +343,25 @@ def customer_months(
     result = result.groupby(["customer_key", "month"], as_index=False)[["mrr", "mrr_at_next_rate"]].agg(
         lambda s: sum(s, 0 if rounding != "none" else Fraction(0))
     )
-    if rounding == "customer_month":
+    if rounding in ("customer_month", "customer_month_half_even"):
         for column in ("mrr", "mrr_at_next_rate"):
-            result[column] = round_half_away(result[column], scale.denominator)
+            result[column] = round_half_away(result[column], scale.denominator, rounding.endswith("even"))
+    return result
+
+
+def float_customer_months(exploded: pd.DataFrame, fx: pd.DataFrame, digits: dict[str, int]) -> pd.DataFrame:
+    """The "float" convention: what a float64 pandas implementation gives (amount / 10^digits / months x rate
+    per line, summed per customer-month, numpy round to 2 decimals), in integer cents."""
+    rates = {(m, c): float(r) for m, c, r in fx.itertuples(index=False)}
+    frame = exploded.copy()
+    monthly = frame["amount_minor"] / frame["currency"].map(lambda c: 10 ** digits.get(c, 2))
+    monthly = monthly / frame["interval_months"]
+    keys = list(zip(frame["month"], frame["currency"], strict=True))
+    frame["mrr"] = monthly * [rates[(m, c)] for m, c in keys]
+    frame["mrr_at_next_rate"] = monthly * [rates.get((m + 1, c), 0.0) for m, c in keys]
+    result = frame.groupby(["customer_key", "month"], as_index=False)[["mrr", "mrr_at_next_rate"]].sum()
+    for column in ("mrr", "mrr_at_next_rate"):
+        result[column] = np.rint(np.round(result[column].to_numpy(), 2) * 100).astype("int64")
     return result
 
 
@@ -569,9 +593,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--as-of", type=date.fromisoformat, default=None, help="default: newest load date")
     parser.add_argument("--fx", type=Path, default=DEFAULT_FX)
     parser.add_argument("--rounding", choices=ROUNDINGS, default="customer_month")
+    parser.add_argument("--monthly-decimals", type=int, default=None, metavar="S")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
-    marts = compute_marts(args.raw, args.as_of, args.fx, rounding=args.rounding)
+    marts = compute_marts(
+        args.raw, args.as_of, args.fx, rounding=args.rounding, monthly_decimals=args.monthly_decimals
+    )
     write_marts(marts, args.out)
     counts = marts.mrr_movements["movement"].value_counts().sort_index()
     print(
