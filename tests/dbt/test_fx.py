@@ -19,16 +19,8 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from tests.dbt import fx_fixture
-from tests.dbt.conftest import (
-    PG_SCHEMA_PREFIX,
-    PII_KEY,
-    WITHOUT_CLV_PHASE,
-    _pg_params,
-    load_duckdb_fixture,
-    run_dbt,
-)
-from tests.postgres_server import scratch_database
+from tests.dbt import fx_fixture, raw_fixture
+from tests.dbt.conftest import WITHOUT_CLV_PHASE, build_duckdb, build_postgres, run_dbt
 
 SELECT = [
     "--select", "+rpt_mrr_bridge+", "+rpt_cohort_retention", "+rpt_kpis_monthly", "+dim_customers",
@@ -215,12 +207,8 @@ def dbt_vars(currency: str) -> dict[str, str]:
 
 
 def assert_build_ok(run) -> None:
-    run.assert_ok()
-    bad = [(r["unique_id"], r["status"]) for r in run.results if r["status"] in ("error", "fail", "skipped")]
-    assert not bad, bad
-    tests = {
-        r["unique_id"].split(".")[2]: r["status"] for r in run.results if r["unique_id"].startswith("test.")
-    }
+    run.assert_nothing_failed()
+    tests = run.data_test_statuses()
     # the invariant, and the coverage test applied to the user's FX table
     assert tests.get("assert_mrr_bridge_reconciles") == "pass", tests
     assert tests.get("assert_fx_rates_cover_every_currency_and_month") == "pass", tests
@@ -230,23 +218,10 @@ def assert_build_ok(run) -> None:
 def fx_duckdb(request, tmp_path_factory):
     currency = request.param
     workdir = tmp_path_factory.mktemp(f"dbt_fx_duckdb_{currency}")
-    database = workdir / "build.duckdb"
-    conn = duckdb.connect(str(database))
-    try:
-        fx_fixture.load(lambda sql, params=None: conn.execute(sql, params), "?")
-    finally:
-        conn.close()
-    env = {"CLM_BUILD_DB": str(database), "CLM_TARGET": "duckdb"}
-    run = run_dbt(["build", *SELECT], workdir, env, as_of=fx_fixture.AS_OF, **dbt_vars(currency))
-
-    def query(sql: str) -> list[tuple]:
-        conn = duckdb.connect(str(database), read_only=True)
-        try:
-            return conn.execute(sql).fetchall()
-        finally:
-            conn.close()
-
-    return currency, run, query, database, env
+    build = build_duckdb(
+        workdir, fx_fixture.load, ["build", *SELECT], as_of=fx_fixture.AS_OF, **dbt_vars(currency)
+    )
+    return currency, build.run, build.query, build.database, build.env
 
 
 def test_fx_build_passes(fx_duckdb):
@@ -314,61 +289,25 @@ def test_user_fx_table_gap_fails_the_coverage_test(fx_duckdb, tmp_path):
 @pytest.mark.postgres
 @pytest.mark.parametrize("currency", ["USD", "EUR"])
 def test_postgres_fx_identical(tmp_path_factory, currency):
-    import psycopg2
-
-    with scratch_database(f"clm_fx_test_{currency.lower()}") as dbname:
-        params = _pg_params(dbname)
-        conn = psycopg2.connect(**params)
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                cur.execute("create extension if not exists pgcrypto")
-                fx_fixture.load(lambda sql, values=None: cur.execute(sql, values), "%s")
-            env = {
-                "CLM_TARGET": "postgres",
-                "PGHOST": params["host"],
-                "PGPORT": str(params["port"]),
-                "PGUSER": params["user"],
-                "PGPASSWORD": params["password"],
-                "PGDATABASE": dbname,
-                "PGOPTIONS": f"-c clm.pii_key={PII_KEY}",
-            }
-            run = run_dbt(
-                ["build", *SELECT],
-                tmp_path_factory.mktemp(f"dbt_fx_postgres_{currency}"),
-                env,
-                as_of=fx_fixture.AS_OF,
-                schema_prefix=PG_SCHEMA_PREFIX,
-                **dbt_vars(currency),
-            )
-            assert_build_ok(run)
-
-            def query(sql: str) -> list[tuple]:
-                with conn.cursor() as cur:
-                    cur.execute(sql)
-                    return cur.fetchall()
-
-            marts, intermediate = f"{PG_SCHEMA_PREFIX}marts", f"{PG_SCHEMA_PREFIX}intermediate"
-            movements = query(MOVEMENT_SQL.format(marts=marts, intermediate=intermediate))
-            assert movements == expected_movements(currency)
-            assert query(BRIDGE_SQL.format(marts=marts)) == expected_bridge(currency)
-            assert {row[0]: row[1:] for row in query(COUNTS_SQL.format(marts=marts))} == COUNTS
-            assert query(COHORT_SQL.format(marts=marts)) == expected_cohorts(currency)
-        finally:
-            conn.close()
+    workdir = tmp_path_factory.mktemp(f"dbt_fx_postgres_{currency}")
+    name = f"clm_fx_test_{currency.lower()}"
+    args = ["build", *SELECT]
+    with build_postgres(name, workdir, fx_fixture.load, args, fx_fixture.AS_OF, **dbt_vars(currency)) as pg:
+        assert_build_ok(pg.run)
+        movements = pg.query(MOVEMENT_SQL.format(marts=pg.marts, intermediate=pg.intermediate))
+        assert movements == expected_movements(currency)
+        assert pg.query(BRIDGE_SQL.format(marts=pg.marts)) == expected_bridge(currency)
+        assert {row[0]: row[1:] for row in pg.query(COUNTS_SQL.format(marts=pg.marts))} == COUNTS
+        assert pg.query(COHORT_SQL.format(marts=pg.marts)) == expected_cohorts(currency)
 
 
 def test_whole_project_builds_in_eur(tmp_path):
     """`dbt build` of every model, test and unit test on the raw_fixture.py layer with reporting_currency EUR
     and the seed's rates: unit tests pin their own currency (overrides), so a user's reporting currency
     never fails them, and every data test holds in EUR (the bridge reconciles, the FX seed covers)."""
-    database = tmp_path / "build.duckdb"
-    load_duckdb_fixture(database)
-    env = {"CLM_BUILD_DB": str(database), "CLM_TARGET": "duckdb"}
-    run = run_dbt(["build", *WITHOUT_CLV_PHASE], tmp_path, env, reporting_currency="EUR")
-    run.assert_ok()
-    bad = [(r["unique_id"], r["status"]) for r in run.results if r["status"] in ("error", "fail", "skipped")]
-    assert not bad, bad
+    args = ["build", *WITHOUT_CLV_PHASE]
+    run = build_duckdb(tmp_path, raw_fixture.load, args, reporting_currency="EUR").run
+    run.assert_nothing_failed()
     statuses = {r["unique_id"].split(".")[-1]: r["status"] for r in run.results}
     assert statuses["assert_mrr_bridge_reconciles"] == "pass"
     assert statuses["test_int_customer_months__mrr_reads_paying_periods"] == "pass"
