@@ -22,12 +22,7 @@ whole_base as (
 
 configured_dimensions as (
 
-    {%- for dimension in dimensions %}
-    select cast('{{ dimension }}' as varchar) as dimension
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+    {{ clm_dimension_names(dimensions) }}
 
 ),
 
