@@ -15,6 +15,7 @@ import duckdb
 from clm.config import DEFAULT_MAX_RECORD_BYTES
 from clm.ingest import quarantine as q
 from clm.ingest.discover import LandedFile, discover
+from clm.ingest.fx import duckdb_rate_months, fx_coverage
 from clm.ingest.manifest import ManifestIndex, ensure_manifest, insert_manifest_row
 from clm.ingest.readers import (
     PHYS,
@@ -45,7 +46,7 @@ from clm.ingest.results import (
     IngestResult,
 )
 from clm.ingest.schemas import AUDIT_COLUMNS, DEFAULT_ABSURD_AMOUNT, ENTITIES, STRING, Entity, entity
-from clm.ingest.validate import BAD, Rules, child_table, load_currencies, stage_bad_rows
+from clm.ingest.validate import BAD, FxCoverage, Rules, child_table, load_currencies, stage_bad_rows
 
 _AUDIT_TYPES = dict(zip(AUDIT_COLUMNS, ("varchar", "varchar", "date", "bigint", "timestamp"), strict=True))
 
@@ -57,6 +58,7 @@ class _Context:
     run_id: str
     currencies: dict[str, int]
     absurd_amount: float
+    fx: FxCoverage  # the rates dbt will convert with (clm.ingest.fx)
     index: ManifestIndex
     max_record_bytes: int
     today: date  # the current UTC date: a drop dated after it is not loaded yet
@@ -75,12 +77,19 @@ def ingest(
     currencies: dict[str, int] | None = None,
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
     today: date | None = None,
+    fx: FxCoverage | None = None,
 ) -> IngestResult:
     """Load every new landed file (load_date <= as_of) into raw.*; see the package docstring.
+
+    ``fx``: the FX rates amounts must have a rate in, as clm.ingest.fx.fx_coverage decides for the run (a
+    `clm run` passes its CLM_DBT_VARS and target); by default dbt_project.yml's choice, a relation read
+    through ``con``.
 
     A drop dated after ``today`` (default: the current UTC date) is recorded as not loaded and loaded by
     the first run on or after its date; entries the landing zone's boundary keeps out are reported.
     """
+    # First: a missing FX relation stops the run before anything is written.
+    fx = fx if fx is not None else fx_coverage({}, duckdb_rate_months(con))
     ensure_manifest(con)
     q.ensure_quarantine(con)
     con.execute("create schema if not exists raw")
@@ -97,6 +106,7 @@ def ingest(
         run_id,
         currencies or load_currencies(),
         absurd_amount,
+        fx,
         ManifestIndex.load(con),
         max_record_bytes,
         today or datetime.now(UTC).date(),
@@ -334,7 +344,7 @@ def _load_staged(
     now: datetime,
 ) -> FileResult:
     con = ctx.con
-    stage_bad_rows(con, ent, Rules(landed.load_date, ctx.currencies, ctx.absurd_amount))
+    stage_bad_rows(con, ent, Rules(landed.load_date, ctx.currencies, ctx.absurd_amount, ctx.fx))
     con.execute(
         f"""insert into {q.REJECTED_ROWS} (line, raw, reason)
             select s._row_number, r.raw, b.reason from {BAD} b

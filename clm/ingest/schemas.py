@@ -15,8 +15,9 @@ This module is the interface between ingestion and dbt staging:
   otherwise find after the fact, blocking the whole run (CONTRACT 5): counts below their minimum
   (``Field.minimum``), times out of order within the record (``NotBefore``), a refund above its charge
   (``NotAbove``), a time before its parent entity was created where the parent is already loaded
-  (``NotBeforeParent``) and amounts that dbt converts at a month's FX rate that ``seeds/fx_rates.csv`` lacks
-  (``FxCovered``). Cross-row invariants stay dbt tests.
+  (``NotBeforeParent``) and amounts that dbt converts at a month's FX rate that its rates lack
+  (``FxCovered``: the seed ``seeds/fx_rates.csv`` or var fx_rates_relation's relation, clm.ingest.fx).
+  Cross-row invariants stay dbt tests.
 """
 
 from __future__ import annotations
@@ -108,10 +109,11 @@ class FxCovered:
     """dbt converts ``amounts`` to the reporting currency at the FX rate of the month of ``time``.
 
     ``time`` falls back to ``fallback`` when null; ``from_parent``: ``time`` is a field of the parent record
-    (an invoice line is converted at its invoice's creation month). A currency that ``seeds/fx_rates.csv``
-    has no rate for, or a month before its first rate (or in a gap), would silently become 0 in the marts:
-    the record is quarantined instead. Checked only when one of ``amounts`` is set. A month after the
-    seed's last is not a fault of the record (the seed is out of date) and is not checked here.
+    (an invoice line is converted at its invoice's creation month). A currency that the FX rates (the seed, or
+    the user's relation: clm.ingest.fx) have no rate for, or a month before its first rate (or in a gap),
+    would silently become 0 in the marts: the record is quarantined instead. Checked only when one of
+    ``amounts`` is set. A month after the rates' last is not a fault of the record (the rates are out of
+    date) and is not checked here.
     """
 
     time: str

@@ -8,8 +8,9 @@ loads. Two kinds of checks:
 * per record, the faults one record shows by itself that dbt tests or the quality gate would otherwise find
   after the build and block the whole run with (CONTRACT 5): times out of order (``NotBefore``), a refund
   above its charge (``NotAbove``), a time before the parent entity was created, looked up in the parent's
-  raw table when it is already loaded (``NotBeforeParent``), and a currency or month that
-  ``seeds/fx_rates.csv`` has no rate for where dbt converts an amount (``FxCovered``).
+  raw table when it is already loaded (``NotBeforeParent``), and a currency or month that the FX rates dbt
+  converts with (``seeds/fx_rates.csv``, or the user's relation of dbt var fx_rates_relation: clm.ingest.fx
+  decides) have no rate for where dbt converts an amount (``FxCovered``).
 
 Reasons name the field and the rule, never the value, for every field: ``audit.quarantine`` is published to
 BI, and any field may hold personal data whatever its kind (an e-mail address pasted into ``country``, a
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -52,28 +54,29 @@ def load_currencies(path: Path = CURRENCIES_CSV) -> dict[str, int]:
         return {row["currency"].strip().upper(): int(row["minor_unit_digits"]) for row in csv.DictReader(fh)}
 
 
+SEED_SOURCE = "seeds/fx_rates.csv"
+
+
 @dataclass(frozen=True)
 class FxCoverage:
-    """The months ``seeds/fx_rates.csv`` has a rate for, per currency (upper case)."""
+    """The months an FX table has a rate for, per currency (upper case)."""
 
     first_month: dict[str, date]
-    # Months missing between a currency's first and last month (the seed's own test wants none).
+    # Months missing between a currency's first and last month (dbt's coverage test wants none).
     gaps: frozenset[tuple[str, date]] = frozenset()
+    # Where the rates come from, quoted by the quarantine reasons (configuration, never data)
+    source: str = SEED_SOURCE
 
 
 def _next_month(month: date) -> date:
     return date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
-@functools.cache
-def _read_fx(path: Path, _mtime_ns: int, _size: int) -> FxCoverage:
+def fx_coverage_of(rates: Iterable[tuple[date, str]], source: str) -> FxCoverage:
+    """The coverage of (month, currency) pairs that have a rate."""
     months: dict[str, set[date]] = {}
-    with path.open(encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh):
-            if not (row.get("rate") or "").strip():
-                continue
-            month = date.fromisoformat(row["month"].strip()).replace(day=1)
-            months.setdefault(row["currency"].strip().upper(), set()).add(month)
+    for month, currency in rates:
+        months.setdefault(currency.strip().upper(), set()).add(month.replace(day=1))
     gaps = set()
     for currency, covered in months.items():
         month = min(covered)
@@ -81,7 +84,18 @@ def _read_fx(path: Path, _mtime_ns: int, _size: int) -> FxCoverage:
             if month not in covered:
                 gaps.add((currency, month))
             month = _next_month(month)
-    return FxCoverage({c: min(m) for c, m in months.items()}, frozenset(gaps))
+    return FxCoverage({c: min(m) for c, m in months.items()}, frozenset(gaps), source)
+
+
+@functools.cache
+def _read_fx(path: Path, _mtime_ns: int, _size: int) -> FxCoverage:
+    with path.open(encoding="utf-8", newline="") as fh:
+        rates = [
+            (date.fromisoformat(row["month"].strip()), row["currency"])
+            for row in csv.DictReader(fh)
+            if (row.get("rate") or "").strip()
+        ]
+    return fx_coverage_of(rates, SEED_SOURCE)
 
 
 def load_fx_coverage(path: Path | None = None) -> FxCoverage:
@@ -262,7 +276,8 @@ class _FxSql:
     present: str  # true when an amount to convert is set
 
 
-_NO_RATE_IN_MONTH = "no FX rate for the currency in that month (seeds/fx_rates.csv)"
+def _no_rate_in_month(rules: Rules) -> str:
+    return f"no FX rate for the currency in that month ({rules.fx.source})"
 
 
 def _fx_reason(x: _FxSql, rules: Rules) -> str:
@@ -279,7 +294,7 @@ def _fx_reason(x: _FxSql, rules: Rules) -> str:
     if rules.fx.gaps:
         gaps = ", ".join(sql_literal(f"{c} {m:%Y-%m}") for c, m in sorted(rules.fx.gaps))
         uncovered = f"({uncovered} or {x.currency} || ' ' || strftime({month}, '%Y-%m') in ({gaps}))"
-    no_currency = _reason(x.currency_label, "no FX rate for this currency (seeds/fx_rates.csv)")
+    no_currency = _reason(x.currency_label, f"no FX rate for this currency ({rules.fx.source})")
     return f"""case when not ({x.present}) or {x.currency} not in ({known}) then null
                     when {x.currency} not in ({in_fx}) then {no_currency}
                     when {uncovered} then {x.month_reason} end"""
@@ -299,7 +314,11 @@ def _entity_fx_reason(entity: s.Entity, fx: s.FxCovered, rules: Rules) -> str:
     currency = ident(_field(entity.fields, fx.currency).column)
     present = _present([ident(_field(entity.fields, a).column) for a in fx.amounts])
     sql = _FxSql(
-        f"upper(trim({currency}))", sql_literal(fx.currency), time, _reason(label, _NO_RATE_IN_MONTH), present
+        f"upper(trim({currency}))",
+        sql_literal(fx.currency),
+        time,
+        _reason(label, _no_rate_in_month(rules)),
+        present,
     )
     return _fx_reason(sql, rules)
 
@@ -320,11 +339,11 @@ def _child_fx_reason(entity: s.Entity, child: s.ChildTable, fx: s.FxCovered, rul
         parent = entity.name.removesuffix("s")
         month_reason = _reason(
             _child_label(child, f".{fx.currency}"),
-            f"no FX rate in the month the {parent} was {fx.time} (seeds/fx_rates.csv)",
+            f"no FX rate in the month the {parent} was {fx.time} ({rules.fx.source})",
         )
     else:
         time = _time_of(child.fields, fx.time)
-        month_reason = _reason(_child_label(child, f".{fx.time}"), _NO_RATE_IN_MONTH)
+        month_reason = _reason(_child_label(child, f".{fx.time}"), _no_rate_in_month(rules))
     currency = f"upper(trim(coalesce(nullif(trim({own}), ''), __parent_currency)))"
     # Without a currency of its own, the line is in its parent's: name that field.
     own_label = _child_label(child, f".{fx.currency}")

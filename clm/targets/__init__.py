@@ -22,9 +22,11 @@ from typing import TYPE_CHECKING
 from clm.config import Settings
 from clm.context import check_target
 
-if TYPE_CHECKING:  # both are slow to import; only the steps that use them pay for it
+if TYPE_CHECKING:  # slow to import; only the steps that use them pay for it
+    import duckdb
     import pandas as pd
 
+    from clm.ingest.fx import RateMonths
     from expectations.checkpoint import Warehouse
 
 
@@ -44,6 +46,13 @@ class Target(ABC):
     def dbt_env(self) -> dict[str, str]:
         """Environment for dbt's connections (never logged)."""
         return {}
+
+    def fx_rate_months(self, build: duckdb.DuckDBPyConnection) -> RateMonths:
+        """Reads the user's FX relation (dbt var fx_rates_relation) where dbt builds; by default the DuckDB
+        build file, open as ``build``."""
+        from clm.ingest.fx import duckdb_rate_months
+
+        return duckdb_rate_months(build)
 
     def prepare_build(self) -> str | None:
         """Runs after ingestion, before dbt; returns a line for the log, if any."""

@@ -27,6 +27,7 @@ import psycopg2
 from psycopg2 import sql
 
 from clm.clv import store
+from clm.ingest.fx import RateMonths, postgres_rate_months
 from clm.targets import Target, pg_swap
 from clm.warehouse import connect_build
 
@@ -209,6 +210,10 @@ class PostgresTarget(Target):
     def dbt_env(self) -> dict[str, str]:
         # The HMAC key reaches SQL as current_setting('clm.pii_key'), never through compiled SQL or logs.
         return {"PGOPTIONS": pii_pgoptions(self.settings.pii_key)}
+
+    def fx_rate_months(self, build: duckdb.DuckDBPyConnection) -> RateMonths:
+        # dbt on Postgres reads the user's FX relation in the Postgres database, not in the DuckDB build file
+        return postgres_rate_months(connection)
 
     def prepare_build(self) -> str:
         # dbt on Postgres reads raw.* there: mirror the DuckDB raw schema in one transaction.

@@ -28,6 +28,29 @@
     where month_offsets.month_offset <= {{ dbt.datediff(start_month_expr, end_month_expr, 'month') }}
 {%- endmacro %}
 
+{#
+    clm_activity_month_spine(relations): the month spine of a monthly report, from the first month any of
+    ``relations`` (names of CTEs or relations, each with a DATE column `month`, first days) has a row for,
+    through the as-of month. A select (use it as a CTE body):
+
+        months as (
+            {{ clm_activity_month_spine(['invoiced_by_month', 'collected_by_month']) }}
+        )
+
+    No row when none of them has a month.
+#}
+{% macro clm_activity_month_spine(relations) -%}
+    {%- set first_month -%}
+    (select min(month) from (
+        {%- for relation in relations %}
+        select month from {{ relation }}
+        {%- if not loop.last %} union all{% endif %}
+        {%- endfor %}
+    ) as activity_months)
+    {%- endset -%}
+    {{ clm_month_spine(first_month, clm_month(clm_as_of())) }}
+{%- endmacro %}
+
 {#-
     clm_month_spine_max_months(): the longest spine, in months: 100 years of history up to the as-of month,
     far beyond any billing history (the series costs nothing: 2,048 generated rows at most).

@@ -67,3 +67,19 @@
     where 1 = 0
     {%- endfor %}
 {%- endmacro %}
+
+{#
+    clm_dimension_names(dimensions): a select (use it as a CTE body) of one row per name in `dimensions`, in
+    column `dimension`: the cuts a per-dimension report must have (its add-up tests compare with it). No name
+    gives no row.
+#}
+{% macro clm_dimension_names(dimensions) -%}
+    {%- for dimension in dimensions %}
+    select cast('{{ dimension }}' as varchar) as dimension
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- else %}
+    select cast(null as varchar) as dimension where 1 = 0
+    {%- endfor %}
+{%- endmacro %}

@@ -1,6 +1,8 @@
 {#- rpt_cohort_retention_by_dimension: every cut (each dimension of var report_dimensions, and
     billing_interval) is there and splits the same customers, so per cohort month and months_since_start the
-    values of each dimension add up to the whole base (dimension 'all'): customers, active customers, MRR.
+    values of each dimension add up to the whole base (dimension 'all'): customers, active customers, MRR,
+    and the starting MRR at month k's rates behind constant-currency NRR (null in a cut's value when a rate is
+    missing for one of its customers, and then null in 'all' too: a null must not vanish in the cut's sum).
     Returns the dimension x cell pairs that do not add up, are missing, or are not configured. -#}
 {%- set dimensions = clm_report_dimensions() + ['billing_interval'] %}
 
@@ -20,12 +22,7 @@ whole_base as (
 
 configured_dimensions as (
 
-    {%- for dimension in dimensions %}
-    select cast('{{ dimension }}' as varchar) as dimension
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+    {{ clm_dimension_names(dimensions) }}
 
 ),
 
@@ -39,7 +36,8 @@ expected as (
         whole_base.cohort_customers,
         whole_base.active_customers,
         whole_base.starting_mrr,
-        whole_base.mrr
+        whole_base.mrr,
+        whole_base.starting_mrr_at_current_rate
     from configured_dimensions
     cross join whole_base
 
@@ -54,7 +52,11 @@ cuts as (
         sum(cohort_customers) as cohort_customers,
         sum(active_customers) as active_customers,
         sum(starting_mrr) as starting_mrr,
-        sum(mrr) as mrr
+        sum(mrr) as mrr,
+        -- like the cells themselves: null when one value's figure is null, never a partial sum
+        case
+            when count(starting_mrr_at_current_rate) = count(*) then sum(starting_mrr_at_current_rate)
+        end as starting_mrr_at_current_rate
     from cells
     where dimension <> 'all'
     group by dimension, cohort_month, months_since_start
@@ -76,3 +78,4 @@ where expected.dimension is null
     or cuts.active_customers <> expected.active_customers
     or cuts.starting_mrr <> expected.starting_mrr
     or cuts.mrr <> expected.mrr
+    or cuts.starting_mrr_at_current_rate is distinct from expected.starting_mrr_at_current_rate

@@ -1,7 +1,8 @@
 -- rpt_kpis_monthly agrees with fct_mrr_movements and dim_customers; returns the months where it does not:
 -- * the MRR bridge columns are fct_mrr_movements' sums of the month (the sums rpt_mrr_bridge publishes:
 --   starting = previous_mrr, new / expansion / reactivation = mrr_change of those movements, contraction /
---   churned = -mrr_change, ending = mrr), 0 for months without movements, and mrr = ending_mrr;
+--   churned = -mrr_change, fx_impact = fx_impact, ending = mrr), 0 for months without movements, and
+--   mrr = ending_mrr;
 -- * new_customers / churned_customers = movements new / churn of the month;
 -- * customers_acquired = customers of dim_customers whose first_paid_at falls in the month;
 -- * in the as-of month, mrr = the sum of dim_customers.current_mrr.
@@ -39,6 +40,7 @@ movement_totals as (
         sum(case when movement = 'reactivation' then mrr_change else 0 end) as reactivation_mrr,
         -sum(case when movement = 'contraction' then mrr_change else 0 end) as contraction_mrr,
         -sum(case when movement = 'churn' then mrr_change else 0 end) as churned_mrr,
+        sum(fx_impact) as fx_impact_mrr,
         sum(mrr) as ending_mrr
     from movements
     group by month
@@ -72,7 +74,9 @@ select
     kpis.mrr,
     kpis.starting_mrr,
     kpis.ending_mrr,
+    kpis.fx_impact_mrr,
     movement_totals.starting_mrr as movements_starting_mrr,
+    movement_totals.fx_impact_mrr as movements_fx_impact_mrr,
     movement_totals.ending_mrr as movements_ending_mrr,
     current_mrr.current_mrr
 from kpis
@@ -91,5 +95,6 @@ where kpis.customers_acquired <> coalesce(acquired.customers_acquired, 0)
     or kpis.reactivation_mrr <> coalesce(movement_totals.reactivation_mrr, 0)
     or kpis.contraction_mrr <> coalesce(movement_totals.contraction_mrr, 0)
     or kpis.churned_mrr <> coalesce(movement_totals.churned_mrr, 0)
+    or kpis.fx_impact_mrr <> coalesce(movement_totals.fx_impact_mrr, 0)
     or kpis.ending_mrr <> coalesce(movement_totals.ending_mrr, 0)
     or (kpis.month = {{ clm_month(clm_as_of()) }} and kpis.mrr <> coalesce(current_mrr.current_mrr, 0))

@@ -20,14 +20,7 @@ by_dimension as (
 
 configured_dimensions as (
 
-    {%- for dimension in dimensions %}
-    select cast('{{ dimension }}' as varchar) as dimension
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- else %}
-    select cast(null as varchar) as dimension where 1 = 0
-    {%- endfor %}
+    {{ clm_dimension_names(dimensions) }}
 
 ),
 

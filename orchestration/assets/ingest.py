@@ -4,6 +4,7 @@ import dagster as dg
 
 from clm import runs
 from clm.ingest import ingest
+from clm.ingest.fx import fx_coverage
 from clm.ingest.schemas import ENTITIES
 from clm.ingest.warnings import ingest_warnings
 from clm.publishing import recover
@@ -50,6 +51,8 @@ def raw_extracts(context: dg.AssetExecutionContext, clm: ClmResource):
                 as_of=ctx.as_of,
                 progress=context.log.info,
                 max_record_bytes=settings.max_record_bytes,
+                # the rates dbt will convert with: CLM_DBT_VARS' or dbt_project.yml's, where the target builds
+                fx=fx_coverage(settings.dbt_vars, target.fx_rate_months(con)),
             )
             warnings = ingest_warnings(result, settings.raw_dir)
             runs.record_warnings(con, ctx.run_id, "ingest", warnings)

@@ -11,7 +11,9 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -49,6 +51,20 @@ class DbtRun:
     def assert_ok(self) -> None:
         assert self.returncode == 0, f"{' '.join(self.command)} failed:\n{self.output[-6000:]}"
 
+    def assert_nothing_failed(self, bad: tuple[str, ...] = ("error", "fail", "skipped")) -> None:
+        """The run succeeded and no node ended in one of the ``bad`` statuses."""
+        self.assert_ok()
+        failed = [(r["unique_id"], r["status"]) for r in self.results if r["status"] in bad]
+        assert not failed, failed
+
+    def data_test_statuses(self) -> dict[str, str]:
+        """Status of each singular/generic data test by its name (unit tests left out)."""
+        return {
+            r["unique_id"].split(".")[2]: r["status"]
+            for r in self.results
+            if r["unique_id"].startswith("test.")
+        }
+
 
 def run_dbt(
     args: list[str],
@@ -83,32 +99,21 @@ def run_dbt(
     return DbtRun(command, proc.returncode, proc.stdout + proc.stderr, results, target_path)
 
 
-def load_duckdb_fixture(path: Path) -> None:
+Query = Callable[[str], list[tuple]]
+# A fixture module's ``load(execute, placeholder)``: creates the raw tables with a DB-API-like execute.
+Loader = Callable[[Callable[..., object], str], None]
+
+
+def load_duckdb_fixture(path: Path, load: Loader = raw_fixture.load) -> None:
     conn = duckdb.connect(str(path))
     try:
-        raw_fixture.load(lambda sql, params=None: conn.execute(sql, params), "?")
+        load(lambda sql, params=None: conn.execute(sql, params), "?")
     finally:
         conn.close()
 
 
-@pytest.fixture(scope="session")
-def duckdb_build(tmp_path_factory) -> tuple[Path, DbtRun]:
-    """The fixture raw layer in a fresh DuckDB file, then `dbt build` as of 2024-03-31: everything but the CLV
-    marts, which read what the Python fits write between the two dbt phases of `clm run`
-    (tests/test_end_to_end_clv.py builds them)."""
-    workdir = tmp_path_factory.mktemp("dbt_duckdb")
-    database = workdir / "build.duckdb"
-    load_duckdb_fixture(database)
-    run = run_dbt(
-        ["build", *WITHOUT_CLV_PHASE], workdir, {"CLM_BUILD_DB": str(database), "CLM_TARGET": "duckdb"}
-    )
-    return database, run
-
-
-@pytest.fixture
-def duckdb_query(duckdb_build):
-    database, run = duckdb_build
-    run.assert_ok()
+def duckdb_reader(database: Path) -> Query:
+    """Queries on ``database``, each on its own read-only connection (dbt may write it in between)."""
 
     def query(sql: str) -> list[tuple]:
         conn = duckdb.connect(str(database), read_only=True)
@@ -118,6 +123,61 @@ def duckdb_query(duckdb_build):
             conn.close()
 
     return query
+
+
+@dataclass
+class Build:
+    """One `dbt build` of a fixture: the run, a query function on its warehouse, the environment dbt ran
+    with (to run dbt again on the same warehouse), and the prefix of its schemas (build_ on Postgres)."""
+
+    target: str
+    run: DbtRun
+    query: Query
+    env: dict[str, str] = field(default_factory=dict)
+    database: Path | None = None
+    schema_prefix: str = ""
+
+    @property
+    def marts(self) -> str:
+        return f"{self.schema_prefix}marts"
+
+    @property
+    def intermediate(self) -> str:
+        return f"{self.schema_prefix}intermediate"
+
+    def rows(self, sql: str) -> list[tuple]:
+        """``sql`` with {schema} standing for the marts schema."""
+        return self.query(sql.format(schema=self.marts))
+
+
+def build_duckdb(
+    workdir: Path, load: Loader, args: list[str], as_of: str | None = AS_OF, **dbt_vars: object
+) -> Build:
+    """A fresh DuckDB file in ``workdir`` loaded by ``load``, then `dbt <args>` on it."""
+    database = workdir / "build.duckdb"
+    load_duckdb_fixture(database, load)
+    env = {"CLM_BUILD_DB": str(database), "CLM_TARGET": "duckdb"}
+    run = run_dbt(args, workdir, env, as_of=as_of, **dbt_vars)
+    return Build("duckdb", run, duckdb_reader(database), env, database)
+
+
+@pytest.fixture(scope="session")
+def duckdb_build(tmp_path_factory) -> tuple[Path, DbtRun]:
+    """The fixture raw layer in a fresh DuckDB file, then `dbt build` as of 2024-03-31: everything but the CLV
+    marts, which read what the Python fits write between the two dbt phases of `clm run`
+    (tests/test_end_to_end_clv.py builds them)."""
+    build = build_duckdb(
+        tmp_path_factory.mktemp("dbt_duckdb"), raw_fixture.load, ["build", *WITHOUT_CLV_PHASE]
+    )
+    assert build.database is not None
+    return build.database, build.run
+
+
+@pytest.fixture
+def duckdb_query(duckdb_build):
+    database, run = duckdb_build
+    run.assert_ok()
+    return duckdb_reader(database)
 
 
 # ---------------------------------------------------------------------------------------------- Postgres
@@ -134,38 +194,52 @@ def _pg_params(dbname: str) -> dict:
     }
 
 
-@pytest.fixture(scope="session")
-def postgres_build(tmp_path_factory):
-    """The same raw rows in a fresh Postgres database, `dbt build --target postgres`; dropped afterwards.
+def _pg_env(params: dict) -> dict[str, str]:
+    return {
+        "CLM_TARGET": "postgres",
+        "PGHOST": params["host"],
+        "PGPORT": str(params["port"]),
+        "PGUSER": params["user"],
+        "PGPASSWORD": params["password"],
+        "PGDATABASE": params["dbname"],
+        # the key reaches pgcrypto's hmac() as a session setting, never through compiled SQL
+        "PGOPTIONS": f"-c clm.pii_key={PII_KEY}",
+    }
 
-    Like `clm run --target postgres`, the build goes to build_* schemas (var schema_prefix).
-    """
+
+@contextmanager
+def build_postgres(
+    name: str, workdir: Path, load: Loader, args: list[str], as_of: str | None = AS_OF, **dbt_vars: object
+) -> Iterator[Build]:
+    """A fresh Postgres database ``name`` loaded by ``load``, then `dbt <args> --target postgres` on it; the
+    database is dropped on exit. Like `clm run --target postgres`, the build goes to build_* schemas (var
+    schema_prefix)."""
     import psycopg2
 
-    with scratch_database("clm_dbt_test") as dbname:
-        conn = psycopg2.connect(**_pg_params(dbname))
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute("create extension if not exists pgcrypto")
-            raw_fixture.load(lambda sql, params=None: cur.execute(sql, params), "%s")
-        workdir = tmp_path_factory.mktemp("dbt_postgres")
+    with scratch_database(name) as dbname:
         params = _pg_params(dbname)
-        env = {
-            "CLM_TARGET": "postgres",
-            "PGHOST": params["host"],
-            "PGPORT": str(params["port"]),
-            "PGUSER": params["user"],
-            "PGPASSWORD": params["password"],
-            "PGDATABASE": dbname,
-            # the key reaches pgcrypto's hmac() as a session setting, never through compiled SQL
-            "PGOPTIONS": f"-c clm.pii_key={PII_KEY}",
-        }
-        run = run_dbt(["build", *WITHOUT_CLV_PHASE], workdir, env, schema_prefix=PG_SCHEMA_PREFIX)
-
-        def query(sql: str) -> list[tuple]:
+        conn = psycopg2.connect(**params)
+        conn.autocommit = True
+        try:
             with conn.cursor() as cur:
-                cur.execute(sql)
-                return cur.fetchall()
+                cur.execute("create extension if not exists pgcrypto")
+                load(lambda sql, values=None: cur.execute(sql, values), "%s")
+            env = _pg_env(params)
+            run = run_dbt(args, workdir, env, as_of=as_of, schema_prefix=PG_SCHEMA_PREFIX, **dbt_vars)
 
-        yield run, query
-        conn.close()
+            def query(sql: str) -> list[tuple]:
+                with conn.cursor() as cur:
+                    cur.execute(sql)
+                    return cur.fetchall()
+
+            yield Build("postgres", run, query, env, schema_prefix=PG_SCHEMA_PREFIX)
+        finally:
+            conn.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_build(tmp_path_factory):
+    """The same raw rows in a fresh Postgres database, `dbt build --target postgres`; dropped afterwards."""
+    workdir = tmp_path_factory.mktemp("dbt_postgres")
+    with build_postgres("clm_dbt_test", workdir, raw_fixture.load, ["build", *WITHOUT_CLV_PHASE]) as build:
+        yield build.run, build.query

@@ -20,6 +20,8 @@ Story (own-currency monthly amounts, Jan / Feb / Mar):
 * cus_j: EUR 100 / 95 / 95 (downgrades in February: more dollars, 114.00 > 110.00, but a contraction)
 * cus_k: JPY 4980 / 4980 / 4980 (cent rounding)
 * cus_m: - / GBP 200 / GBP 200 (new in February; GBP flat from February to March)
+cus_f and cus_i are also CRM contacts (metadata.crm_contact_id), of segment enterprise and smb, for the
+per-dimension cohort cut; the others are billing-only (segment unknown).
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ PLANS: dict[str, tuple[str, tuple[int | None, int | None, int | None]]] = {
     "cus_k": ("jpy", (4980, 4980, 4980)),
     "cus_m": ("gbp", (None, 20000, 20000)),
 }
+# billing customer -> its CRM contact's segment
+SEGMENTS = {"cus_f": "enterprise", "cus_i": "smb"}
 PERIODS = (("2024-01-01", "2024-02-01"), ("2024-02-01", "2024-03-01"), ("2024-03-01", "2024-04-01"))
 
 
@@ -64,6 +68,8 @@ def raw_rows() -> dict[str, list[dict]]:
         customers.append(
             {"id": customer, "email": f"{customer}@example.com", "created": ts(start), "currency": currency}
         )
+        if customer in SEGMENTS:
+            customers[-1]["metadata__crm_contact_id"] = f"c_{customer}"
         sub_id = f"sub_{customer}"
         subscriptions.append(
             {
@@ -97,7 +103,19 @@ def raw_rows() -> dict[str, list[dict]]:
             lines[invoice_id] = [_line(f"il_{customer}_{n + 1}", amount, currency, period_start, period_end)]
     subscription_rows = _drop("billing__subscriptions", LOAD_DATE, subscriptions)
     invoice_rows = _drop("billing__invoices", LOAD_DATE, invoices)
+    contacts = [
+        {
+            "contact_id": f"c_{customer}",
+            "email": f"{customer}@example.com",
+            "segment": segment,
+            "created_at": "2024-01-01T00:00:00Z",
+            "updated_at": "2024-01-01T00:00:00Z",
+            "is_deleted": "false",
+        }
+        for customer, segment in SEGMENTS.items()
+    ]
     return {
+        "crm__contacts": _drop("crm__contacts", LOAD_DATE, contacts),
         "billing__customers": _drop("billing__customers", LOAD_DATE, customers),
         "billing__subscriptions": subscription_rows,
         "billing__subscription_items": _children(subscription_rows, "subscription_id", items, "item_index"),

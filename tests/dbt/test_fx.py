@@ -8,6 +8,7 @@ rate / rate(EUR) rounded at the 10th decimal (macro clm_fx_rates): USD 1 / 1.10 
 1 / 1.20 = 0.8333333333 (Feb), 1 / 1.15 = 0.8695652174 (Mar); JPY 0.0070 / 1.10 = 0.0063636364,
 0.0069 / 1.20 = 0.00575, 0.00685 / 1.15 = 0.0059565217; GBP 1.30 / 1.20 = 1.0833333333,
 1.30 / 1.15 = 1.1304347826.
+Cohort retention by segment: fx_fixture.SEGMENTS (F enterprise, I smb, every other customer unknown).
 """
 
 from __future__ import annotations
@@ -19,16 +20,8 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from tests.dbt import fx_fixture
-from tests.dbt.conftest import (
-    PG_SCHEMA_PREFIX,
-    PII_KEY,
-    WITHOUT_CLV_PHASE,
-    _pg_params,
-    load_duckdb_fixture,
-    run_dbt,
-)
-from tests.postgres_server import scratch_database
+from tests.dbt import fx_fixture, raw_fixture
+from tests.dbt.conftest import WITHOUT_CLV_PHASE, build_duckdb, build_postgres, run_dbt
 
 SELECT = [
     "--select", "+rpt_mrr_bridge+", "+rpt_cohort_retention", "+rpt_kpis_monthly", "+dim_customers",
@@ -176,6 +169,54 @@ COHORTS = {
     ],
 }
 
+# rpt_cohort_retention_by_dimension, dimension segment (fx_fixture.SEGMENTS: F enterprise, I smb, the others
+# unknown): segment value, cohort_month, k: starting_mrr, mrr, starting_mrr_at_current_rate,
+# net_revenue_retention_constant_currency. Per cell the three values add up to the whole base's COHORTS row.
+COHORT_SEGMENTS = {
+    "USD": [
+        # F: EUR 100 at 1.10 / 1.20 / 1.15, its starting line revalued the same: 1 throughout
+        ("enterprise", JAN, 0, "110.00", "110.00", "110.00", "1.000000"),
+        ("enterprise", JAN, 1, "110.00", "120.00", "120.00", "1.000000"),
+        ("enterprise", JAN, 2, "110.00", "115.00", "115.00", "1.000000"),
+        # I: USD 50, no FX
+        ("smb", JAN, 0, "50.00", "50.00", "50.00", "1.000000"),
+        ("smb", JAN, 1, "50.00", "50.00", "50.00", "1.000000"),
+        ("smb", JAN, 2, "50.00", "50.00", "50.00", "1.000000"),
+        # G, H, J, K: starting 110 + 88 + 110 + 34.86 = 342.86;
+        # k1 mrr 180 + 96 + 114 + 34.36 = 424.36, starting lines at Feb's rate 120 + 96 + 120 + 34.36 =
+        # 370.36,
+        # 424.36 / 370.36 = 1.1458040825 -> 1.145804 (with F's 120 and I's 50: 540.36, the whole base's);
+        # k2 mrr 172.50 + 0 + 109.25 + 34.11 = 315.86, at Mar's rate 115 + 92 + 115 + 34.11 = 356.11,
+        # 315.86 / 356.11 = 0.8869731263 -> 0.886973 (+ 115 + 50 = 521.11)
+        ("unknown", JAN, 0, "342.86", "342.86", "342.86", "1.000000"),
+        ("unknown", JAN, 1, "342.86", "424.36", "370.36", "1.145804"),
+        ("unknown", JAN, 2, "342.86", "315.86", "356.11", "0.886973"),
+        # M: GBP 200 x 1.30 both months
+        ("unknown", FEB, 0, "260.00", "260.00", "260.00", "1.000000"),
+        ("unknown", FEB, 1, "260.00", "260.00", "260.00", "1.000000"),
+    ],
+    "EUR": [
+        ("enterprise", JAN, 0, "100.00", "100.00", "100.00", "1.000000"),
+        ("enterprise", JAN, 1, "100.00", "100.00", "100.00", "1.000000"),
+        ("enterprise", JAN, 2, "100.00", "100.00", "100.00", "1.000000"),
+        # I: USD 50 = 45.45 / 41.67 / 43.48 EUR, its starting line revalued the same: 1 throughout
+        ("smb", JAN, 0, "45.45", "45.45", "45.45", "1.000000"),
+        ("smb", JAN, 1, "45.45", "41.67", "41.67", "1.000000"),
+        ("smb", JAN, 2, "45.45", "43.48", "43.48", "1.000000"),
+        # G, H, J, K: starting 100 + 80 + 100 + 31.69 = 311.69;
+        # k1 mrr 150 + 80 + 95 + 28.64 = 353.64, at Feb's rates 100 + 80 + 100 + 28.64 = 308.64,
+        # 353.64 / 308.64 = 1.1458009331 -> 1.145801 (+ 100 + 41.67 = 450.31);
+        # k2 mrr 150 + 0 + 95 + 29.66 = 274.66, at Mar's rates 100 + 80 + 100 + 29.66 = 309.66,
+        # 274.66 / 309.66 = 0.8869728089 -> 0.886973 (+ 100 + 43.48 = 453.14)
+        ("unknown", JAN, 0, "311.69", "311.69", "311.69", "1.000000"),
+        ("unknown", JAN, 1, "311.69", "353.64", "308.64", "1.145801"),
+        ("unknown", JAN, 2, "311.69", "274.66", "309.66", "0.886973"),
+        # M: 216.67, then 226.09 = its starting GBP 200 at March's cross rate
+        ("unknown", FEB, 0, "216.67", "216.67", "216.67", "1.000000"),
+        ("unknown", FEB, 1, "216.67", "226.09", "226.09", "1.000000"),
+    ],
+}
+
 MOVEMENT_SQL = (
     "select billing_customer_id, m.month, m.mrr, m.previous_mrr, m.previous_mrr_at_current_rate, "
     "m.mrr_change, m.fx_impact, m.movement from {marts}.fct_mrr_movements as m "
@@ -197,6 +238,13 @@ COHORT_SQL = (
     "order by cohort_month, months_since_start"
 )
 
+COHORT_SEGMENT_SQL = (
+    "select dimension_value, cohort_month, months_since_start, starting_mrr, mrr, "
+    "starting_mrr_at_current_rate, net_revenue_retention_constant_currency "
+    "from {marts}.rpt_cohort_retention_by_dimension "
+    "where dimension = 'segment' order by dimension_value, cohort_month, months_since_start"
+)
+
 
 def expected_movements(currency: str) -> list[tuple]:
     return sorted((c, m, *(d(x) for x in amounts[:5]), amounts[5]) for c, m, *amounts in MOVEMENTS[currency])
@@ -210,43 +258,31 @@ def expected_cohorts(currency: str) -> list[tuple]:
     return [(c, k, *(d(x) for x in amounts)) for c, k, *amounts in COHORTS[currency]]
 
 
+def expected_cohort_segments(currency: str) -> list[tuple]:
+    return [(v, c, k, *(d(x) for x in amounts)) for v, c, k, *amounts in COHORT_SEGMENTS[currency]]
+
+
 def dbt_vars(currency: str) -> dict[str, str]:
     return {"reporting_currency": currency, "fx_rates_relation": fx_fixture.FX_RATES_RELATION}
 
 
 def assert_build_ok(run) -> None:
-    run.assert_ok()
-    bad = [(r["unique_id"], r["status"]) for r in run.results if r["status"] in ("error", "fail", "skipped")]
-    assert not bad, bad
-    tests = {
-        r["unique_id"].split(".")[2]: r["status"] for r in run.results if r["unique_id"].startswith("test.")
-    }
+    run.assert_nothing_failed()
+    tests = run.data_test_statuses()
     # the invariant, and the coverage test applied to the user's FX table
     assert tests.get("assert_mrr_bridge_reconciles") == "pass", tests
     assert tests.get("assert_fx_rates_cover_every_currency_and_month") == "pass", tests
+    assert tests.get("assert_cohort_cuts_add_up_to_all") == "pass", tests
 
 
 @pytest.fixture(scope="module", params=["USD", "EUR"])
 def fx_duckdb(request, tmp_path_factory):
     currency = request.param
     workdir = tmp_path_factory.mktemp(f"dbt_fx_duckdb_{currency}")
-    database = workdir / "build.duckdb"
-    conn = duckdb.connect(str(database))
-    try:
-        fx_fixture.load(lambda sql, params=None: conn.execute(sql, params), "?")
-    finally:
-        conn.close()
-    env = {"CLM_BUILD_DB": str(database), "CLM_TARGET": "duckdb"}
-    run = run_dbt(["build", *SELECT], workdir, env, as_of=fx_fixture.AS_OF, **dbt_vars(currency))
-
-    def query(sql: str) -> list[tuple]:
-        conn = duckdb.connect(str(database), read_only=True)
-        try:
-            return conn.execute(sql).fetchall()
-        finally:
-            conn.close()
-
-    return currency, run, query, database, env
+    build = build_duckdb(
+        workdir, fx_fixture.load, ["build", *SELECT], as_of=fx_fixture.AS_OF, **dbt_vars(currency)
+    )
+    return currency, build.run, build.query, build.database, build.env
 
 
 def test_fx_build_passes(fx_duckdb):
@@ -273,6 +309,12 @@ def test_cohort_constant_currency_nrr(fx_duckdb):
     currency, run, query, _, _ = fx_duckdb
     run.assert_ok()
     assert query(COHORT_SQL.format(marts="marts")) == expected_cohorts(currency)
+
+
+def test_cohort_constant_currency_nrr_by_segment(fx_duckdb):
+    currency, run, query, _, _ = fx_duckdb
+    run.assert_ok()
+    assert query(COHORT_SEGMENT_SQL.format(marts="marts")) == expected_cohort_segments(currency)
 
 
 def test_current_mrr_and_kpis_agree_with_the_bridge(fx_duckdb):
@@ -314,61 +356,26 @@ def test_user_fx_table_gap_fails_the_coverage_test(fx_duckdb, tmp_path):
 @pytest.mark.postgres
 @pytest.mark.parametrize("currency", ["USD", "EUR"])
 def test_postgres_fx_identical(tmp_path_factory, currency):
-    import psycopg2
-
-    with scratch_database(f"clm_fx_test_{currency.lower()}") as dbname:
-        params = _pg_params(dbname)
-        conn = psycopg2.connect(**params)
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                cur.execute("create extension if not exists pgcrypto")
-                fx_fixture.load(lambda sql, values=None: cur.execute(sql, values), "%s")
-            env = {
-                "CLM_TARGET": "postgres",
-                "PGHOST": params["host"],
-                "PGPORT": str(params["port"]),
-                "PGUSER": params["user"],
-                "PGPASSWORD": params["password"],
-                "PGDATABASE": dbname,
-                "PGOPTIONS": f"-c clm.pii_key={PII_KEY}",
-            }
-            run = run_dbt(
-                ["build", *SELECT],
-                tmp_path_factory.mktemp(f"dbt_fx_postgres_{currency}"),
-                env,
-                as_of=fx_fixture.AS_OF,
-                schema_prefix=PG_SCHEMA_PREFIX,
-                **dbt_vars(currency),
-            )
-            assert_build_ok(run)
-
-            def query(sql: str) -> list[tuple]:
-                with conn.cursor() as cur:
-                    cur.execute(sql)
-                    return cur.fetchall()
-
-            marts, intermediate = f"{PG_SCHEMA_PREFIX}marts", f"{PG_SCHEMA_PREFIX}intermediate"
-            movements = query(MOVEMENT_SQL.format(marts=marts, intermediate=intermediate))
-            assert movements == expected_movements(currency)
-            assert query(BRIDGE_SQL.format(marts=marts)) == expected_bridge(currency)
-            assert {row[0]: row[1:] for row in query(COUNTS_SQL.format(marts=marts))} == COUNTS
-            assert query(COHORT_SQL.format(marts=marts)) == expected_cohorts(currency)
-        finally:
-            conn.close()
+    workdir = tmp_path_factory.mktemp(f"dbt_fx_postgres_{currency}")
+    name = f"clm_fx_test_{currency.lower()}"
+    args = ["build", *SELECT]
+    with build_postgres(name, workdir, fx_fixture.load, args, fx_fixture.AS_OF, **dbt_vars(currency)) as pg:
+        assert_build_ok(pg.run)
+        movements = pg.query(MOVEMENT_SQL.format(marts=pg.marts, intermediate=pg.intermediate))
+        assert movements == expected_movements(currency)
+        assert pg.query(BRIDGE_SQL.format(marts=pg.marts)) == expected_bridge(currency)
+        assert {row[0]: row[1:] for row in pg.query(COUNTS_SQL.format(marts=pg.marts))} == COUNTS
+        assert pg.query(COHORT_SQL.format(marts=pg.marts)) == expected_cohorts(currency)
+        assert pg.query(COHORT_SEGMENT_SQL.format(marts=pg.marts)) == expected_cohort_segments(currency)
 
 
 def test_whole_project_builds_in_eur(tmp_path):
     """`dbt build` of every model, test and unit test on the raw_fixture.py layer with reporting_currency EUR
     and the seed's rates: unit tests pin their own currency (overrides), so a user's reporting currency
     never fails them, and every data test holds in EUR (the bridge reconciles, the FX seed covers)."""
-    database = tmp_path / "build.duckdb"
-    load_duckdb_fixture(database)
-    env = {"CLM_BUILD_DB": str(database), "CLM_TARGET": "duckdb"}
-    run = run_dbt(["build", *WITHOUT_CLV_PHASE], tmp_path, env, reporting_currency="EUR")
-    run.assert_ok()
-    bad = [(r["unique_id"], r["status"]) for r in run.results if r["status"] in ("error", "fail", "skipped")]
-    assert not bad, bad
+    args = ["build", *WITHOUT_CLV_PHASE]
+    run = build_duckdb(tmp_path, raw_fixture.load, args, reporting_currency="EUR").run
+    run.assert_nothing_failed()
     statuses = {r["unique_id"].split(".")[-1]: r["status"] for r in run.results}
     assert statuses["assert_mrr_bridge_reconciles"] == "pass"
     assert statuses["test_int_customer_months__mrr_reads_paying_periods"] == "pass"

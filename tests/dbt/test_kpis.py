@@ -8,12 +8,14 @@ computed by hand from the fixture rows and seeds/fx_rates.csv. The dbt unit test
 from __future__ import annotations
 
 import hashlib
+import shutil
 from datetime import date
 from decimal import Decimal
 
+import duckdb
 import pytest
 
-from tests.dbt.conftest import PG_SCHEMA_PREFIX
+from tests.dbt.conftest import PG_SCHEMA_PREFIX, run_dbt
 
 ZERO = Decimal("0.00")
 BRIDGE_ZERO = {
@@ -130,6 +132,26 @@ def test_kpi_unit_tests_ran(duckdb_build):
         r["unique_id"].split(".")[-1]: r["status"] for r in run.results if ".assert_kpi_" in r["unique_id"]
     }
     assert len(singular) >= 4 and set(singular.values()) == {"pass"}, singular
+
+
+def test_kpi_reconciliation_test_catches_a_wrong_fx_impact(duckdb_build, tmp_path):
+    """assert_kpi_reconciles_with_movements_and_dim_customers compares fx_impact_mrr with the movements' sum
+    of fx_impact: on a copy of the fixture's build (where it passes, test_kpi_unit_tests_ran) with March's
+    KPI fx_impact_mrr moved by one cent, it fails on exactly that month."""
+    database, run = duckdb_build
+    run.assert_ok()
+    copy = tmp_path / "corrupt.duckdb"
+    shutil.copy(database, copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute(
+            "update marts.rpt_kpis_monthly set fx_impact_mrr = fx_impact_mrr + 0.01 "
+            "where month = date '2024-03-01'"
+        )
+    env = {"CLM_BUILD_DB": str(copy), "CLM_TARGET": "duckdb"}
+    test = "assert_kpi_reconciles_with_movements_and_dim_customers"
+    failed = run_dbt(["test", "--select", test], tmp_path, env)
+    statuses = {r["unique_id"]: (r["status"], r.get("failures")) for r in failed.results}
+    assert statuses[f"test.clm.{test}"] == ("fail", 1), failed.output[-3000:]
 
 
 def test_rpt_kpis_monthly_rows(duckdb_query):

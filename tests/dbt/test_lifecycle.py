@@ -21,16 +21,13 @@ from __future__ import annotations
 import hashlib
 import statistics
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 
-import duckdb
 import pytest
 
 from tests.dbt import lifecycle_fixture
-from tests.dbt.conftest import PG_SCHEMA_PREFIX, PII_KEY, _pg_params, run_dbt
-from tests.postgres_server import scratch_database
+from tests.dbt.conftest import Build, build_duckdb, build_postgres
 
 AS_OF = date.fromisoformat(lifecycle_fixture.AS_OF)
 
@@ -380,93 +377,28 @@ FIRST_SEEN_SQL = "select customer_id, first_seen_at from {schema}.dim_customers"
 # ---------------------------------------------------------------------------------------------- builds
 
 
-@dataclass
-class Build:
-    target: str
-    run: object
-    query: object
-    schema: str
-
-    def rows(self, sql: str) -> list[tuple]:
-        return self.query(sql.format(schema=self.schema))
-
-
 def assert_build_ok(run) -> None:
-    run.assert_ok()
-    bad = [(r["unique_id"], r["status"]) for r in run.results if r["status"] in ("error", "fail", "skipped")]
-    assert not bad, bad
-    tests = {
-        r["unique_id"].split(".")[2]: r["status"] for r in run.results if r["unique_id"].startswith("test.")
-    }
+    run.assert_nothing_failed()
+    tests = run.data_test_statuses()
     assert {name: tests.get(name) for name in LIFECYCLE_DATA_TESTS} == dict.fromkeys(
         LIFECYCLE_DATA_TESTS, "pass"
     )
 
 
 @pytest.fixture(scope="module")
-def duckdb_lifecycle(tmp_path_factory):
+def duckdb_lifecycle(tmp_path_factory) -> Build:
     workdir = tmp_path_factory.mktemp("dbt_lifecycle_duckdb")
-    database = workdir / "build.duckdb"
-    conn = duckdb.connect(str(database))
-    try:
-        lifecycle_fixture.load(lambda sql, params=None: conn.execute(sql, params), "?")
-    finally:
-        conn.close()
-    run = run_dbt(
-        ["build", *SELECT],
-        workdir,
-        {"CLM_BUILD_DB": str(database), "CLM_TARGET": "duckdb"},
-        as_of=lifecycle_fixture.AS_OF,
-    )
-
-    def query(sql: str) -> list[tuple]:
-        conn = duckdb.connect(str(database), read_only=True)
-        try:
-            return conn.execute(sql).fetchall()
-        finally:
-            conn.close()
-
-    return Build("duckdb", run, query, "marts")
+    return build_duckdb(workdir, lifecycle_fixture.load, ["build", *SELECT], as_of=lifecycle_fixture.AS_OF)
 
 
 @pytest.fixture(scope="module")
 def postgres_lifecycle(tmp_path_factory):
-    import psycopg2
-
-    with scratch_database("clm_lifecycle_test") as dbname:
-        params = _pg_params(dbname)
-        conn = psycopg2.connect(**params)
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                cur.execute("create extension if not exists pgcrypto")
-                lifecycle_fixture.load(lambda sql, values=None: cur.execute(sql, values), "%s")
-            env = {
-                "CLM_TARGET": "postgres",
-                "PGHOST": params["host"],
-                "PGPORT": str(params["port"]),
-                "PGUSER": params["user"],
-                "PGPASSWORD": params["password"],
-                "PGDATABASE": dbname,
-                # the key reaches pgcrypto's hmac() as a session setting, never through compiled SQL
-                "PGOPTIONS": f"-c clm.pii_key={PII_KEY}",
-            }
-            run = run_dbt(
-                ["build", *SELECT],
-                tmp_path_factory.mktemp("dbt_lifecycle_postgres"),
-                env,
-                as_of=lifecycle_fixture.AS_OF,
-                schema_prefix=PG_SCHEMA_PREFIX,
-            )
-
-            def query(sql: str) -> list[tuple]:
-                with conn.cursor() as cur:
-                    cur.execute(sql)
-                    return cur.fetchall()
-
-            yield Build("postgres", run, query, f"{PG_SCHEMA_PREFIX}marts")
-        finally:
-            conn.close()
+    workdir = tmp_path_factory.mktemp("dbt_lifecycle_postgres")
+    args = ["build", *SELECT]
+    with build_postgres(
+        "clm_lifecycle_test", workdir, lifecycle_fixture.load, args, lifecycle_fixture.AS_OF
+    ) as pg:
+        yield pg
 
 
 @pytest.fixture(scope="module", params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])

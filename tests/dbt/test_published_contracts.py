@@ -9,9 +9,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import duckdb
-
-from tests.dbt.conftest import REPO, run_dbt
+from tests.dbt.conftest import REPO, duckdb_reader, run_dbt
 
 NEW_MART = "mart_without_contract"
 
@@ -72,8 +70,4 @@ def test_a_published_mart_needs_an_enforced_contract(tmp_path):
         ("operation.clm.clm-on-run-start-1", "success"),
         (f"model.clm.{NEW_MART}", "success"),
     ]
-    conn = duckdb.connect(str(database), read_only=True)
-    try:
-        assert conn.execute(f"select id from marts.{NEW_MART}").fetchall() == [(1,)]
-    finally:
-        conn.close()
+    assert duckdb_reader(database)(f"select id from marts.{NEW_MART}") == [(1,)]

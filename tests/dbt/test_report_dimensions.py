@@ -7,10 +7,9 @@ import shutil
 from datetime import date
 from decimal import Decimal
 
-import duckdb
 import pytest
 
-from tests.dbt.conftest import run_dbt
+from tests.dbt.conftest import duckdb_reader, run_dbt
 
 WITH_COUNTRY = ["segment", "acquisition_channel", "country"]
 REPORTS = ["rpt_cohort_retention_by_dimension", "rpt_lifecycle_funnel_by_dimension"]
@@ -28,11 +27,7 @@ def build_copy(duckdb_build, tmp_path):
 
 
 def query(database, sql: str) -> list[tuple]:
-    conn = duckdb.connect(str(database), read_only=True)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
+    return duckdb_reader(database)(sql)
 
 
 def statuses(run) -> dict[str, str]:

@@ -13,12 +13,10 @@ import hashlib
 from datetime import date
 from decimal import Decimal
 
-import duckdb
 import pytest
 
 from tests.dbt import revenue_fixture
-from tests.dbt.conftest import PG_SCHEMA_PREFIX, PII_KEY, _pg_params, run_dbt
-from tests.postgres_server import scratch_database
+from tests.dbt.conftest import build_duckdb, build_postgres
 
 # the revenue models, their parents and dim_customers (the relationships test of fct_mrr_movements)
 SELECT = ["--select", "+rpt_mrr_bridge+", "+dim_customers", "--indirect-selection", "cautious"]
@@ -136,45 +134,22 @@ COUNTS_SQL = (
 
 
 def assert_build_ok(run) -> None:
-    run.assert_ok()
-    bad = [(r["unique_id"], r["status"]) for r in run.results if r["status"] in ("error", "fail", "skipped")]
-    assert not bad, bad
+    run.assert_nothing_failed()
     unit_tests = {
         r["unique_id"].split(".")[-1]: r["status"]
         for r in run.results
         if r["unique_id"].startswith("unit_test.")
     }
     assert {name: unit_tests.get(name) for name in MY_UNIT_TESTS} == dict.fromkeys(MY_UNIT_TESTS, "pass")
-    tests = {
-        r["unique_id"].split(".")[2]: r["status"] for r in run.results if r["unique_id"].startswith("test.")
-    }
+    tests = run.data_test_statuses()
     assert tests.get("assert_mrr_bridge_reconciles") == "pass", tests
 
 
 @pytest.fixture(scope="module")
 def revenue_duckdb(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("dbt_revenue_duckdb")
-    database = workdir / "build.duckdb"
-    conn = duckdb.connect(str(database))
-    try:
-        revenue_fixture.load(lambda sql, params=None: conn.execute(sql, params), "?")
-    finally:
-        conn.close()
-    run = run_dbt(
-        ["build", *SELECT],
-        workdir,
-        {"CLM_BUILD_DB": str(database), "CLM_TARGET": "duckdb"},
-        as_of=revenue_fixture.AS_OF,
-    )
-
-    def query(sql: str) -> list[tuple]:
-        conn = duckdb.connect(str(database), read_only=True)
-        try:
-            return conn.execute(sql).fetchall()
-        finally:
-            conn.close()
-
-    return run, query
+    build = build_duckdb(workdir, revenue_fixture.load, ["build", *SELECT], as_of=revenue_fixture.AS_OF)
+    return build.run, build.query
 
 
 def test_revenue_build_passes(revenue_duckdb):
@@ -234,43 +209,11 @@ def test_no_wall_clock_in_revenue_models(revenue_duckdb):
 
 @pytest.mark.postgres
 def test_postgres_revenue_identical(tmp_path_factory, revenue_duckdb):
-    import psycopg2
-
     _, duckdb_query = revenue_duckdb
-    with scratch_database("clm_revenue_test") as dbname:
-        params = _pg_params(dbname)
-        conn = psycopg2.connect(**params)
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                cur.execute("create extension if not exists pgcrypto")
-                revenue_fixture.load(lambda sql, values=None: cur.execute(sql, values), "%s")
-            env = {
-                "CLM_TARGET": "postgres",
-                "PGHOST": params["host"],
-                "PGPORT": str(params["port"]),
-                "PGUSER": params["user"],
-                "PGPASSWORD": params["password"],
-                "PGDATABASE": dbname,
-                "PGOPTIONS": f"-c clm.pii_key={PII_KEY}",
-            }
-            run = run_dbt(
-                ["build", *SELECT],
-                tmp_path_factory.mktemp("dbt_revenue_postgres"),
-                env,
-                as_of=revenue_fixture.AS_OF,
-                schema_prefix=PG_SCHEMA_PREFIX,
-            )
-            assert_build_ok(run)
-
-            def query(sql: str) -> list[tuple]:
-                with conn.cursor() as cur:
-                    cur.execute(sql)
-                    return cur.fetchall()
-
-            marts = f"{PG_SCHEMA_PREFIX}marts"
-            assert query(MOVEMENT_SQL.format(schema=marts)) == EXPECTED_MOVEMENTS
-            assert query(BRIDGE_SQL.format(schema=marts)) == EXPECTED_BRIDGE
-            assert query(COUNTS_SQL.format(schema=marts)) == duckdb_query(COUNTS_SQL.format(schema="marts"))
-        finally:
-            conn.close()
+    workdir = tmp_path_factory.mktemp("dbt_revenue_postgres")
+    args = ["build", *SELECT]
+    with build_postgres("clm_revenue_test", workdir, revenue_fixture.load, args, revenue_fixture.AS_OF) as pg:
+        assert_build_ok(pg.run)
+        assert pg.query(MOVEMENT_SQL.format(schema=pg.marts)) == EXPECTED_MOVEMENTS
+        assert pg.query(BRIDGE_SQL.format(schema=pg.marts)) == EXPECTED_BRIDGE
+        assert pg.query(COUNTS_SQL.format(schema=pg.marts)) == duckdb_query(COUNTS_SQL.format(schema="marts"))

@@ -15,12 +15,10 @@ import json
 from datetime import date
 from decimal import Decimal
 
-import duckdb
 import pytest
 
 from tests.dbt import policies_fixture
-from tests.dbt.conftest import PG_SCHEMA_PREFIX, PII_KEY, WITHOUT_CLV_PHASE, _pg_params, run_dbt
-from tests.postgres_server import scratch_database
+from tests.dbt.conftest import WITHOUT_CLV_PHASE, build_duckdb, build_postgres, run_dbt
 
 
 def customer_id(anchor: str) -> str:
@@ -235,28 +233,9 @@ def duckdb_build(tmp_path_factory):
     def build(setting: str):
         if setting not in _duckdb_builds:
             workdir = tmp_path_factory.mktemp(f"dbt_policies_{setting}")
-            database = workdir / "build.duckdb"
-            conn = duckdb.connect(str(database))
-            try:
-                policies_fixture.load(lambda sql, params=None: conn.execute(sql, params), "?")
-            finally:
-                conn.close()
-            run = run_dbt(
-                ["build", *WITHOUT_CLV_PHASE],
-                workdir,
-                {"CLM_BUILD_DB": str(database), "CLM_TARGET": "duckdb"},
-                as_of=policies_fixture.AS_OF,
-                **SETTINGS[setting],
-            )
-
-            def query(sql: str) -> list[tuple]:
-                conn = duckdb.connect(str(database), read_only=True)
-                try:
-                    return conn.execute(sql).fetchall()
-                finally:
-                    conn.close()
-
-            _duckdb_builds[setting] = (run, query)
+            args, policy = ["build", *WITHOUT_CLV_PHASE], SETTINGS[setting]
+            build = build_duckdb(workdir, policies_fixture.load, args, policies_fixture.AS_OF, **policy)
+            _duckdb_builds[setting] = (build.run, build.query)
         return _duckdb_builds[setting]
 
     return build
@@ -293,40 +272,10 @@ def test_invalid_policy_refused(tmp_path, variables, message):
 @pytest.mark.postgres
 @pytest.mark.parametrize("setting", [CANCELLATION, DELINQUENT_10, DELINQUENT_0, REACTIVATION_1])
 def test_policy_postgres(tmp_path_factory, setting):
-    import psycopg2
-
-    with scratch_database("clm_policies_test") as dbname:
-        params = _pg_params(dbname)
-        conn = psycopg2.connect(**params)
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                cur.execute("create extension if not exists pgcrypto")
-                policies_fixture.load(lambda sql, values=None: cur.execute(sql, values), "%s")
-            env = {
-                "CLM_TARGET": "postgres",
-                "PGHOST": params["host"],
-                "PGPORT": str(params["port"]),
-                "PGUSER": params["user"],
-                "PGPASSWORD": params["password"],
-                "PGDATABASE": dbname,
-                "PGOPTIONS": f"-c clm.pii_key={PII_KEY}",
-            }
-            run = run_dbt(
-                ["build", *WITHOUT_CLV_PHASE],
-                tmp_path_factory.mktemp(f"dbt_policies_pg_{setting}"),
-                env,
-                as_of=policies_fixture.AS_OF,
-                schema_prefix=PG_SCHEMA_PREFIX,
-                **SETTINGS[setting],
-            )
-            assert_build_ok(run)
-
-            def query(sql: str) -> list[tuple]:
-                with conn.cursor() as cur:
-                    cur.execute(sql)
-                    return cur.fetchall()
-
-            assert_expected(setting, query, f"{PG_SCHEMA_PREFIX}marts")
-        finally:
-            conn.close()
+    workdir = tmp_path_factory.mktemp(f"dbt_policies_pg_{setting}")
+    args = ["build", *WITHOUT_CLV_PHASE]
+    with build_postgres(
+        "clm_policies_test", workdir, policies_fixture.load, args, policies_fixture.AS_OF, **SETTINGS[setting]
+    ) as pg:
+        assert_build_ok(pg.run)
+        assert_expected(setting, pg.query, pg.marts)

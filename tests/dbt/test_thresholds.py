@@ -21,7 +21,7 @@ from clm import runs
 from clm.gate import data_test_results, data_test_threshold, data_tests_var, dbt_failure_summary
 from expectations.config import GateConfig, parse_config
 from tests.dbt import raw_fixture
-from tests.dbt.conftest import REPO, WITHOUT_CLV_PHASE, DbtRun, run_dbt
+from tests.dbt.conftest import REPO, WITHOUT_CLV_PHASE, DbtRun, build_duckdb, duckdb_reader, run_dbt
 
 TEST = "assert_dim_customers_first_paid_not_before_first_seen"
 PADDING = 94
@@ -59,14 +59,14 @@ def fixture_rows(early: int) -> dict[str, list[dict]]:
 
 
 def build(workdir: Path, early: int) -> tuple[Path, DbtRun]:
-    database = workdir / "build.duckdb"
-    conn = duckdb.connect(str(database))
-    try:
-        raw_fixture.load(lambda sql, params=None: conn.execute(sql, params), "?", fixture_rows(early))
-    finally:
-        conn.close()
-    env = {"CLM_BUILD_DB": str(database), "CLM_TARGET": "duckdb"}
-    return database, run_dbt(["build", *WITHOUT_CLV_PHASE], workdir, env)
+    rows = fixture_rows(early)
+    built = build_duckdb(
+        workdir,
+        lambda execute, placeholder: raw_fixture.load(execute, placeholder, rows),
+        ["build", *WITHOUT_CLV_PHASE],
+    )
+    assert built.database is not None
+    return built.database, built.run
 
 
 @pytest.fixture(scope="module")
@@ -80,11 +80,8 @@ def two_early(tmp_path_factory) -> tuple[Path, DbtRun]:
 
 
 def _count(database: Path, sql: str) -> int:
-    conn = duckdb.connect(str(database), read_only=True)
-    try:
-        return conn.execute(sql).fetchone()[0]
-    finally:
-        conn.close()
+    [(count,)] = duckdb_reader(database)(sql)
+    return count
 
 
 def test_one_bad_row_warns_and_the_build_passes(one_early):

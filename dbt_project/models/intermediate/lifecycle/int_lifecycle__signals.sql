@@ -372,32 +372,11 @@ failed_payment as (
 
 ),
 
-last_paid_invoices as (
-
-    select
-        subscription_id,
-        max(created_at) as last_paid_created_at
-    from invoices
-    where status = 'paid'
-        and subscription_id is not null
-        and created_at < {{ clm_as_of_end() }}
-    group by subscription_id
-
-),
-
+-- the first open or uncollectible invoice after the subscription's last paid one (the same date the
+-- delinquency policy of int_invoice_lines__paying_periods counts from)
 first_unpaid_invoices as (
 
-    select
-        invoices.subscription_id,
-        min(invoices.created_at) as first_unpaid_created_at
-    from invoices
-    left join last_paid_invoices
-        on last_paid_invoices.subscription_id = invoices.subscription_id
-    where invoices.status in ('open', 'uncollectible')
-        and invoices.created_at < {{ clm_as_of_end() }}
-        and (last_paid_invoices.last_paid_created_at is null
-            or invoices.created_at > last_paid_invoices.last_paid_created_at)
-    group by invoices.subscription_id
+    {{ clm_first_unpaid_invoices('invoices') }}
 
 ),
 

@@ -56,18 +56,11 @@ invoices as (
 
 ),
 
--- delinquency as the lifecycle's past_due signal dates it: the first open or uncollectible invoice after the
--- subscription's last paid one, of a subscription now past_due or unpaid
-last_paid_invoices as (
+-- delinquency as the lifecycle's past_due signal dates it (macro clm_first_unpaid_invoices): the first open
+-- or uncollectible invoice after the subscription's last paid one, of a subscription now past_due or unpaid
+first_unpaid_invoices as (
 
-    select
-        subscription_id,
-        max(created_at) as last_paid_created_at
-    from invoices
-    where status = 'paid'
-        and subscription_id is not null
-        and created_at < {{ clm_as_of_end() }}
-    group by subscription_id
+    {{ clm_first_unpaid_invoices('invoices') }}
 
 ),
 
@@ -75,18 +68,11 @@ delinquencies as (
 
     select
         subscriptions.subscription_id,
-        cast(min(invoices.created_at) as date) as delinquent_since
+        cast(first_unpaid_invoices.first_unpaid_created_at as date) as delinquent_since
     from subscriptions
-    inner join invoices
-        on invoices.subscription_id = subscriptions.subscription_id
-    left join last_paid_invoices
-        on last_paid_invoices.subscription_id = subscriptions.subscription_id
+    inner join first_unpaid_invoices
+        on first_unpaid_invoices.subscription_id = subscriptions.subscription_id
     where subscriptions.status in ('past_due', 'unpaid')
-        and invoices.status in ('open', 'uncollectible')
-        and invoices.created_at < {{ clm_as_of_end() }}
-        and (last_paid_invoices.last_paid_created_at is null
-            or invoices.created_at > last_paid_invoices.last_paid_created_at)
-    group by subscriptions.subscription_id
 
 ),
 

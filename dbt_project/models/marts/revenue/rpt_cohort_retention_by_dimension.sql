@@ -18,6 +18,14 @@
       decimals as DOUBLE) and Postgres give identical rows; null when the denominator is 0 (a cohort's
       starting MRR is > 0: a `new` movement has MRR > 0). Test test_rpt_cohort_retention_exact_rounding covers
       a tie (161.53 / 160 = 1.0095625 -> 1.009563).
+    * Constant currency: starting_mrr_at_current_rate is the cell's members' starting MRR lines revalued at
+      month cohort_month + k's rate (int_customer_cohorts__starting_mrr_revalued, cent-rounded per customer,
+      then added up; null as soon as one member's figure is null, a missing rate: never a partial sum), and
+      net_revenue_retention_constant_currency = mrr / starting_mrr_at_current_rate (clm_exact_ratio): both
+      sides at month k's rate, so exchange rates cancel out. net_revenue_retention and gross_revenue_retention
+      stay in the reporting currency at each month's own rate (CONTRACT 6). The revalued model's cohort month
+      (int_customer_months__mrr.first_paid_month, the first month with MRR > 0) is the month of the customer's
+      `new` movement: the join on both keeps the same customers.
 -#}
 
 {%- set customer_dimensions = clm_report_dimensions() %}
@@ -51,6 +59,12 @@ paying_lines as (
 invoice_lines as (
 
     select * from {{ ref('int_invoice_lines__normalized') }}
+
+),
+
+starting_mrr_revalued as (
+
+    select * from {{ ref('int_customer_cohorts__starting_mrr_revalued') }}
 
 ),
 
@@ -226,6 +240,33 @@ activity as (
 
 ),
 
+-- the cell's starting MRR at month k's rates: its members' revalued starting lines
+revalued_cohorts as (
+
+    select
+        members_by_dimension.dimension,
+        members_by_dimension.dimension_value,
+        members_by_dimension.cohort_month,
+        cast(
+            {{ dbt.datediff('members_by_dimension.cohort_month', 'starting_mrr_revalued.month', 'month') }}
+            as integer
+        ) as months_since_start,
+        case
+            when count(starting_mrr_revalued.starting_mrr_at_month_rate) = count(*)
+                then sum(starting_mrr_revalued.starting_mrr_at_month_rate)
+        end as starting_mrr_at_current_rate
+    from members_by_dimension
+    inner join starting_mrr_revalued
+        on starting_mrr_revalued.customer_id = members_by_dimension.customer_id
+        and starting_mrr_revalued.cohort_month = members_by_dimension.cohort_month
+    group by
+        members_by_dimension.dimension,
+        members_by_dimension.dimension_value,
+        members_by_dimension.cohort_month,
+        starting_mrr_revalued.month
+
+),
+
 measured as (
 
     select
@@ -237,13 +278,19 @@ measured as (
         coalesce(activity.active_customers, 0) as active_customers,
         cells.starting_mrr,
         coalesce(activity.mrr, 0) as mrr,
-        coalesce(activity.capped_mrr, 0) as capped_mrr
+        coalesce(activity.capped_mrr, 0) as capped_mrr,
+        revalued_cohorts.starting_mrr_at_current_rate
     from cells
     left join activity
         on activity.dimension = cells.dimension
         and activity.dimension_value = cells.dimension_value
         and activity.cohort_month = cells.cohort_month
         and activity.months_since_start = cells.months_since_start
+    left join revalued_cohorts
+        on revalued_cohorts.dimension = cells.dimension
+        and revalued_cohorts.dimension_value = cells.dimension_value
+        and revalued_cohorts.cohort_month = cells.cohort_month
+        and revalued_cohorts.months_since_start = cells.months_since_start
 
 ),
 
@@ -260,7 +307,11 @@ final as (
         cast(starting_mrr as decimal(18, 2)) as starting_mrr,
         cast(mrr as decimal(18, 2)) as mrr,
         cast({{ clm_exact_ratio('mrr', 'starting_mrr', 6) }} as decimal(18, 6)) as net_revenue_retention,
-        cast({{ clm_exact_ratio('capped_mrr', 'starting_mrr', 6) }} as decimal(18, 6)) as gross_revenue_retention
+        cast({{ clm_exact_ratio('capped_mrr', 'starting_mrr', 6) }} as decimal(18, 6)) as gross_revenue_retention,
+        cast(starting_mrr_at_current_rate as decimal(18, 2)) as starting_mrr_at_current_rate,
+        cast(
+            {{ clm_exact_ratio('mrr', 'starting_mrr_at_current_rate', 6) }} as decimal(18, 6)
+        ) as net_revenue_retention_constant_currency
     from measured
 
 )

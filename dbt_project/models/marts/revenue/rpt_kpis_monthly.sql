@@ -220,36 +220,12 @@ purchases_by_month as (
 
 ---------- the month spine
 
-activity_months as (
-
-    select month from bridge_months
-    union all
-    select month from spend_by_month
-    union all
-    select month from acquisitions_by_month
-    union all
-    select month from contacts_by_month
-    union all
-    select month from nps_by_month
-    union all
-    select month from tickets_by_month
-    union all
-    select month from purchases_by_month
-
-),
-
-bounds as (
-
-    select
-        min(month) as first_month,
-        {{ clm_month(clm_as_of()) }} as last_month
-    from activity_months
-
-),
-
 months as (
 
-    {{ clm_month_spine('(select first_month from bounds)', '(select last_month from bounds)') }}
+    {{ clm_activity_month_spine([
+        'bridge_months', 'spend_by_month', 'acquisitions_by_month', 'contacts_by_month', 'nps_by_month',
+        'tickets_by_month', 'purchases_by_month',
+    ]) }}
 
 ),
 

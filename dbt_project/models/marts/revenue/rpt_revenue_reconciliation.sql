@@ -155,28 +155,9 @@ collected_by_month as (
 
 ---------- the months: first invoice, payment or MRR through the as-of month
 
-activity_months as (
-
-    select month from invoiced_by_month
-    union all
-    select month from collected_by_month
-    union all
-    select month from mrr_bridge
-
-),
-
-bounds as (
-
-    select
-        min(month) as first_month,
-        {{ clm_month(clm_as_of()) }} as last_month
-    from activity_months
-
-),
-
 months as (
 
-    {{ clm_month_spine('(select first_month from bounds)', '(select last_month from bounds)') }}
+    {{ clm_activity_month_spine(['invoiced_by_month', 'collected_by_month', 'mrr_bridge']) }}
 
 ),
 
