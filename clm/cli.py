@@ -91,10 +91,17 @@ concurrency:
 """
 
 
-def _dbt_parse() -> None:
-    """@dbt_assets needs a manifest when the definitions are imported."""
+def _dbt_parse(run: RunContext | None = None) -> None:
+    """@dbt_assets needs a manifest when the definitions are imported. For a run, parsed with the run's vars,
+    target and environment: every dbt command of the run then reuses this parse instead of parsing again."""
     dbt = Path(sys.executable).with_name("dbt")
     cmd = [str(dbt), "parse", "--quiet", "--project-dir", str(REPO_ROOT), "--profiles-dir", str(REPO_ROOT)]
+    if run is not None:
+        from clm.dbt_vars import dbt_environment, dbt_vars  # imports GX (4 s): not for an unchanged run
+
+        target = target_for(run.target, run.settings)
+        dbt_environment(run, target)
+        cmd += ["--vars", dbt_vars(run, target), "--target", target.dbt_target]
     proc = subprocess.run(cmd, cwd=REPO_ROOT)
     if proc.returncode != 0:
         raise RuntimeError("dbt parse failed: the dbt project does not compile")
@@ -175,7 +182,7 @@ def run(raw_dir: Path | None, as_of: date | None, full_refresh: bool, target: st
         with connect_build(settings) as con:
             runs.start_run(con, run_id, resolved, target)
         with _output_to(log_path):
-            _dbt_parse()
+            _dbt_parse(ctx)
             from clm.pipeline import run_pipeline
 
             target_impl = target_for(target, settings)

@@ -1,7 +1,6 @@
 """dbt models, seeds and tests as Dagster assets and asset checks (`dbt build` into the build database)."""
 
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -10,14 +9,12 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from clm import runs
-from clm.context import RunContext
+from clm.dbt_vars import dbt_environment, dbt_vars
 
 # The one-line message of a failed build lives in clm.gate (no Dagster needed to word or test it).
-from clm.gate import data_test_results, data_tests_var
+from clm.gate import data_test_results
 from clm.gate import dbt_failure_summary as failure_summary
-from clm.targets import Target
 from clm.warehouse import connect_build
-from expectations.config import load_config
 
 from ..project import dbt_project
 from ..resources import ClmResource
@@ -43,31 +40,6 @@ class ClmDbtTranslator(DagsterDbtTranslator):
         if dbt_resource_props["resource_type"] == "seed":
             return "reference"
         return fqn[1] if len(fqn) > 2 else "dbt"
-
-
-def dbt_vars(ctx: RunContext, target: Target) -> str:
-    """The run's as-of date always reaches dbt: dbt never picks a default of its own during a run. So do the
-    data tests' thresholds: dbt_project.yml's, with the gate config's ``dbt_tests`` over them. CLM_DBT_VARS
-    (settings.dbt_vars, e.g. the revenue policies) come first: clm's own vars cannot be overridden by them."""
-    data_tests = data_tests_var(load_config(ctx.settings.gate_config))
-    return json.dumps(
-        {
-            **ctx.settings.dbt_vars,
-            "as_of": ctx.as_of.isoformat(),
-            "clm_data_tests": data_tests,
-            **target.dbt_vars(),
-        },
-        default=str,
-    )
-
-
-def dbt_environment(ctx: RunContext, target: Target) -> None:
-    """What profiles.yml reads: the build file, the DuckDB limits, the target's own connection settings."""
-    settings = ctx.settings
-    os.environ["CLM_BUILD_DB"] = str(settings.build_db)
-    # CLM_DUCKDB_MEMORY_LIMIT and CLM_DUCKDB_THREADS are already in the environment that dbt inherits;
-    # profiles.yml applies the first, clm.dbt_plugin the second.
-    os.environ.update(target.dbt_env())
 
 
 def _freshness_message(result: dict) -> str:

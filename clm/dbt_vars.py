@@ -1,0 +1,37 @@
+"""The one set of dbt vars of a run, for every dbt command it starts (the parse that gives Dagster its
+manifest, source freshness and both build phases): dbt reuses its partial parse only when vars, profile and
+target are the same, so one differing command makes every later one parse the whole project again."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from clm.context import RunContext
+from clm.gate import data_tests_var
+from clm.targets import Target
+from expectations.config import load_config
+
+
+def dbt_vars(ctx: RunContext, target: Target) -> str:
+    """The run's as-of date always reaches dbt: dbt never picks a default of its own during a run. So do the
+    data tests' thresholds: dbt_project.yml's, with the gate config's ``dbt_tests`` over them. CLM_DBT_VARS
+    (settings.dbt_vars, e.g. the revenue policies) come first: clm's own vars cannot be overridden by them."""
+    data_tests = data_tests_var(load_config(ctx.settings.gate_config))
+    return json.dumps(
+        {
+            **ctx.settings.dbt_vars,
+            "as_of": ctx.as_of.isoformat(),
+            "clm_data_tests": data_tests,
+            **target.dbt_vars(),
+        },
+        default=str,
+    )
+
+
+def dbt_environment(ctx: RunContext, target: Target) -> None:
+    """What profiles.yml reads: the build file, the DuckDB limits, the target's own connection settings."""
+    os.environ["CLM_BUILD_DB"] = str(ctx.settings.build_db)
+    # CLM_DUCKDB_MEMORY_LIMIT and CLM_DUCKDB_THREADS are already in the environment that dbt inherits;
+    # profiles.yml applies the first, clm.dbt_plugin the second.
+    os.environ.update(target.dbt_env())
