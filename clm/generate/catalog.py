@@ -265,6 +265,21 @@ COUPONS = (
         "duration_in_months": None,
     },
 )
+# "Comped" accounts: a paying subscription given 100% off some months after it started paying, for a few
+# months or forever (revenue policy revenue_free_subscriptions decides whether it stays an active customer).
+# COMP_RATE: the share of subscriptions comped; its months: first comped after COMP_AFTER_MONTHS of paying
+# (uniform), then forever with COMP_FOREVER_SHARE, else for COMP_MONTHS months (uniform).
+COMP_COUPON = {
+    "id": "COMPED100",
+    "object": "coupon",
+    "percent_off": 100.0,
+    "duration": "forever",
+    "duration_in_months": None,
+}
+COMP_RATE = 0.005
+COMP_AFTER_MONTHS = (2, 9)
+COMP_FOREVER_SHARE = 0.35
+COMP_MONTHS = (1, 6)
 
 TICKET_PRIORITY = Weighted((("low", 25), ("normal", 55), ("high", 15), ("urgent", 5)))
 TICKET_CHANNEL = Weighted((("email", 45), ("web", 30), ("chat", 18), ("api", 4), ("voice", 3)))

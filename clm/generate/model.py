@@ -728,6 +728,7 @@ class Billing:
                 edge = None
             else:
                 start = snapped - lead
+        comp = _comp_periods(Random(f"{ctx.seed}:{p.i}:{self.n_sub}:comp"), months)
         coupon = None
         if rng.random() < (0.35 if p.channel == "partner" else 0.12):
             coupon = cat.COUPONS[1] if p.channel == "partner" else cat.COUPONS[0]
@@ -807,6 +808,19 @@ class Billing:
                     discount = None
                 else:
                     pct = coupon["percent_off"] / 100
+            regular_pct = pct
+            period_discount = discount
+            if comp is not None and _comped(comp, n):
+                # 100% off instead of any other coupon: a $0 line, "paid" with nothing due and no charge
+                pct = 1.0
+                period_discount = {
+                    "id": f"di_{p.code}",
+                    "object": "discount",
+                    "coupon": cat.COMP_COUPON,
+                    "start": add_months(anchor, comp[0] * months),
+                    "end": None if comp[1] is None else add_months(anchor, comp[1] * months),
+                    "subscription": sid,
+                }
             line = self._period_line(ps, pe, price, qty, pct, sid)
             inv = self.new_invoice(
                 ps,
@@ -821,7 +835,7 @@ class Billing:
                     status="active",
                     current_period_start=ps,
                     current_period_end=pe,
-                    discount=discount,
+                    discount=period_discount,
                     latest_invoice=inv.state["id"],
                 )
             else:
@@ -856,8 +870,12 @@ class Billing:
                 if edge in CHURN_EDGE_CASES:
                     next_pe = add_months(anchor, (n + 2) * months)
                     next_pct = (
-                        pct if discount is not None and (discount_end is None or pe < discount_end) else 0.0
+                        regular_pct
+                        if discount is not None and (discount_end is None or pe < discount_end)
+                        else 0.0
                     )
+                    if _comped(comp, n + 1):
+                        next_pct = 1.0
                     end = self._edge_churn(
                         edge,
                         erng,
@@ -950,6 +968,25 @@ class Billing:
     def _span(self, start: int | None, end: int) -> None:
         if start is not None:
             self.active_spans.append((start, min(end, self.ctx.layout.horizon)))
+
+
+def _comp_periods(crng: Random, months: int) -> tuple[int, int | None] | None:
+    """Whether a subscription is comped (100% off, catalog.COMP_*), drawn from its own RNG so that no other
+    draw changes: None, or the periods [first, end) it is comped for (period n = the n-th paid period from the
+    billing anchor; end None = forever). The first comped period starts at least COMP_AFTER_MONTHS[0] months
+    after the subscription started paying (and never before its second period)."""
+    if crng.random() >= cat.COMP_RATE:
+        return None
+    after = crng.randint(*cat.COMP_AFTER_MONTHS)
+    first = max(1, math.ceil(after / months))
+    if crng.random() < cat.COMP_FOREVER_SHARE:
+        return first, None
+    return first, first + max(1, math.ceil(crng.randint(*cat.COMP_MONTHS) / months))
+
+
+def _comped(comp: tuple[int, int | None] | None, n: int) -> bool:
+    """Period n is inside the comped periods."""
+    return comp is not None and comp[0] <= n and (comp[1] is None or n < comp[1])
 
 
 def _anchor_ending_at(instant: int, earliest: int, months: int, max_shift: int = 62 * DAY) -> int | None:

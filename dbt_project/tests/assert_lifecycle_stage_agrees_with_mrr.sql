@@ -1,9 +1,12 @@
 -- The current stage agrees with the paying level on the as-of date (int_lifecycle__mrr_steps, read from the
--- paying lines): a customer in a paying stage (onboarding, active, expanding, advocate, at_risk) has a level
--- > 0; a customer that has paid and has a level > 0 is in a paying stage; a churned customer has level 0 and
--- has paid. And the paying level agrees with the published current_mrr (CONTRACT 6 MRR): both read the paying
+-- paying lines): a customer in a paying stage (onboarding, active, expanding, advocate, at_risk) is paying
+-- (is_paying: level > 0, or under revenue_free_subscriptions = active covered by $0 lines since it paid); a
+-- customer that has paid and is paying is in a paying stage; a churned customer is not paying, has level 0 and
+-- has paid. And the paying level agrees with the published current_mrr (CONTRACT 6 MRR), and is_paying with
+-- the published is_active_customer (the as-of month's fct_mrr_movements.is_active): both read the paying
 -- periods of int_invoice_lines__paying_periods, so they differ only where the lifecycle presumes a renewal due
 -- on the as-of date that the extract does not hold yet (is_renewal_pending; MRR counts no invoice for it).
+-- With the default policy is_paying = (level > 0) and is_active_customer = (current_mrr > 0).
 -- Returns the offending customers.
 with
 
@@ -35,7 +38,8 @@ levels as (
 
     select
         customer_id,
-        mrr_level
+        mrr_level,
+        is_paying
     from mrr_steps
     where valid_to is null
 
@@ -57,9 +61,11 @@ checked as (
         customers.customer_id,
         customers.current_stage,
         customers.current_mrr,
+        customers.is_active_customer,
         customers.first_paid_at,
         stages.is_paying_stage,
         coalesce(levels.mrr_level, 0) as paying_level,
+        coalesce(levels.is_paying, false) as is_paying,
         adjusted.customer_id is not null as is_adjusted
     from customers
     inner join stages
@@ -73,7 +79,9 @@ checked as (
 
 select *
 from checked
-where (is_paying_stage and paying_level <= 0)
-    or (first_paid_at is not null and paying_level > 0 and not is_paying_stage)
-    or (current_stage = 'churned' and (paying_level <> 0 or first_paid_at is null))
+where (is_paying_stage and not is_paying)
+    or (first_paid_at is not null and is_paying and not is_paying_stage)
+    or (current_stage = 'churned' and (is_paying or paying_level <> 0 or first_paid_at is null))
+    or (paying_level > 0 and not is_paying)
     or ((current_mrr > 0) <> (paying_level > 0) and not is_adjusted)
+    or (is_active_customer <> is_paying and not is_adjusted)

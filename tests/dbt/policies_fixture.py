@@ -13,6 +13,13 @@ Story (MRR on the last day of each month, for May on the as-of date 2024-05-20):
   25.00 from 04-05: [04-05,05-05), [05-05,06-05). Returns two months after its February churn.
 * S = cus_s: sub_s1 15.00 for [01-20,02-20), canceled at period end (ended 02-20); then sub_s2 15.00 from
   03-25: [03-25,04-25), [04-25,05-25). Returns one month after its February churn.
+Free subscriptions (revenue_free_subscriptions; "comped": a 100%-off coupon makes the line amount 0):
+* F = cus_f, sub_f: 100.00 a month from 2024-01-01, paid [01-01,02-01) and [02-01,03-01); 100% off from March:
+  lines of 0.00 (invoices paid, 0 due) [03-01,04-01), [04-01,05-01), [05-01,06-01). Still subscribed.
+* G = cus_g, sub_g: 50.00 a month from 2024-01-01, paid [01-01,02-01) and [02-01,03-01); 0.00 lines
+  [03-01,04-01), [04-01,05-01); canceled (not at period end) on 05-01, when its last line ends.
+* H = cus_h, sub_h: a $0 plan from 2024-02-01, 0.00 lines [02-01,03-01) ... [05-01,06-01): never paid more
+  than 0 (no invoice with money paid), a lead under every setting.
 """
 
 from __future__ import annotations
@@ -31,7 +38,15 @@ def raw_rows() -> dict[str, list[dict]]:
         LOAD_DATE,
         [
             {"id": f"cus_{c}", "email": f"{c}@example.com", "created": ts(day), "currency": "usd"}
-            for c, day in [("p", "2024-01-10"), ("q", "2024-01-15"), ("r", "2024-01-05"), ("s", "2024-01-20")]
+            for c, day in [
+                ("p", "2024-01-10"),
+                ("q", "2024-01-15"),
+                ("r", "2024-01-05"),
+                ("s", "2024-01-20"),
+                ("f", "2024-01-01"),
+                ("g", "2024-01-01"),
+                ("h", "2024-02-01"),
+            ]
         ],
     )
 
@@ -92,6 +107,18 @@ def raw_rows() -> dict[str, list[dict]]:
             cancellation_details__reason="cancellation_requested",
         ),
         sub("sub_s2", "cus_s", "active", "2024-03-25", 1500),
+        sub("sub_f", "cus_f", "active", "2024-01-01", 10000),
+        sub(
+            "sub_g",
+            "cus_g",
+            "canceled",
+            "2024-01-01",
+            5000,
+            canceled_at=ts("2024-05-01"),
+            ended_at=ts("2024-05-01"),
+            cancellation_details__reason="cancellation_requested",
+        ),
+        sub("sub_h", "cus_h", "active", "2024-02-01", 0),
     ]
     subscriptions = _drop("billing__subscriptions", LOAD_DATE, [p for p, _ in subs])
     subscription_items = _children(
@@ -110,10 +137,20 @@ def raw_rows() -> dict[str, list[dict]]:
         "sub_r2": ("cus_r", 2500, ["04-05", "05-05", "06-05"], 2 * ["paid"]),
         "sub_s1": ("cus_s", 1500, ["01-20", "02-20"], ["paid"]),
         "sub_s2": ("cus_s", 1500, ["03-25", "04-25", "05-25"], 2 * ["paid"]),
+        # 100% off from the third period: the line amount after the discount is 0
+        "sub_f": (
+            "cus_f",
+            [10000, 10000, 0, 0, 0],
+            ["01-01", "02-01", "03-01", "04-01", "05-01", "06-01"],
+            5 * ["paid"],
+        ),
+        "sub_g": ("cus_g", [5000, 5000, 0, 0], ["01-01", "02-01", "03-01", "04-01", "05-01"], 4 * ["paid"]),
+        "sub_h": ("cus_h", 0, ["02-01", "03-01", "04-01", "05-01", "06-01"], 4 * ["paid"]),
     }
     invoices_and_lines: list[tuple[dict, list[dict]]] = []
-    for sub_id, (customer, amount, bounds, statuses) in periods.items():
+    for sub_id, (customer, amounts, bounds, statuses) in periods.items():
         for n, status in enumerate(statuses, start=1):
+            amount = amounts[n - 1] if isinstance(amounts, list) else amounts
             start, end = f"2024-{bounds[n - 1]}", f"2024-{bounds[n]}"
             line = _line(f"il_{sub_id}_{n}", amount, "usd", start, end)
             invoice = _invoice(f"in_{sub_id}_{n}", customer, sub_id, status, "usd", ts(start), amount)

@@ -25,7 +25,7 @@ def customer_id(anchor: str) -> str:
     return hashlib.md5(anchor.encode()).hexdigest()
 
 
-P, Q, R, S = (customer_id(f"billing:cus_{c}") for c in "pqrs")
+P, Q, R, S, F, G, H = (customer_id(f"billing:cus_{c}") for c in "pqrsfgh")
 JAN, FEB, MAR, APR, MAY = (date(2024, m, 1) for m in range(1, 6))
 
 DEFAULT = "default"
@@ -33,12 +33,14 @@ CANCELLATION = "cancellation"
 DELINQUENT_10 = "delinquent_10"
 DELINQUENT_0 = "delinquent_0"
 REACTIVATION_1 = "reactivation_1"
+FREE_ACTIVE = "free_active"
 SETTINGS: dict[str, dict] = {
     DEFAULT: {},
     CANCELLATION: {"revenue_churn_recognition": "cancellation"},
     DELINQUENT_10: {"revenue_delinquent_churn_days": 10},
     DELINQUENT_0: {"revenue_delinquent_churn_days": 0},
     REACTIVATION_1: {"revenue_reactivation_window_months": 1},
+    FREE_ACTIVE: {"revenue_free_subscriptions": "active"},
 }
 
 
@@ -72,6 +74,17 @@ S_MOVEMENTS = [
     (S, MAY, "15.00", "15.00", "0.00", "retained"),
 ]
 P_NEW = [(P, JAN, "30.00", "0.00", "30.00", "new")]
+# F and G (revenue_free_subscriptions = churned, the default, and every other setting): paid lines cover 01-31
+# and 02-29; from March only 0.00 lines cover them: MRR 0, churn of the whole 100.00 / 50.00 (0 - 100.00 =
+# -100.00); April and May 0 -> 0 left out. H never has MRR > 0: no row.
+F_G_CHURNED = [
+    (F, JAN, "100.00", "0.00", "100.00", "new"),
+    (F, FEB, "100.00", "100.00", "0.00", "retained"),
+    (F, MAR, "0.00", "100.00", "-100.00", "churn"),
+    (G, JAN, "50.00", "0.00", "50.00", "new"),
+    (G, FEB, "50.00", "50.00", "0.00", "retained"),
+    (G, MAR, "0.00", "50.00", "-50.00", "churn"),
+]
 Q_NEW = [(Q, JAN, "40.00", "0.00", "40.00", "new")]
 
 # Stage spells (valid_from, valid_to). Onboarding = paying within 90 days of the first payment.
@@ -100,6 +113,16 @@ S_SPELLS = [
     (S, "onboarding", date(2024, 3, 25), date(2024, 4, 19)),
     (S, "active", date(2024, 4, 19), None),
 ]
+# F, G: first paid 01-01, paying (level > 0) until their last paid line ends 03-01, inside the onboarding
+# window: onboarding 01-01 to 03-01, then churned (voluntary: sub_f active, sub_g canceled by request).
+# H: seen 02-01 (billing customer created), never paid (its invoices paid 0): lead.
+F_G_H_SPELLS_CHURNED = [
+    (F, "onboarding", date(2024, 1, 1), date(2024, 3, 1)),
+    (F, "churned", date(2024, 3, 1), None),
+    (G, "onboarding", date(2024, 1, 1), date(2024, 3, 1)),
+    (G, "churned", date(2024, 3, 1), None),
+    (H, "lead", date(2024, 2, 1), None),
+]
 # customer: current_stage, churn_type, current_mrr
 CUSTOMERS_DEFAULT = {
     # the known gap of the default: canceled immediately on 05-12, still active with MRR and no at_risk signal
@@ -107,13 +130,16 @@ CUSTOMERS_DEFAULT = {
     Q: ("at_risk", None, Decimal("40.00")),
     R: ("active", None, Decimal("25.00")),
     S: ("active", None, Decimal("15.00")),
+    F: ("churned", "voluntary", Decimal("0.00")),
+    G: ("churned", "voluntary", Decimal("0.00")),
+    H: ("lead", None, Decimal("0.00")),
 }
 
 EXPECTED: dict[str, dict] = {
     DEFAULT: {
-        "movements": rows(*P_NEW, *P_DEFAULT, *Q_NEW, *Q_DEFAULT, *R_DEFAULT, *S_MOVEMENTS),
+        "movements": rows(*P_NEW, *P_DEFAULT, *Q_NEW, *Q_DEFAULT, *R_DEFAULT, *S_MOVEMENTS, *F_G_CHURNED),
         "customers": CUSTOMERS_DEFAULT,
-        "spells": P_SPELLS + Q_SPELLS + R_SPELLS + S_SPELLS,
+        "spells": P_SPELLS + Q_SPELLS + R_SPELLS + S_SPELLS + F_G_H_SPELLS_CHURNED,
     },
     # revenue_churn_recognition = cancellation: sub_p's paid period [05-10,06-10) pays only to its ended_at
     # date 05-12, so 05-20 is not covered: May MRR 0, churn of 30.00 - 0 = 30.00; P churned from 05-12
@@ -128,13 +154,15 @@ EXPECTED: dict[str, dict] = {
             *Q_DEFAULT,
             *R_DEFAULT,
             *S_MOVEMENTS,
+            *F_G_CHURNED,
         ),
         "customers": CUSTOMERS_DEFAULT | {P: ("churned", "voluntary", Decimal("0.00"))},
         "spells": [P_SPELLS[0], (P, "active", date(2024, 4, 9), date(2024, 5, 12))]
         + [(P, "churned", date(2024, 5, 12), None)]
         + Q_SPELLS
         + R_SPELLS
-        + S_SPELLS,
+        + S_SPELLS
+        + F_G_H_SPELLS_CHURNED,
     },
     # revenue_delinquent_churn_days = 10: sub_q delinquent since its first open invoice after the last paid
     # one, created 04-15: it pays until 04-15 + 10 = 04-25. 04-30 not covered: April MRR 0, churn of 40.00
@@ -148,13 +176,15 @@ EXPECTED: dict[str, dict] = {
             (Q, APR, "0.00", "40.00", "-40.00", "churn"),
             *R_DEFAULT,
             *S_MOVEMENTS,
+            *F_G_CHURNED,
         ),
         "customers": CUSTOMERS_DEFAULT | {Q: ("churned", "involuntary", Decimal("0.00"))},
         "spells": P_SPELLS
         + Q_SPELLS[:2]
         + [(Q, "at_risk", date(2024, 4, 15), date(2024, 4, 25)), (Q, "churned", date(2024, 4, 25), None)]
         + R_SPELLS
-        + S_SPELLS,
+        + S_SPELLS
+        + F_G_H_SPELLS_CHURNED,
     },
     # revenue_delinquent_churn_days = 0: sub_q pays until 04-15 + 0 = 04-15: the open invoice's line
     # [04-15,05-15) has no paying day left (left out), the paid [03-15,04-15) ends there anyway. April MRR 0,
@@ -169,9 +199,15 @@ EXPECTED: dict[str, dict] = {
             (Q, APR, "0.00", "40.00", "-40.00", "churn"),
             *R_DEFAULT,
             *S_MOVEMENTS,
+            *F_G_CHURNED,
         ),
         "customers": CUSTOMERS_DEFAULT | {Q: ("churned", "involuntary", Decimal("0.00"))},
-        "spells": P_SPELLS + Q_SPELLS[:2] + [(Q, "churned", date(2024, 4, 15), None)] + R_SPELLS + S_SPELLS,
+        "spells": P_SPELLS
+        + Q_SPELLS[:2]
+        + [(Q, "churned", date(2024, 4, 15), None)]
+        + R_SPELLS
+        + S_SPELLS
+        + F_G_H_SPELLS_CHURNED,
     },
     # revenue_reactivation_window_months = 1: months after churn = months from the last paying month to the
     # return - 1. R: January -> April = 3 - 1 = 2 > 1: new again. S: January -> March = 2 - 1 = 1, not > 1:
@@ -186,9 +222,49 @@ EXPECTED: dict[str, dict] = {
             (R, APR, "25.00", "0.00", "25.00", "new"),
             R_DEFAULT[3],
             *S_MOVEMENTS,
+            *F_G_CHURNED,
         ),
         "customers": CUSTOMERS_DEFAULT,
-        "spells": P_SPELLS + Q_SPELLS + R_SPELLS + S_SPELLS,
+        "spells": P_SPELLS + Q_SPELLS + R_SPELLS + S_SPELLS + F_G_H_SPELLS_CHURNED,
+    },
+    # revenue_free_subscriptions = active: F and G paid, then only 0.00 lines cover them, continuously since
+    # their paid lines (each line starts the day the previous one ends): active customers at MRR 0.
+    # F: March 0.00 vs 100.00: contraction, 0 - 100.00 = -100.00; April, May 0.00 vs 0.00: retained (kept: an
+    # active customer). G: March contraction -50.00, April retained at 0; its last line ends 05-01, nothing
+    # covers 05-20: May not active, churn of 0 - 0 = 0.00 (the MRR was lost at March's contraction).
+    # Lifecycle: paying from 01-01 through the 0.00 lines; onboarding to 01-01 + 90 days = 03-31
+    # (31 + 29 + 30), then active; G churned when its last line ends on 05-01 (voluntary). H: no paying line
+    # in its coverage, a lead as under the default. P, Q, R, S are unchanged.
+    FREE_ACTIVE: {
+        "movements": rows(
+            *P_NEW,
+            *P_DEFAULT,
+            *Q_NEW,
+            *Q_DEFAULT,
+            *R_DEFAULT,
+            *S_MOVEMENTS,
+            *F_G_CHURNED[:2],
+            (F, MAR, "0.00", "100.00", "-100.00", "contraction"),
+            (F, APR, "0.00", "0.00", "0.00", "retained"),
+            (F, MAY, "0.00", "0.00", "0.00", "retained"),
+            *F_G_CHURNED[3:5],
+            (G, MAR, "0.00", "50.00", "-50.00", "contraction"),
+            (G, APR, "0.00", "0.00", "0.00", "retained"),
+            (G, MAY, "0.00", "0.00", "0.00", "churn"),
+        ),
+        "customers": CUSTOMERS_DEFAULT | {F: ("active", None, Decimal("0.00"))},
+        "spells": P_SPELLS
+        + Q_SPELLS
+        + R_SPELLS
+        + S_SPELLS
+        + [
+            (F, "onboarding", date(2024, 1, 1), date(2024, 3, 31)),
+            (F, "active", date(2024, 3, 31), None),
+            (G, "onboarding", date(2024, 1, 1), date(2024, 3, 31)),
+            (G, "active", date(2024, 3, 31), date(2024, 5, 1)),
+            (G, "churned", date(2024, 5, 1), None),
+            (H, "lead", date(2024, 2, 1), None),
+        ],
     },
 }
 
@@ -252,6 +328,77 @@ def test_policy_duckdb(duckdb_build, setting):
     assert_expected(setting, query, "marts")
 
 
+# The free-subscription policy's customer counts, over the whole fixture. Active customers at each month end
+# (05-20 in May), with their MRR: January P 30, Q 40, R 25, S 15, F 100, G 50: 6, all new. February P, Q, F,
+# G (R, S churned): 4.
+# Default (churned): March P, Q, S (back: reactivation); F, G churned: starting 4 + reactivation 1 - churned
+# 2 = ending 3; churned MRR 100.00 + 50.00 = 150.00. April: 3 + R's reactivation = 4; May: 4 retained.
+# KPI customer_churn_rate of March = churned 2 / active at the end of February 4 = 0.5000.
+# Active: March F, G contraction (customers stay): starting 4 + reactivation 1 - churned 0 = ending 5; the
+# same 150.00 lost as contraction_mrr, churned_mrr 0. April: 5 + R = 6. May: G churns: 6 - 1 = 5, retained 5
+# (P, Q, R, S, F). customer_churn_rate of March = 0 / 4 = 0.0000, of May = 1 / 6 = 0.1667.
+# Month: (starting, reactivation, contraction, churned, retained, ending customers; contraction_mrr,
+# churned_mrr)
+BRIDGE_SQL = (
+    "select month, starting_customers, reactivation_customers, contraction_customers, churned_customers, "
+    "retained_customers, ending_customers, contraction_mrr, churned_mrr from {schema}.rpt_mrr_bridge "
+    "where month >= '2024-03-01' order by month"
+)
+KPI_SQL = (
+    "select month, churned_customers, paying_customers_previous_month, customer_churn_rate "
+    "from {schema}.rpt_kpis_monthly where month >= '2024-03-01' order by month"
+)
+# logo retention of the January cohort (P, Q, R, S, F, G), by months since start: active customers / 6
+COHORT_SQL = (
+    "select months_since_start, active_customers from {schema}.rpt_cohort_retention "
+    "where cohort_month = '2024-01-01' order by months_since_start"
+)
+ACTIVE_CUSTOMERS_SQL = "select customer_id from {schema}.dim_customers where is_active_customer order by 1"
+FREE_EXPECTED = {
+    DEFAULT: {
+        "bridge": [
+            (MAR, 4, 1, 0, 2, 2, 3, Decimal("0.00"), Decimal("150.00")),
+            (APR, 3, 1, 0, 0, 3, 4, Decimal("0.00"), Decimal("0.00")),
+            (MAY, 4, 0, 0, 0, 4, 4, Decimal("0.00"), Decimal("0.00")),
+        ],
+        "kpis": [
+            (MAR, 2, 4, Decimal("0.5000")),
+            (APR, 0, 3, Decimal("0.0000")),
+            (MAY, 0, 4, Decimal("0.0000")),
+        ],
+        # January 6; February P, Q, F, G; March P, Q, S; April and May P, Q, R, S
+        "cohort": [(0, 6), (1, 4), (2, 3), (3, 4), (4, 4)],
+        "active": sorted([P, Q, R, S]),
+    },
+    FREE_ACTIVE: {
+        "bridge": [
+            (MAR, 4, 1, 2, 0, 2, 5, Decimal("150.00"), Decimal("0.00")),
+            (APR, 5, 1, 0, 0, 5, 6, Decimal("0.00"), Decimal("0.00")),
+            (MAY, 6, 0, 0, 1, 5, 5, Decimal("0.00"), Decimal("0.00")),
+        ],
+        "kpis": [
+            (MAR, 0, 4, Decimal("0.0000")),
+            (APR, 0, 5, Decimal("0.0000")),
+            (MAY, 1, 6, Decimal("0.1667")),
+        ],
+        # March P, Q, S, F, G; April all six; May all but G
+        "cohort": [(0, 6), (1, 4), (2, 5), (3, 6), (4, 5)],
+        "active": sorted([P, Q, R, S, F]),
+    },
+}
+
+
+@pytest.mark.parametrize("setting", [DEFAULT, FREE_ACTIVE])
+def test_free_subscriptions_counts_duckdb(duckdb_build, setting):
+    run, query = duckdb_build(setting)
+    assert_build_ok(run)
+    expected = FREE_EXPECTED[setting]
+    assert query(BRIDGE_SQL.format(schema="marts")) == expected["bridge"]
+    assert query(KPI_SQL.format(schema="marts")) == expected["kpis"]
+    assert query(COHORT_SQL.format(schema="marts")) == expected["cohort"]
+    assert [c for (c,) in query(ACTIVE_CUSTOMERS_SQL.format(schema="marts"))] == expected["active"]
+
+
 @pytest.mark.parametrize(
     ("variables", "message"),
     [
@@ -260,6 +407,14 @@ def test_policy_duckdb(duckdb_build, setting):
         ({"revenue_delinquent_churn_days": "10"}, 'integer >= 0, got "10"'),
         ({"revenue_reactivation_window_months": True}, "revenue_reactivation_window_months must be null"),
         ({"revenue_reactivation_window_months": 1.5}, "integer >= 0, got 1.5"),
+        (
+            {"revenue_free_subscriptions": "paying"},
+            "var revenue_free_subscriptions must be 'churned' or 'active', got",
+        ),
+        (
+            {"revenue_free_subscriptions": True},
+            "revenue_free_subscriptions must be 'churned' or 'active', got true",
+        ),
     ],
 )
 def test_invalid_policy_refused(tmp_path, variables, message):
@@ -270,7 +425,7 @@ def test_invalid_policy_refused(tmp_path, variables, message):
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("setting", [CANCELLATION, DELINQUENT_10, DELINQUENT_0, REACTIVATION_1])
+@pytest.mark.parametrize("setting", [CANCELLATION, DELINQUENT_10, DELINQUENT_0, REACTIVATION_1, FREE_ACTIVE])
 def test_policy_postgres(tmp_path_factory, setting):
     workdir = tmp_path_factory.mktemp(f"dbt_policies_pg_{setting}")
     args = ["build", *WITHOUT_CLV_PHASE]

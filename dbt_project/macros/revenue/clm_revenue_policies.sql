@@ -10,6 +10,7 @@
       revenue_churn_recognition          'period_end' (default) | 'cancellation'
       revenue_delinquent_churn_days      null (default: never) | an integer >= 0
       revenue_reactivation_window_months null (default: never) | an integer >= 0
+      revenue_free_subscriptions         'churned' (default) | 'active'
 
 -#}
 {% macro clm_revenue_policy(name) -%}
@@ -19,6 +20,13 @@
         {%- if value not in ('period_end', 'cancellation') -%}
             {{ exceptions.raise_compiler_error(
                 "var revenue_churn_recognition must be 'period_end' or 'cancellation', got " ~ (value | tojson)
+            ) }}
+        {%- endif -%}
+    {%- elif name == 'revenue_free_subscriptions' -%}
+        {%- set value = 'churned' if value is none else value -%}
+        {%- if value not in ('churned', 'active') -%}
+            {{ exceptions.raise_compiler_error(
+                "var revenue_free_subscriptions must be 'churned' or 'active', got " ~ (value | tojson)
             ) }}
         {%- endif -%}
     {%- elif name in ('revenue_delinquent_churn_days', 'revenue_reactivation_window_months') -%}

@@ -7,6 +7,8 @@
       (service_end_date = as-of + 1 day): the subscription's next decision is after the extract. MRR shows 0 for
       it on the as-of date, the only case where the paying level and MRR differ (and the case that
       assert_lifecycle_stage_agrees_with_mrr allows).
+    active_from_date: from int_invoice_lines__paying_periods (the first day the line makes its customer active;
+    for a $0 line only under revenue_free_subscriptions = active).
 -#}
 with
 
@@ -30,5 +32,6 @@ select
     invoiced_end_date,
     paying_end_reason,
     delinquent_churn_date,
-    is_renewal_pending
+    is_renewal_pending,
+    active_from_date
 from paying_periods

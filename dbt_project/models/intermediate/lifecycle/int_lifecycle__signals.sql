@@ -8,7 +8,8 @@
     trial              a subscription's trial [trial_start, trial_end)
     paid               from the first payment (int_marketing__customer_acquisitions.first_paid_at)
     onboarding_window  [first payment, + lifecycle_onboarding_days)
-    paying             daily MRR > 0 (int_lifecycle__mrr_steps)
+    paying             int_lifecycle__mrr_steps.is_paying: daily MRR > 0 (or, under revenue_free_subscriptions =
+                       active, covered by $0 lines without a gap since a day with MRR > 0)
     expansion          MRR above its level lifecycle_mrr_lookback_days earlier, and that level > 0
     contraction        MRR > 0 and below its level lifecycle_mrr_lookback_days earlier
     nps_promoter       the latest NPS response scored >= lifecycle_promoter_min_score, for at most
@@ -148,7 +149,7 @@ paying as (
         valid_from,
         valid_to
     from mrr_steps
-    where mrr_level > 0
+    where is_paying
 
 ),
 

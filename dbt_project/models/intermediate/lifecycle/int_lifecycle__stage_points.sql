@@ -5,7 +5,8 @@
     of events, never with customers x days. The stage holds from a point until the customer's next point.
 
     Rules (CONTRACT 6; the windows are dbt vars, see int_lifecycle__signals). A customer is a *customer* once
-    it has paid (first payment) and *paying* on a day its MRR is > 0 (int_lifecycle__mrr_steps). The stage is
+    it has paid (first payment) and *paying* on a day its MRR is > 0 (int_lifecycle__mrr_steps.is_paying; under
+    revenue_free_subscriptions = active also while $0 lines cover it without a gap since it paid). The stage is
     the last stage in funnel order whose rule holds:
       1 lead        always (from the first sighting)
       2 trial       never paid, in a subscription trial

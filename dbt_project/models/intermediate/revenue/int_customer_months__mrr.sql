@@ -1,6 +1,6 @@
 {#-
-    MRR per customer and month (CONTRACT 6 "MRR"), from the customer's first month with MRR > 0 through the
-    as-of month, months without MRR included (mrr = 0):
+    MRR per customer and month (CONTRACT 6 "MRR"), from the customer's first month with MRR > 0 (first_paid_month;
+    or, see is_active, an earlier month it is active at MRR 0) through the as-of month, months without MRR included (mrr = 0):
     * snapshot_date: the last day of the month; for the as-of month, the as-of date;
     * a line counts in a month when its paying period (int_invoice_lines__paying_periods, the one place that
       decides it, read by the lifecycle too: by default the invoiced service period) covers the snapshot date:
@@ -15,6 +15,10 @@
       same rate: a customer whose own-currency amounts did not change has mrr = the previous month's
       mrr_at_next_month_rate to the cent (retained), and fx_impact, the difference of two rounded figures,
       reconciles the bridge to the cent.
+    * is_active: the customer is an active customer in the month: mrr > 0, or (revenue policy
+      revenue_free_subscriptions = active) a $0 line active on the snapshot date covers it (its
+      active_from_date, int_invoice_lines__paying_periods: covered without a gap since a paying line started).
+      With the default policy (churned), is_active = (mrr > 0).
     A month whose rate is missing for a covered line's currency gives mrr null (test not_null fails loudly);
     likewise mrr_at_next_month_rate is null when the next month's rate is missing (not tested: the as-of
     month's next month is never compared).
@@ -65,12 +69,25 @@ covered_lines as (
     select
         invoice_lines.customer_id,
         snapshots.month,
+        snapshots.snapshot_date,
         invoice_lines.currency,
-        invoice_lines.monthly_amount
+        invoice_lines.monthly_amount,
+        invoice_lines.active_from_date
     from invoice_lines
     inner join snapshots
-        on invoice_lines.service_start_date <= snapshots.snapshot_date
-        and invoice_lines.paying_end_date > snapshots.snapshot_date
+        on {{ clm_line_pays_on('invoice_lines', 'snapshots.snapshot_date') }}
+
+),
+
+-- customer-months covered by a $0 line that keeps the customer active (never with the default policy)
+free_active_months as (
+
+    select distinct
+        customer_id,
+        month
+    from covered_lines
+    where monthly_amount = 0
+        and active_from_date <= snapshot_date
 
 ),
 
@@ -126,13 +143,22 @@ customer_month_mrr as (
 
 ),
 
+-- the months the customer is active: MRR > 0, or (policy active) a $0 line keeps it active, which a paying line
+-- between two snapshots can start (never with the default policy)
+active_months as (
+
+    select customer_id, month from customer_month_mrr where mrr > 0
+    union all
+    select customer_id, month from free_active_months
+
+),
+
 first_paid_months as (
 
     select
         customer_id,
         min(month) as first_paid_month
-    from customer_month_mrr
-    where mrr > 0
+    from active_months
     group by customer_id
 
 ),
@@ -164,13 +190,20 @@ final as (
             else customer_month_mrr.mrr_at_next_month_rate
         end as mrr_at_next_month_rate,
         cast(coalesce(customer_month_mrr.subscription_lines, 0) as integer) as subscription_lines,
-        cast(customer_months.first_paid_month as date) as first_paid_month
+        cast(customer_months.first_paid_month as date) as first_paid_month,
+        cast(
+            coalesce(customer_month_mrr.mrr > 0, false) or free_active_months.customer_id is not null
+            as boolean
+        ) as is_active
     from customer_months
     inner join snapshots
         on snapshots.month = customer_months.month
     left join customer_month_mrr
         on customer_month_mrr.customer_id = customer_months.customer_id
         and customer_month_mrr.month = customer_months.month
+    left join free_active_months
+        on free_active_months.customer_id = customer_months.customer_id
+        and free_active_months.month = customer_months.month
 
 )
 

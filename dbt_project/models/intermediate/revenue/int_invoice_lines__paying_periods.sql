@@ -24,6 +24,15 @@
       last paid one (only invoices created on or before the as-of date; none = no cut). It churns then, as
       involuntary churn (int_lifecycle__churn_types).
 
+    * revenue_free_subscriptions = active (default churned): active_from_date, the first day a line makes its
+      customer an active customer (MRR and lifecycle), is also set for a $0 line (100%-off coupon, $0 plan)
+      covered, without a gap, since a day a paying line (monthly_amount > 0) of the customer started: the
+      customer's lines form islands of continuous coverage (one line's paying period starting on or before the
+      latest end of the earlier ones); a $0 line is active from the later of its start and the first start of
+      a paying line in its island (null when that is not before its end, or the island has none: a customer
+      that never paid more than 0 stays a lead). By default a $0 line has no active_from_date: such a customer
+      has MRR 0 and is not paying. A line with monthly_amount > 0 is active from its service_start_date.
+
     is_renewal_pending flags, without changing paying_end_date, the last line of a subscription that will renew
     (ended_at after the as-of date, or no ended_at and trialing, active or past_due) when that line ends on the
     as-of date itself and no policy cut it: the renewal is due that day and invoices are cut at the period's
@@ -34,6 +43,7 @@
 -#}
 {%- set churn_recognition = clm_revenue_policy('revenue_churn_recognition') -%}
 {%- set delinquent_days = clm_revenue_policy('revenue_delinquent_churn_days') -%}
+{%- set free_subscriptions = clm_revenue_policy('revenue_free_subscriptions') -%}
 
 with
 
@@ -151,7 +161,7 @@ paying_ends as (
 
 ),
 
-final as (
+periods as (
 
     select
         invoice_id,
@@ -185,8 +195,82 @@ final as (
         ) as is_renewal_pending
     from paying_ends
 
+),
+
+-- the lines that pay on some day, in order of start: a new island of continuous coverage starts where a line
+-- starts after every earlier line of the customer has ended (end exclusive: a line starting on that day
+-- continues the island)
+ordered_periods as (
+
+    select
+        periods.*,
+        max(paying_end_date) over (
+            partition by customer_id
+            order by service_start_date, paying_end_date, invoice_id, line_index
+            rows between unbounded preceding and 1 preceding
+        ) as earlier_lines_end_date
+    from periods
+    where paying_end_date > service_start_date
+
+),
+
+islands as (
+
+    select
+        ordered_periods.*,
+        sum(
+            case
+                when earlier_lines_end_date is null or earlier_lines_end_date < service_start_date then 1
+                else 0
+            end
+        ) over (
+            partition by customer_id
+            order by service_start_date, paying_end_date, invoice_id, line_index
+            rows between unbounded preceding and current row
+        ) as coverage_island
+    from ordered_periods
+
+),
+
+island_first_paying_dates as (
+
+    select
+        islands.*,
+        min(case when monthly_amount > 0 then service_start_date end) over (
+            partition by customer_id, coverage_island
+        ) as island_first_paying_date
+    from islands
+
+),
+
+final as (
+
+    select
+        invoice_id,
+        line_index,
+        customer_id,
+        subscription_id,
+        invoice_status,
+        currency,
+        amount,
+        monthly_amount,
+        service_start_date,
+        invoiced_end_date,
+        paying_end_date,
+        paying_end_reason,
+        subscription_ended_on,
+        delinquent_since,
+        delinquent_churn_date,
+        is_renewal_pending,
+        case
+            when monthly_amount > 0 then service_start_date
+            {%- if free_subscriptions == 'active' %}
+            when monthly_amount = 0 and island_first_paying_date < paying_end_date
+                then greatest(service_start_date, island_first_paying_date)
+            {%- endif %}
+        end as active_from_date
+    from island_first_paying_dates
+
 )
 
-select *
-from final
-where paying_end_date > service_start_date
+select * from final

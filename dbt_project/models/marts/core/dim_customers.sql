@@ -60,7 +60,8 @@ current_mrr as (
 
     select
         customer_id,
-        mrr
+        mrr,
+        is_active
     from mrr_movements
     where month = {{ clm_month(clm_as_of()) }}
 
@@ -135,6 +136,7 @@ final as (
         cast(coalesce(current_signals.is_nps_promoter, false) as boolean) as is_nps_promoter,
         cast(coalesce(current_signals.is_paying_referral, false) as boolean) as has_paying_referral,
         cast(coalesce(current_mrr.mrr, 0) as decimal(18, 2)) as current_mrr,
+        cast(coalesce(current_mrr.is_active, false) as boolean) as is_active_customer,
         cast(round(coalesce(lifetime_revenue.lifetime_revenue, 0), 2) as decimal(18, 2)) as lifetime_revenue,
         cast(round(customer_cac.cac, 2) as decimal(18, 2)) as cac
     from customers

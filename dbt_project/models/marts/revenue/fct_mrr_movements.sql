@@ -15,7 +15,15 @@
       M-1's rate but rounds to 0.00 at M's rate and is 0 now is still a churn (its whole loss is fx_impact).
     * Revenue policy revenue_reactivation_window_months = N (default null: never): MRR that returns more than N
       months after the churn month (the first month at 0 after the last paying month) is `new` again, not
-      `reactivation`: months after churn = months between the last paying month and this one, minus 1.
+      `reactivation`: months after churn = months between the last paying (active) month and this one, minus 1.
+    * is_active / previous_is_active (int_customer_months__mrr.is_active of M and M-1): an active customer.
+      With the default revenue_free_subscriptions = churned, is_active = (mrr > 0) and the rules above decide
+      alone. With active, a customer covered only by $0 lines after paying ("free": active at MRR 0) moves
+      paid -> free: contraction (its MRR falls to 0, the customer stays); free -> free: retained at 0 (the row
+      is kept: an active customer); free -> paid: expansion; free -> not active: churn (mrr_change 0, the
+      MRR was lost at the contraction); not active -> free (it paid only between two month-end snapshots):
+      new or reactivation at 0. So churn is always active -> not active, and the bridge and KPIs count
+      customers by is_active.
 -#}
 {%- set reactivation_window = clm_revenue_policy('revenue_reactivation_window_months') %}
 with
@@ -33,6 +41,8 @@ compared as (
         month,
         first_paid_month,
         mrr,
+        is_active,
+        coalesce(lag(is_active) over (partition by customer_id order by month), false) as previous_is_active,
         coalesce(
             lag(mrr) over (partition by customer_id order by month),
             cast(0 as decimal(18, 2))
@@ -43,7 +53,7 @@ compared as (
                 then cast(0 as decimal(18, 2))
             else lag(mrr_at_next_month_rate) over (partition by customer_id order by month)
         end as previous_mrr_at_current_rate,
-        max(case when mrr > 0 then month end) over (
+        max(case when is_active then month end) over (
             partition by customer_id order by month rows between unbounded preceding and 1 preceding
         ) as last_paying_month
     from customer_months
@@ -61,7 +71,17 @@ classified as (
         previous_mrr_at_current_rate,
         mrr - previous_mrr_at_current_rate as mrr_change,
         previous_mrr_at_current_rate - previous_mrr as fx_impact,
+        is_active,
+        previous_is_active,
         case
+            -- free (active at MRR 0) this month or last: only with revenue_free_subscriptions = active
+            when is_active and mrr <= 0 and previous_is_active and previous_mrr <= 0 then 'retained'
+            when is_active and mrr <= 0 and previous_is_active then 'contraction'
+            -- active at 0 without an active M-1: paid between two month-end snapshots, free since
+            when is_active and mrr <= 0 and month = first_paid_month then 'new'
+            when is_active and mrr <= 0 then 'reactivation'
+            when previous_is_active and previous_mrr <= 0 and is_active then 'expansion'
+            when previous_is_active and previous_mrr <= 0 then 'churn'
             when previous_mrr_at_current_rate <= 0 and mrr > 0 and month = first_paid_month then 'new'
             {%- if reactivation_window is not none %}
             -- returned more than the reactivation window after the churn month (last paying month + 1)
@@ -76,7 +96,9 @@ classified as (
             else 'retained'
         end as movement
     from compared
-    where not (mrr = 0 and previous_mrr = 0 and previous_mrr_at_current_rate = 0)
+    where not (
+        mrr = 0 and previous_mrr = 0 and previous_mrr_at_current_rate = 0 and not is_active and not previous_is_active
+    )
 
 ),
 
@@ -92,7 +114,9 @@ final as (
         cast(first_paid_month as date) as first_paid_month,
         month = first_paid_month as is_first_paid_month,
         cast(previous_mrr_at_current_rate as decimal(18, 2)) as previous_mrr_at_current_rate,
-        cast(fx_impact as decimal(18, 2)) as fx_impact
+        cast(fx_impact as decimal(18, 2)) as fx_impact,
+        cast(is_active as boolean) as is_active,
+        cast(previous_is_active as boolean) as previous_is_active
     from classified
 
 )

@@ -216,6 +216,7 @@ member_months as (
             {{ dbt.datediff('members_by_dimension.cohort_month', 'movements.month', 'month') }} as integer
         ) as months_since_start,
         movements.mrr,
+        movements.is_active,
         least(movements.mrr, members_by_dimension.starting_mrr) as capped_mrr
     from members_by_dimension
     inner join movements
@@ -232,7 +233,7 @@ activity as (
         dimension_value,
         cohort_month,
         months_since_start,
-        sum(case when mrr > 0 then 1 else 0 end) as active_customers,
+        sum(case when is_active then 1 else 0 end) as active_customers,
         sum(mrr) as mrr,
         sum(capped_mrr) as capped_mrr
     from member_months

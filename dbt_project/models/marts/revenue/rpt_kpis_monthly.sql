@@ -3,8 +3,9 @@
     (MRR, marketing spend, a first payment, a CRM contact created, an NPS response, a ticket, a one-off
     purchase) through the as-of month. Definitions in _kpis__models.yml; in short:
     * new_customers / churned_customers: fct_mrr_movements rows with movement new / churn in the month;
-    * customer_churn_rate = churned_customers / customers with MRR > 0 at the end of the previous month;
-    * mrr = ending MRR; arpu = mrr / customers with MRR > 0 in the month;
+    * customer_churn_rate = churned_customers / active customers at the end of the previous month
+      (rpt_mrr_bridge: MRR > 0, or under revenue_free_subscriptions = active kept active by $0 lines);
+    * mrr = ending MRR; arpu = mrr / active customers in the month;
     * starting_mrr ... ending_mrr, new_customers, churned_customers and the paying customers: read from
       rpt_mrr_bridge, the one model that sums fct_mrr_movements by month (test
       assert_kpi_reconciles_with_movements_and_dim_customers ties them to the movements again);

@@ -5,6 +5,9 @@
     rate); fx_impact_mrr is what the change of exchange rate did to the starting MRR. Every figure adds the
     cent-rounded customer-month amounts of fct_mrr_movements (previous_mrr + fx_impact + mrr_change = mrr on
     every row), so the identity holds exactly; months without any movement row show zeros.
+    Customers: starting / ending = active customers (fct_mrr_movements.previous_is_active / is_active: MRR > 0,
+    or under revenue_free_subscriptions = active also covered by $0 lines after paying); starting + new +
+    reactivation - churned = ending.
 -#}
 with
 
@@ -41,14 +44,14 @@ monthly as (
         -sum(case when movement = 'churn' then mrr_change else 0 end) as churned_mrr,
         sum(fx_impact) as fx_impact_mrr,
         sum(mrr) as ending_mrr,
-        sum(case when previous_mrr > 0 then 1 else 0 end) as starting_customers,
+        sum(case when previous_is_active then 1 else 0 end) as starting_customers,
         sum(case when movement = 'new' then 1 else 0 end) as new_customers,
         sum(case when movement = 'expansion' then 1 else 0 end) as expansion_customers,
         sum(case when movement = 'reactivation' then 1 else 0 end) as reactivation_customers,
         sum(case when movement = 'contraction' then 1 else 0 end) as contraction_customers,
         sum(case when movement = 'churn' then 1 else 0 end) as churned_customers,
         sum(case when movement = 'retained' then 1 else 0 end) as retained_customers,
-        sum(case when mrr > 0 then 1 else 0 end) as ending_customers
+        sum(case when is_active then 1 else 0 end) as ending_customers
     from movements
     group by month
 
