@@ -46,13 +46,18 @@ starting_amounts as (
     select
         cohort_snapshots.customer_id,
         invoice_lines.currency,
-        sum(invoice_lines.monthly_amount) as monthly_amount
+        invoice_lines.interval_multiplier,
+        invoice_lines.interval_divisor,
+        sum(invoice_lines.amount) as amount
     from cohort_snapshots
     inner join invoice_lines
         on invoice_lines.customer_id = cohort_snapshots.customer_id
-        and invoice_lines.service_start_date <= cohort_snapshots.snapshot_date
-        and invoice_lines.paying_end_date > cohort_snapshots.snapshot_date
-    group by cohort_snapshots.customer_id, invoice_lines.currency
+        and {{ clm_line_pays_on('invoice_lines', 'cohort_snapshots.snapshot_date') }}
+    group by
+        cohort_snapshots.customer_id,
+        invoice_lines.currency,
+        invoice_lines.interval_multiplier,
+        invoice_lines.interval_divisor
 
 ),
 
@@ -64,7 +69,10 @@ revalued as (
         customer_months.month,
         case
             when count(fx_rates.rate) = count(*)
-                then cast(round(sum(starting_amounts.monthly_amount * fx_rates.rate), 2) as decimal(18, 2))
+                then {{ clm_mrr_total('sum(' ~ clm_mrr_part(
+                    'starting_amounts.amount', 'starting_amounts.interval_multiplier',
+                    'starting_amounts.interval_divisor', 'fx_rates.rate'
+                ) ~ ')') }}
         end as starting_mrr_at_month_rate
     from customer_months
     inner join starting_amounts

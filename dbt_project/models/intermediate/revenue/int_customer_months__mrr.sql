@@ -5,9 +5,11 @@
     * a line counts in a month when its paying period (int_invoice_lines__paying_periods, the one place that
       decides it, read by the lifecycle too: by default the invoiced service period) covers the snapshot date:
       service_start_date <= snapshot_date < paying_end_date (UTC dates, end exclusive);
-    * its monthly_amount (int_invoice_lines__normalized) is converted at the month's FX rate to the reporting
-      currency, summed over all lines of all billing customers of the customer, then rounded to cents:
-      every later aggregate adds these rounded figures, so totals reconcile to the cent.
+    * its monthly amount (int_invoice_lines__normalized: amount x interval_multiplier / interval_divisor) is
+      converted at the month's FX rate to the reporting currency, summed over all lines of all billing
+      customers of the customer, and that exact sum is rounded to cents once (macros clm_mrr_part and
+      clm_mrr_total: the rate multiplies before the interval divides, so a half cent rounds up): every later
+      aggregate adds these rounded figures, so totals reconcile to the cent.
     * mrr_at_next_month_rate: the same covered lines converted at the NEXT month's rate, rounded the same way
       (one rounding of the customer-month's exact sum). fct_mrr_movements reads it as "M-1's MRR at M's rate"
       (constant currency, CONTRACT 6). Rounding: each figure is the exact sum (amount x rate, no rounding per
@@ -71,6 +73,9 @@ covered_lines as (
         snapshots.month,
         snapshots.snapshot_date,
         invoice_lines.currency,
+        invoice_lines.amount,
+        invoice_lines.interval_multiplier,
+        invoice_lines.interval_divisor,
         invoice_lines.monthly_amount,
         invoice_lines.active_from_date
     from invoice_lines
@@ -91,29 +96,40 @@ free_active_months as (
 
 ),
 
--- the customer-month's own-currency amounts, one row per currency, with that month's and the next month's rate
+-- the customer-month's own-currency amounts, one row per currency and interval (lines that divide alike), with
+-- that month's and the next month's rate
 currency_amounts as (
 
     select
         customer_id,
         month,
         currency,
+        interval_multiplier,
+        interval_divisor,
         count(*) as subscription_lines,
-        sum(monthly_amount) as monthly_amount
+        sum(amount) as amount
     from covered_lines
-    group by customer_id, month, currency
+    group by customer_id, month, currency, interval_multiplier, interval_divisor
 
 ),
 
+-- each group at the month's and at the next month's rate, multiplied before divided (macro clm_mrr_part)
 converted as (
 
     select
         currency_amounts.customer_id,
         currency_amounts.month,
         currency_amounts.subscription_lines,
-        currency_amounts.monthly_amount,
         month_rates.rate,
-        next_month_rates.rate as next_month_rate
+        next_month_rates.rate as next_month_rate,
+        {{ clm_mrr_part(
+            'currency_amounts.amount', 'currency_amounts.interval_multiplier',
+            'currency_amounts.interval_divisor', 'month_rates.rate'
+        ) }} as mrr_part,
+        {{ clm_mrr_part(
+            'currency_amounts.amount', 'currency_amounts.interval_multiplier',
+            'currency_amounts.interval_divisor', 'next_month_rates.rate'
+        ) }} as next_month_mrr_part
     from currency_amounts
     left join fx_rates as month_rates
         on month_rates.month = currency_amounts.month
@@ -131,12 +147,10 @@ customer_month_mrr as (
         month,
         sum(subscription_lines) as subscription_lines,
         case
-            when count(rate) = count(*)
-                then cast(round(sum(monthly_amount * rate), 2) as decimal(18, 2))
+            when count(rate) = count(*) then {{ clm_mrr_total('sum(mrr_part)') }}
         end as mrr,
         case
-            when count(next_month_rate) = count(*)
-                then cast(round(sum(monthly_amount * next_month_rate), 2) as decimal(18, 2))
+            when count(next_month_rate) = count(*) then {{ clm_mrr_total('sum(next_month_mrr_part)') }}
         end as mrr_at_next_month_rate
     from converted
     group by customer_id, month

@@ -143,6 +143,8 @@ final as (
         interval_count,
         quantity,
         amount,
+        interval_multiplier,
+        interval_divisor,
         case
             when mrr_exclusion_reason is null
                 then {{ clm_exact_divide('amount * interval_multiplier', 'interval_divisor') }}
