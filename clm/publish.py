@@ -8,10 +8,11 @@ failure the temporary file is removed and the serving file is left byte-identica
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import duckdb
 
 from clm.config import Settings
 from clm.runs import PUBLISHED
-from clm.warehouse import connect
+from clm.warehouse import connect_memory
 
 _BUILD_ALIAS = "clm_build"
 _SERVING_ALIAS = "clm_serving"
@@ -115,9 +116,8 @@ def _replace_serving(
     # Same directory as serving_db: os.replace is only atomic within one filesystem.
     temp = serving_db.with_name(f".{serving_db.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}{_TEMP_SUFFIX}")
     try:
-        with connect(temp, settings) as con:
+        with _serving_writer(temp, settings) as con:
             tables = fill(con)
-            con.execute("checkpoint")
         if _wal(temp).exists():
             raise RuntimeError(f"publish: {_wal(temp)} remained after checkpoint; refusing to publish")
         _fsync(temp)
@@ -130,6 +130,29 @@ def _replace_serving(
         _remove(temp, _wal(temp))
         raise
     return PublishResult(serving_db=serving_db, tables=tables, seconds=time.perf_counter() - started)
+
+
+# The storage format of the served file: the one duckdb 1.4 introduced, which the 1.x clients BI tools ship
+# (JDBC/ODBC drivers, the Node client, the PyPI CLI 1.5.6) read; duckdb 2.0's own default (version 69) they
+# refuse. The build database keeps 2.0's format: only clm opens it.
+SERVING_STORAGE_VERSION = "v1.4.0"
+_NEW_SERVING_ALIAS = "clm_new_serving"
+
+
+@contextlib.contextmanager
+def _serving_writer(path: Path, settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection whose default database is a new file at ``path`` in SERVING_STORAGE_VERSION, checkpointed
+    and detached (closed) when the block ends without an error."""
+    with connect_memory(settings) as con:
+        con.execute(
+            f"attach {_literal(str(path))} as {_quote(_NEW_SERVING_ALIAS)} "
+            f"(storage_version {_literal(SERVING_STORAGE_VERSION)})"
+        )
+        con.execute(f"use {_quote(_NEW_SERVING_ALIAS)}")
+        yield con
+        con.execute(f"checkpoint {_quote(_NEW_SERVING_ALIAS)}")
+        con.execute("use memory")
+        con.execute(f"detach {_quote(_NEW_SERVING_ALIAS)}")
 
 
 def _attach(con: duckdb.DuckDBPyConnection, path: Path, alias: str) -> None:

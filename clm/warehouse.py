@@ -27,6 +27,15 @@ def connect(path: Path, settings: Settings, *, read_only: bool = False) -> duckd
     con = duckdb.connect(str(path), read_only=read_only)
     # SET, not connect(config=...): DuckDB shares one instance per file within a process and refuses a
     # second connect() to it with a different config; SET applies to that shared instance
+    return _with_limits(con, settings)
+
+
+def connect_memory(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """An in-memory database with the run's limits (to attach files to)."""
+    return _with_limits(duckdb.connect(":memory:"), settings)
+
+
+def _with_limits(con: duckdb.DuckDBPyConnection, settings: Settings) -> duckdb.DuckDBPyConnection:
     for name, value in duckdb_config(settings).items():
         con.execute(f"set {name} = ?", [value])
     return con

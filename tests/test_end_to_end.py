@@ -77,6 +77,31 @@ def test_first_run_publishes_a_summary(small_run: dict) -> None:
     assert "dim_customers (5 rows)" in out
 
 
+def test_the_duckdb_command_of_the_environment_reads_the_served_file(small_run: dict) -> None:
+    # README "Reading the marts from a BI tool": .venv/bin/duckdb is a 1.x client, as BI drivers are.
+    cli = Path(sys.executable).with_name("duckdb")
+    shown = subprocess.run(
+        [
+            str(cli),
+            "-readonly",
+            "-csv",
+            str(small_run["serving"]),
+            "-c",
+            "select count(*), sum(current_mrr) from marts.dim_customers",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert shown.returncode == 0, shown.stderr
+    # 5 customers (fixture README); the 1.x client sums the same current MRR as duckdb 2.0 reads
+    count, mrr = shown.stdout.splitlines()[1].split(",")
+    assert count == "5"
+    assert Decimal(mrr) == sum(
+        Decimal(str(v)) for (v,) in query(small_run["serving"], "select current_mrr from marts.dim_customers")
+    )
+
+
 def test_dim_customers_matches_hand_computed_rows(small_run: dict) -> None:
     rows = query(
         small_run["serving"],

@@ -112,6 +112,33 @@ def test_publish_copies_tables_views_rows_and_types(tmp_path: Path):
     assert leftovers(serving.parent, serving) == []  # no temp file, no WAL
 
 
+def test_a_duckdb_1x_client_reads_the_served_file(tmp_path: Path):
+    # BI drivers ship duckdb 1.x, which refuses duckdb 2.0's own storage format ("version number 69, we can
+    # only read 64-68"); the served file is written in v1.4.0's. The 1.5.6 CLI (a pinned dependency,
+    # .venv/bin/duckdb) reads it, and it reads the rows published above.
+    build = make_build(tmp_path / "build" / "clm.duckdb", version=3)
+    serving = tmp_path / "serve" / "serving.duckdb"
+    publish(build, serving)
+    cli = Path(sys.executable).with_name("duckdb")
+    shown = subprocess.run(
+        [
+            str(cli),
+            "-readonly",
+            "-csv",
+            str(serving),
+            "-c",
+            "select version(), (select sum(n) from marts.b), (select amount from marts.a), "
+            "(select status from audit.runs where run_id = 'r3')",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert shown.returncode == 0, shown.stderr
+    # marts.b holds n = 0, 1, 2 (version 3): sum 3; marts.a's amount 12.34
+    assert shown.stdout.splitlines()[1] == "v1.5.6,3,12.34,published"
+
+
 def test_publish_leaves_the_build_file_untouched(tmp_path: Path):
     build = make_build(tmp_path / "build.duckdb")
     before = sha256(build)
