@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.compare_marts import (
+    BRIDGE_MONEY,
     clm_bridge,
     clm_cohorts,
     clm_movements,
@@ -135,16 +136,8 @@ def test_hand_computed_eur_customers_with_rate_changes(tmp_path: Path) -> None:
         ("email:b@example.com", MAR): (10417, 10000, 10417, 0, 417, "retained"),
     }
     bridge = marts.mrr_bridge.set_index("month")
-    money = [
-        "starting_mrr",
-        "new_mrr",
-        "expansion_mrr",
-        "reactivation_mrr",
-        "contraction_mrr",
-        "churned_mrr",
-        "fx_impact_mrr",
-        "ending_mrr",
-    ]
+    # starting, new, expansion, reactivation, contraction, churned, fx_impact, ending
+    money = list(BRIDGE_MONEY)
     assert bridge.loc[JAN, money].tolist() == [0, 16500, 0, 0, 0, 0, 0, 16500]
     assert bridge.loc[FEB, money].tolist() == [16500, 0, 4000, 0, 0, 0, 1500, 22000]  # 165+40+15 = 220
     assert bridge.loc[MAR, money].tolist() == [22000, 0, 0, 0, 0, 12500, 917, 10417]  # 220-125+9.17 = 104.17
