@@ -24,6 +24,7 @@ import hashlib
 import io
 import mmap
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,29 +127,67 @@ class _Lines:
     mixed_crs: np.ndarray
 
 
-def _positions(data: np.ndarray, byte: int) -> np.ndarray:
-    size = len(data)
-    found = [np.flatnonzero(data[i : i + _CHUNK] == byte) + i for i in range(0, size, _CHUNK)]
-    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+def _chunks(path: Path) -> Iterator[np.ndarray]:
+    """The file's bytes in chunks of one reused buffer: bounded memory, and no mapping of the whole file
+    (a mapped file counts in the process's resident memory once read)."""
+    buf = bytearray(_CHUNK)
+    with path.open("rb", buffering=0) as fh:
+        while n := fh.readinto(buf):
+            yield np.frombuffer(buf, dtype=np.uint8, count=n)
 
 
-def _line_structure(data: np.ndarray) -> _Lines:
-    """Physical lines, whatever their endings: LF or CRLF, or CR alone when the file has no LF at all."""
-    size = len(data)
-    breaks = _positions(data, 10)
+def _hash_file(path: Path) -> str:
+    sha = hashlib.sha256()
+    for chunk in _chunks(path):
+        sha.update(chunk)
+    return sha.hexdigest()
+
+
+def _stream_lines(path: Path, sha: hashlib._Hash | None = None) -> _Lines:
+    """Physical lines of a file, whatever their endings (LF or CRLF, or CR alone when the file has no LF
+    at all), read in one pass of chunks that also feeds ``sha``."""
+    breaks: list[np.ndarray] = []
+    after_cr: list[np.ndarray] = []  # per line break: the byte before it is a CR
+    size, last = 0, -1
+    for data in _chunks(path):
+        if sha is not None:
+            sha.update(data)
+        lf = np.flatnonzero(data == 10)
+        before = data[np.maximum(lf - 1, 0)].astype(np.int16)
+        before[lf == 0] = last  # the byte before a chunk's first byte ends the previous chunk
+        breaks.append(lf.astype(np.int64) + size)
+        after_cr.append(before == 13)
+        size, last = size + len(data), int(data[-1])
+    lf_breaks = np.concatenate(breaks) if breaks else np.zeros(0, dtype=np.int64)
+    crlf = np.concatenate(after_cr) if after_cr else np.zeros(0, dtype=bool)
     cr_only = False
-    if len(breaks) == 0:
-        crs = _positions(data, 13)
+    if size and not len(lf_breaks):
+        found = [np.flatnonzero(data == 13) + offset for offset, data in _offsets(path)]
+        crs = np.concatenate(found).astype(np.int64) if found else lf_breaks
         cr_only = len(crs) > 0
-        breaks = crs if cr_only else breaks
+        lf_breaks, crlf = (crs, np.zeros(len(crs), dtype=bool)) if cr_only else (lf_breaks, crlf)
+    return _lines_from_breaks(lf_breaks, crlf, size, last, cr_only)
+
+
+def _offsets(path: Path) -> Iterator[tuple[int, np.ndarray]]:
+    offset = 0
+    for data in _chunks(path):
+        yield offset, data
+        offset += len(data)
+
+
+def _lines_from_breaks(
+    breaks: np.ndarray, after_cr: np.ndarray, size: int, last: int, cr_only: bool
+) -> _Lines:
     starts = np.concatenate(([0], breaks + 1)).astype(np.int64)
     if starts[-1] == size:  # a final line break does not open another line
         starts = starts[:-1]
     ends = np.append(breaks, size)[: len(starts)]
     lengths = ends - starts
-    first = data[np.minimum(starts, size - 1)]
-    blank = (lengths == 0) | ((lengths == 1) & (first == 13))
-    crlf = breaks[(breaks > 0) & (data[np.maximum(breaks - 1, 0)] == 13)] - 1 if not cr_only else breaks[:0]
+    # A one-byte line is blank when that byte is a CR: the byte before its break, or the file's last byte.
+    lone_cr = np.append(after_cr, last == 13)[: len(starts)]
+    blank = (lengths == 0) | ((lengths == 1) & lone_cr & (not cr_only))
+    crlf = breaks[after_cr] - 1
     mixed_crs = crlf if 0 < len(crlf) < len(breaks) else crlf[:0]
     return _Lines(starts, lengths.astype(np.int64), blank, cr_only, mixed_crs.astype(np.int64))
 
@@ -227,9 +266,14 @@ def _write_text_copy(data: np.ndarray, lines: _Lines, cut: list[tuple[int, int]]
 
 
 def _scan_text(
-    data: np.ndarray, sha: str, size: int, limit: int, scratch: Path | None, decompressed: Path | None
+    source: Path,
+    lines: _Lines,
+    sha: str,
+    size: int,
+    limit: int,
+    scratch: Path | None,
+    decompressed: Path | None,
 ) -> FileScan:
-    lines = _line_structure(data)
     over = np.flatnonzero(lines.lengths > limit)
     oversize = tuple((int(i) + 1, int(lines.lengths[i])) for i in over)
     if not lines.cr_only and not len(lines.mixed_crs) and not oversize:
@@ -238,21 +282,16 @@ def _scan_text(
         raise ValueError("a scratch folder is needed to rewrite line endings or over-size records")
     text = scratch / "text"
     cut = [(int(lines.starts[i]), int(lines.starts[i] + lines.lengths[i])) for i in over]
-    _write_text_copy(data, lines, cut, text)
-    copy = _map_lines(text)
+    with source.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        data = np.frombuffer(mm, dtype=np.uint8)
+        _write_text_copy(data, lines, cut, text)
+        del data  # release the buffer before the mmap closes
+    copy = _stream_lines(text)
     if len(copy.starts) != len(lines.starts):  # the copy must keep every line number
         raise FileProblem(
             f"line endings could not be normalised ({len(lines.starts)} lines became {len(copy.starts)})"
         )
     return FileScan(sha, size, copy.starts, copy.blank, oversize, limit, text)
-
-
-def _map_lines(path: Path) -> _Lines:
-    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        data = np.frombuffer(mm, dtype=np.uint8)
-        lines = _line_structure(data)
-        del data  # release the buffer before the mmap closes
-    return lines
 
 
 def scan_file(
@@ -265,8 +304,8 @@ def scan_file(
 ) -> FileScan:
     """sha256 of the file as landed and, for text formats, its physical lines (see FileScan).
 
-    One pass over the bytes: the checksum, then the line breaks and line lengths of the same mapping. A
-    gzip file is inflated into ``scratch`` as it is hashed, then its text is scanned the same way.
+    One pass over the bytes in chunks: the checksum and the line breaks together. A gzip file is inflated
+    into ``scratch`` as it is hashed, then its text is scanned the same way.
     """
     size = path.stat().st_size
     if compressed and with_lines:
@@ -276,23 +315,17 @@ def scan_file(
         sha, problem = _gunzip(path, inflated)
         if problem or inflated.stat().st_size == 0:
             return _empty_scan(sha, size, max_record_bytes, problem)
-        with inflated.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-            data = np.frombuffer(mm, dtype=np.uint8)
-            scan = _scan_text(data, sha, size, max_record_bytes, scratch, inflated)
-            del data
+        scan = _scan_text(inflated, _stream_lines(inflated), sha, size, max_record_bytes, scratch, inflated)
         if scan.text != inflated:
             inflated.unlink()
         return scan
     if size == 0:
         return _empty_scan(hashlib.sha256(b"").hexdigest(), 0, max_record_bytes)
-    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        sha = hashlib.sha256(mm).hexdigest()
-        if not with_lines:
-            return _empty_scan(sha, size, max_record_bytes)
-        data = np.frombuffer(mm, dtype=np.uint8)
-        scan = _scan_text(data, sha, size, max_record_bytes, scratch, None)
-        del data  # release the buffer before the mmap closes
-    return scan
+    if not with_lines:
+        return _empty_scan(_hash_file(path), size, max_record_bytes)
+    sha = hashlib.sha256()
+    lines = _stream_lines(path, sha)
+    return _scan_text(path, lines, sha.hexdigest(), size, max_record_bytes, scratch, None)
 
 
 def reader_line_limit(max_record_bytes: int) -> int:
