@@ -22,6 +22,11 @@ _DEV_PII_KEY = "clm-development-pii-key-not-secret"
 # DuckDB's reader loses a record of about 40 MB without a trace, so no record reaches it that large.
 DEFAULT_MAX_RECORD_BYTES = 16 * 1024 * 1024
 
+# DuckDB's memory_limit for every connection of a run unless CLM_DUCKDB_MEMORY_LIMIT says otherwise. DuckDB's
+# own default (80 % of RAM) let a 1M-customer build grow to 16 GiB; with this one it spills to disk instead,
+# and the whole process tree (Python, Dagster, GX and dbt around it) stays under 2 GB (README, Benchmarks).
+DEFAULT_DUCKDB_MEMORY_LIMIT = "1GB"
+
 # dbt vars that clm decides itself, each through its own option: CLM_DBT_VARS may not set them.
 _RESERVED_DBT_VARS = {
     "as_of": "clm run --as-of",
@@ -40,8 +45,8 @@ class Settings:
     serving_db: Path
     pii_key: str
     pii_key_is_default: bool
-    # DuckDB memory_limit for the build database (ingest, gate, publish and dbt); None = DuckDB's 80 % of RAM
-    duckdb_memory_limit: str | None = None
+    # DuckDB memory_limit of every connection of a run (ingest, dbt, gate, publish), e.g. "1GB" or "50%"
+    duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
     # DuckDB threads for every connection of a run (CLM_DUCKDB_THREADS); None = one per core
     duckdb_threads: int | None = None
     # The read-only role BI tools use on Postgres (CLM_READER_ROLE)
@@ -113,7 +118,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         serving_db=_path(serving) if serving else data_dir / "serving.duckdb",
         pii_key=key or _DEV_PII_KEY,
         pii_key_is_default=not key,
-        duckdb_memory_limit=(env.get("CLM_DUCKDB_MEMORY_LIMIT") or "").strip() or None,
+        duckdb_memory_limit=(env.get("CLM_DUCKDB_MEMORY_LIMIT") or "").strip() or DEFAULT_DUCKDB_MEMORY_LIMIT,
         duckdb_threads=_positive_int(env, "CLM_DUCKDB_THREADS"),
         reader_role=(env.get("CLM_READER_ROLE") or "").strip() or "clm_reader",
         gate_config=_path(env["CLM_GATE_CONFIG"]) if env.get("CLM_GATE_CONFIG") else None,

@@ -32,6 +32,6 @@ def dbt_vars(ctx: RunContext, target: Target) -> str:
 def dbt_environment(ctx: RunContext, target: Target) -> None:
     """What profiles.yml reads: the build file, the DuckDB limits, the target's own connection settings."""
     os.environ["CLM_BUILD_DB"] = str(ctx.settings.build_db)
-    # CLM_DUCKDB_MEMORY_LIMIT and CLM_DUCKDB_THREADS are already in the environment that dbt inherits;
-    # profiles.yml applies the first, clm.dbt_plugin the second.
+    # profiles.yml applies the memory limit (the run's, default included), clm.dbt_plugin the threads.
+    os.environ["CLM_DUCKDB_MEMORY_LIMIT"] = ctx.settings.duckdb_memory_limit
     os.environ.update(target.dbt_env())

@@ -11,9 +11,7 @@ from clm.config import Settings
 
 def duckdb_config(settings: Settings) -> dict[str, str]:
     """The run's DuckDB settings as a config mapping (for engines that connect themselves, e.g. GX)."""
-    config: dict[str, str] = {}
-    if settings.duckdb_memory_limit:
-        config["memory_limit"] = settings.duckdb_memory_limit
+    config = {"memory_limit": settings.duckdb_memory_limit}
     if settings.duckdb_threads:
         config["threads"] = str(settings.duckdb_threads)
     return config
@@ -31,8 +29,11 @@ def connect(path: Path, settings: Settings, *, read_only: bool = False) -> duckd
 
 
 def connect_memory(settings: Settings) -> duckdb.DuckDBPyConnection:
-    """An in-memory database with the run's limits (to attach files to)."""
-    return _with_limits(duckdb.connect(":memory:"), settings)
+    """An in-memory database with the run's limits (to attach files to). It spills under the build
+    directory, not into DuckDB's default ``.tmp`` of whatever directory the process runs in."""
+    con = _with_limits(duckdb.connect(":memory:"), settings)
+    con.execute("set temp_directory = ?", [str(settings.build_dir / "memory.tmp")])
+    return con
 
 
 def _with_limits(con: duckdb.DuckDBPyConnection, settings: Settings) -> duckdb.DuckDBPyConnection:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from clm.config import SettingsError, load_settings
-from clm.warehouse import connect_build, duckdb_config
+from clm.warehouse import connect_build, connect_memory, duckdb_config
 from expectations.checkpoint import duckdb_warehouse
 
 
@@ -13,9 +13,9 @@ def _memory_limit(con) -> str:
     return con.execute("select current_setting('memory_limit')").fetchone()[0]
 
 
-def test_memory_limit_setting_is_optional():
-    assert load_settings({}).duckdb_memory_limit is None
-    assert load_settings({"CLM_DUCKDB_MEMORY_LIMIT": "  "}).duckdb_memory_limit is None
+def test_memory_limit_defaults_to_one_gigabyte():
+    assert load_settings({}).duckdb_memory_limit == "1GB"
+    assert load_settings({"CLM_DUCKDB_MEMORY_LIMIT": "  "}).duckdb_memory_limit == "1GB"
     assert load_settings({"CLM_DUCKDB_MEMORY_LIMIT": " 4GB "}).duckdb_memory_limit == "4GB"
 
 
@@ -26,7 +26,15 @@ def test_connect_build_applies_the_memory_limit(tmp_path):
     with connect_build(limited) as con:
         assert _memory_limit(con) == "488.2 MiB"
     with connect_build(load_settings({"CLM_DATA_DIR": data_dir})) as con:
-        assert _memory_limit(con) != "488.2 MiB"
+        assert _memory_limit(con) == "953.6 MiB"  # the default 1GB = 1e9 bytes
+
+
+def test_an_in_memory_connection_spills_under_the_build_directory(tmp_path):
+    settings = load_settings({"CLM_DATA_DIR": str(tmp_path / "warehouse")})
+    with connect_memory(settings) as con:
+        assert _memory_limit(con) == "953.6 MiB"
+        spill = con.execute("select current_setting('temp_directory')").fetchone()[0]
+    assert spill == str(settings.build_dir / "memory.tmp")
 
 
 def test_threads_setting_reaches_every_connection(tmp_path):

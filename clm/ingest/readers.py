@@ -440,6 +440,24 @@ def _numbered(read_table: str, first_data_line: int, span_sql: str, blank_rows: 
     """
 
 
+def _numbered_in_order(
+    con: duckdb.DuckDBPyConnection, read_table: str, scan: FileScan, first_data_line: int
+) -> str | None:
+    """_numbered's result without its sorts and joins, for the common file: nothing rejected, no blank
+    line, and one record read per physical line. Then record k (in file order) is line k, each spans one
+    line, and rowid (insertion order) gives both. None when the file needs the general numbering."""
+    lines = len(scan.starts) - (first_data_line - 1)
+    if lines <= 0 or _count(con, REJECTED_ROWS) or scan.nonblank_lines(first_data_line) != lines:
+        return None
+    # rowids count up in insertion order, from an offset inside an open transaction: checked contiguous
+    first, last, rows = con.execute(f"select min(rowid), max(rowid), count(*) from {read_table}").fetchone()
+    if rows != lines or last - first + 1 != rows:
+        return None  # a record over several lines (quoted line breaks), or lines the reader skipped
+    return f"""select rowid - {first - 1} as _ord, 1 as _span, *,
+                      rowid - {first - first_data_line} as _row_number
+               from {read_table}"""
+
+
 def _value_lines_sql(column: str) -> str:
     """Non-blank physical lines a quoted CSV value adds to its record: its line breaks, less the lines
     that lie wholly inside it and are empty (the line scan calls those blank)."""
@@ -587,7 +605,8 @@ def stage_csv(con: duckdb.DuckDBPyConnection, entity: Entity, path: Path, scan: 
         raise unreadable("CSV file", exc) from exc
     _stage_rejected_lines(con, first_data_line=2, what="malformed CSV record")
     span = " + ".join(["1", *(_value_lines_sql(f"c{i}") for i in range(len(header)))])
-    con.execute(f"create or replace temp table {REC} as {_numbered('_clm_csv', 2, span, False)}")
+    numbered = _numbered_in_order(con, "_clm_csv", scan, 2) or _numbered("_clm_csv", 2, span, False)
+    con.execute(f"create or replace temp table {REC} as {numbered}")
     con.execute("drop table _clm_csv")
     stage_oversize(con, scan, first_line=2)
     unplaced = _unplaced(con)
@@ -618,10 +637,11 @@ def stage_jsonl(con: duckdb.DuckDBPyConnection, entity: Entity, path: Path, scan
     except duckdb.Error as exc:
         raise unreadable("JSON Lines file", exc) from exc
     _stage_rejected_lines(con, first_data_line=1, what="unreadable line")
+    numbered = _numbered_in_order(con, _LINES, scan, 1) or _numbered(_LINES, 1, "1", True)
     con.execute(
         f"""create or replace temp table {REC} as
-            select *, case when json_valid(text) then json_type(text) end as __type
-            from ({_numbered(_LINES, 1, "1", True)}) where trim(coalesce(text, '')) <> ''"""
+            select *, try(json_type(text)) as __type
+            from ({numbered}) where trim(coalesce(text, '')) <> ''"""
     )
     con.execute(
         f"""insert into {REJECTED_ROWS}
