@@ -280,9 +280,7 @@ def run_checkpoint(
                 gx.Checkpoint(
                     name="clm_quality_gate",
                     validation_definitions=definitions,
-                    # BASIC has the counts the gate reports and up to 20 unexpected values for the data docs;
-                    # SUMMARY would add a GROUP BY query per expectation to count each unexpected value.
-                    result_format="BASIC",
+                    result_format="SUMMARY",
                 )
             )
             outcome = checkpoint.run(run_id=RunIdentifier(run_name=run_name))
