@@ -228,8 +228,8 @@ STAGES = tuple(stage for stage, _order in lifecycle_stages())
 
 
 def stage_order_matches(stage: str, stage_order: str, ids: tuple[str, ...]) -> Check:
-    """``stage_order`` is the seed's position of ``stage`` (an unknown stage is left to its in_set check);
-    ``ids`` are the columns that name a bad row."""
+    """``stage_order`` is the seed's position of ``stage`` (an unknown stage is left to the stage's list
+    check: in_set here or dbt's accepted_values); ``ids`` are the columns that name a bad row."""
     positions = " ".join(f"when '{name}' then {order}" for name, order in lifecycle_stages())
     return rows_where(
         f"{stage_order}.matches_{stage}",
@@ -283,7 +283,7 @@ INFINITY = "cast('Infinity' as double precision)"
 
 
 def parameter_valid_for_model() -> str:
-    """True for a row whose parameter is not one of its model's (an unknown model is left to in_set)."""
+    """True for a row whose parameter is not one of its model's (an unknown model: dbt's accepted_values)."""
     cases = " ".join(
         f"when '{model}' then parameter not in ({', '.join(repr(name) for name in names)})"
         for model, names in CLV_MODEL_PARAMETERS.items()

@@ -83,4 +83,3 @@ def test_no_suite_check_repeats_a_dbt_generic_test_or_contract():
     assert suite_checks & dbt_checks == set()
     # Each check is in exactly one place: a suite or the list of what dbt proves.
     assert {f"{table}.{name}" for table, name in suite_checks} & set(PROVEN_BY_DBT) == set()
-
