@@ -41,19 +41,32 @@ def test_valid_build_passes_and_reports_missing_tables(tmp_path: Path):
     assert result.data_docs_index.exists()
 
 
-def test_duplicate_customer_id_names_check_table_and_bad_rows(tmp_path: Path):
-    customers = [*GOOD_CUSTOMERS, ("c1", HASH_A, "US", "smb", "ads", "2024-01-01 00:00:00", None)]
-    result = gate(tmp_path, build_db(tmp_path / "build.duckdb", customers))
+def set_values(db: Path, column: str, value: object, customer_ids: tuple[str, ...]) -> Path:
+    """Set ``column`` of the builder's rows ``customer_ids`` (its inserts leave most columns at defaults)."""
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            f"update marts.dim_customers set {column} = ? where list_contains(?, customer_id)",
+            [value, list(customer_ids)],
+        )
+    return db
+
+
+def test_negative_mrr_names_check_table_and_bad_rows(tmp_path: Path):
+    # Was a duplicate customer_id (dim_customers.customer_id.unique): dbt's test
+    # unique_dim_customers_customer_id proves the grain now (never relaxed; expectations/proven_by_dbt.py).
+    customers = [*GOOD_CUSTOMERS, ("c4", HASH_A, "US", "smb", "ads", "2024-01-01 00:00:00", None)]
+    db = set_values(build_db(tmp_path / "build.duckdb", customers), "current_mrr", -10, ("c1", "c4"))
+    result = gate(tmp_path, db)
 
     assert not result.passed
-    # Both rows carrying customer_id c1 are non-unique.
-    assert failures_by_check(result) == {"dim_customers.customer_id.unique": 2}
+    # c1 and c4 have current_mrr -10.
+    assert failures_by_check(result) == {"dim_customers.current_mrr.non_negative": 2}
     failure = result.failures[0]
     assert failure.table == "marts.dim_customers"
     assert failure.message == (
-        "dim_customers.customer_id.unique failed on marts.dim_customers: 2 bad rows of 4"
+        "dim_customers.current_mrr.non_negative failed on marts.dim_customers: 2 bad rows of 4"
     )
-    assert "dim_customers.customer_id.unique" in result.message
+    assert "dim_customers.current_mrr.non_negative" in result.message
 
 
 def test_dim_customers_rules_count_bad_rows(tmp_path: Path):
@@ -65,13 +78,20 @@ def test_dim_customers_rules_count_bad_rows(tmp_path: Path):
         ("c7", HASH_A, "US", None, "ads", "2024-05-01 00:00:00", "2024-04-30 23:59:59"),  # paid before seen
         (None, HASH_A, "US", "smb", "ads", "2024-01-01 00:00:00", None),  # no id
     ]
-    result = gate(tmp_path, build_db(tmp_path / "build.duckdb", customers))
+    db = set_values(build_db(tmp_path / "build.duckdb", customers), "cac", -1, ("c2",))
+    # c3 churned voluntarily; c2 has a churn type but is a lead
+    set_values(set_values(db, "current_stage", "churned", ("c3",)), "churn_type", "voluntary", ("c2", "c3"))
+    result = gate(tmp_path, db)
 
+    # The segment, first_paid_at and customer_id rows are dbt's to catch (expectations/proven_by_dbt.py:
+    # accepted_values_dim_customers_segment__smb__mid_market__enterprise,
+    # assert_dim_customers_first_paid_not_before_first_seen and not_null_dim_customers_customer_id with the
+    # contract's not_null constraint), so the gate counts only its own rules: c4 and c5 hashes, c2's cac and
+    # c2's churn type.
     assert failures_by_check(result) == {
         "dim_customers.email_hash.sha256_hex": 2,
-        "dim_customers.segment.in_set": 1,
-        "dim_customers.first_paid_at>=first_seen_at": 1,
-        "dim_customers.customer_id.not_null": 1,
+        "dim_customers.cac.non_negative": 1,
+        "dim_customers.churn_type.only_when_churned": 1,
     }
 
 
@@ -83,13 +103,14 @@ def test_empty_dim_customers_fails_row_count(tmp_path: Path):
 
 
 def test_mostly_comes_from_config(tmp_path: Path, write_config):
-    customers = [*GOOD_CUSTOMERS, ("c6", HASH_A, "US", "whale", "ads", "2024-01-01 00:00:00", None)]
-    db = build_db(tmp_path / "build.duckdb", customers)
-    # 1 bad segment of 4 rows: 75% pass.
+    # Was dim_customers.segment.in_set, which dbt's accepted_values test proves now (proven_by_dbt.py).
+    db = set_values(build_db(tmp_path / "build.duckdb"), "lifetime_revenue", -1, ("c1",))
+    # 1 negative lifetime_revenue of 3 rows: 2/3 pass.
     assert not gate(tmp_path, db).passed
-    assert gate(tmp_path, db, config=write_config(mostly={"dim_customers.segment.in_set": 0.75})).passed
-    strict = gate(tmp_path, db, config=write_config(mostly={"dim_customers.segment.in_set": 0.8}))
-    assert failures_by_check(strict) == {"dim_customers.segment.in_set": 1}
+    check = "dim_customers.lifetime_revenue.non_negative"
+    assert gate(tmp_path, db, config=write_config(mostly={check: 0.66})).passed
+    strict = gate(tmp_path, db, config=write_config(mostly={check: 0.67}))
+    assert failures_by_check(strict) == {check: 1}
 
 
 def test_sql_check_applies_mostly(tmp_path: Path, write_config):
@@ -101,20 +122,17 @@ def test_sql_check_applies_mostly(tmp_path: Path, write_config):
 
 
 def test_warn_only_checks_block_only_when_warnings_block(tmp_path: Path, write_config):
-    customers = [*GOOD_CUSTOMERS, ("c6", HASH_A, "US", "whale", "ads", "2024-01-01 00:00:00", None)]
-    db = build_db(tmp_path / "build.duckdb", customers)
+    # Was dim_customers.segment.in_set, which dbt's accepted_values test proves now (proven_by_dbt.py).
+    db = set_values(build_db(tmp_path / "build.duckdb"), "lifetime_revenue", -1, ("c1",))
+    check = "dim_customers.lifetime_revenue.non_negative"
 
-    warned = gate(tmp_path, db, config=write_config(warn_only=["dim_customers.segment.in_set"]))
+    warned = gate(tmp_path, db, config=write_config(warn_only=[check]))
     assert warned.passed
-    assert {w.check: w.unexpected_count for w in warned.warnings}["dim_customers.segment.in_set"] == 1
+    assert {w.check: w.unexpected_count for w in warned.warnings}[check] == 1
 
-    blocked = gate(
-        tmp_path,
-        db,
-        config=write_config(warn_only=["dim_customers.segment.in_set"], warnings_block=True),
-    )
+    blocked = gate(tmp_path, db, config=write_config(warn_only=[check], warnings_block=True))
     assert not blocked.passed
-    assert "dim_customers.segment.in_set" in failures_by_check(blocked)
+    assert check in failures_by_check(blocked)
 
 
 def test_missing_table_can_be_configured_to_block(tmp_path: Path, write_config):
@@ -151,9 +169,9 @@ def test_staged_table_checks(tmp_path: Path):
         )
     result = gate(tmp_path, db)
 
+    # d2 twice and deal stage 'stalled' are dbt's (unique_stg_crm__deals_deal_id,
+    # accepted_values_stg_crm__deals_deal_stage__open__won__lost; expectations/proven_by_dbt.py).
     assert failures_by_check(result) == {
-        "stg_crm__deals.deal_id.unique": 2,
-        "stg_crm__deals.deal_stage.in_set": 1,
         "stg_crm__deals.amount.non_negative": 1,
         "stg_crm__deals.currency.currency": 1,
     }

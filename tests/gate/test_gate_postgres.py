@@ -57,18 +57,24 @@ def test_valid_build_passes_and_releases_every_session(tmp_path: Path, pg_build:
     pg_build.execute(f"drop schema {pg_build.schema('marts')} cascade")
 
 
-def test_duplicate_customer_id_names_check_table_and_bad_rows(tmp_path: Path, pg_build: PgBuild):
-    result = pg_gate(tmp_path, pg_build.dim_customers(DUPLICATE_C1))
+def test_negative_mrr_names_check_table_and_bad_rows(tmp_path: Path, pg_build: PgBuild):
+    # Was a duplicate customer_id (dim_customers.customer_id.unique): dbt's test
+    # unique_dim_customers_customer_id proves the grain now (never relaxed; expectations/proven_by_dbt.py).
+    customers = [*GOOD_CUSTOMERS, ("c4", HASH_A, "US", "smb", "ads", "2024-01-01 00:00:00", None)]
+    pg_build.dim_customers(customers)
+    marts = pg_build.schema("marts")
+    pg_build.execute(f"update {marts}.dim_customers set current_mrr = -10 where customer_id in ('c1', 'c4')")
+    result = pg_gate(tmp_path, pg_build)
 
     assert not result.passed
-    # Both rows carrying customer_id c1 are non-unique.
-    assert failures_by_check(result) == {"dim_customers.customer_id.unique": 2}
+    # c1 and c4 have current_mrr -10 (as test_gate.py on DuckDB).
+    assert failures_by_check(result) == {"dim_customers.current_mrr.non_negative": 2}
     failure = result.failures[0]
     assert failure.table == "marts.dim_customers"
     assert failure.message == (
-        "dim_customers.customer_id.unique failed on marts.dim_customers: 2 bad rows of 4"
+        "dim_customers.current_mrr.non_negative failed on marts.dim_customers: 2 bad rows of 4"
     )
-    assert "dim_customers.customer_id.unique" in result.message
+    assert "dim_customers.current_mrr.non_negative" in result.message
     assert pg_build.sessions() == 0
 
 
@@ -76,12 +82,10 @@ def test_dim_customers_rules_count_bad_rows(tmp_path: Path, pg_build: PgBuild):
     # The sha256_hex check is a regex: Postgres `~` here, regexp_full_match on DuckDB.
     result = pg_gate(tmp_path, pg_build.dim_customers(BAD_CUSTOMERS))
 
-    assert failures_by_check(result) == {
-        "dim_customers.email_hash.sha256_hex": 2,
-        "dim_customers.segment.in_set": 1,
-        "dim_customers.first_paid_at>=first_seen_at": 1,
-        "dim_customers.customer_id.not_null": 1,
-    }
+    # The segment, first_paid_at and customer_id rows are dbt's to catch (expectations/proven_by_dbt.py:
+    # accepted_values_dim_customers_segment__smb__mid_market__enterprise,
+    # assert_dim_customers_first_paid_not_before_first_seen, not_null_dim_customers_customer_id).
+    assert failures_by_check(result) == {"dim_customers.email_hash.sha256_hex": 2}
 
 
 @pytest.mark.parametrize("customers", [GOOD_CUSTOMERS, DUPLICATE_C1, BAD_CUSTOMERS, []])
@@ -120,9 +124,9 @@ def test_staged_table_checks(tmp_path: Path, pg_build: PgBuild):
     )
     result = pg_gate(tmp_path, pg_build)
 
+    # d2 twice and deal stage 'stalled' are dbt's (unique_stg_crm__deals_deal_id,
+    # accepted_values_stg_crm__deals_deal_stage__open__won__lost; expectations/proven_by_dbt.py).
     assert failures_by_check(result) == {
-        "stg_crm__deals.deal_id.unique": 2,
-        "stg_crm__deals.deal_stage.in_set": 1,
         "stg_crm__deals.amount.non_negative": 1,
         "stg_crm__deals.currency.currency": 1,
     }

@@ -19,7 +19,7 @@ from clm import runs
 from clm.config import load_settings
 from clm.gate import run_gate
 from clm.publish import publish_audit
-from tests.gate.builders import GOOD_CUSTOMERS, HASH_A, build_db
+from tests.gate.builders import GOOD_CUSTOMERS, build_db
 
 SETTINGS = load_settings({})  # no CLM_* limits
 MARTS = ("a", "a_view", "b")  # the marts make_build creates; every publish names its marts explicitly
@@ -295,15 +295,20 @@ def test_failing_expectation_leaves_serving_byte_identical(tmp_path: Path):
     publish(good, serving, marts=["dim_customers"])
     before = sha256(serving)
 
-    duplicate = ("c1", HASH_A, "US", "smb", "ads", "2024-01-01 00:00:00", None)
-    bad = build_db(tmp_path / "bad.duckdb", [*GOOD_CUSTOMERS, duplicate])
+    # Two malformed email hashes (a duplicate customer_id was the bad input here until dbt's
+    # unique_dim_customers_customer_id took the grain over from the gate: expectations/proven_by_dbt.py).
+    bad_hashes = [
+        ("c4", "ABC", "US", "smb", "ads", "2024-01-01 00:00:00", None),  # not 64 hex digits
+        ("c5", "A" * 64, "US", "smb", "ads", "2024-01-01 00:00:00", None),  # upper-case hex
+    ]
+    bad = build_db(tmp_path / "bad.duckdb", [*GOOD_CUSTOMERS, *bad_hashes])
     gate = run_gate(bad, tmp_path / "docs", "run-2", settings=SETTINGS)
     if gate.passed:
         publish(bad, serving, marts=["dim_customers"])
 
     assert not gate.passed
     assert [(f.check, f.table, f.unexpected_count) for f in gate.failures] == [
-        ("dim_customers.customer_id.unique", "marts.dim_customers", 2)
+        ("dim_customers.email_hash.sha256_hex", "marts.dim_customers", 2)
     ]
     assert "2 bad rows" in gate.message
     assert sha256(serving) == before
