@@ -11,6 +11,10 @@ DEMO_CUSTOMERS ?= 2000
 DEMO_SEED ?= 42
 # Test workers (pytest-xdist); each test module runs whole on one worker, so module fixtures run once.
 TEST_WORKERS ?= auto
+# make bench: customer counts, comma-separated (issue 15's sizes: 10000,100000,1000000); BENCH_ARGS adds
+# options of benchmarks/run.py, e.g. BENCH_ARGS="--keep --memory-limit 2GB".
+BENCH_SIZES ?= 10000
+BENCH_ARGS ?=
 export CLM_RAW_DIR
 
 .PHONY: run test lint venv generate ui bench clean
@@ -41,7 +45,7 @@ ui: $(STAMP)
 	$(BIN)/clm ui
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py --customers $(BENCH_SIZES) $(BENCH_ARGS)
 
 clean:
 	rm -rf data target logs
