@@ -23,6 +23,7 @@ import csv
 import hashlib
 import io
 import mmap
+import os
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -130,8 +131,9 @@ class _Lines:
 def _chunks(path: Path) -> Iterator[np.ndarray]:
     """The file's bytes in chunks of one reused buffer: bounded memory, and no mapping of the whole file
     (a mapped file counts in the process's resident memory once read)."""
-    buf = bytearray(_CHUNK)
     with path.open("rb", buffering=0) as fh:
+        # no larger than the file: a zeroed 64 MB buffer per small file costs more than reading it
+        buf = bytearray(max(1, min(_CHUNK, os.fstat(fh.fileno()).st_size)))
         while n := fh.readinto(buf):
             yield np.frombuffer(buf, dtype=np.uint8, count=n)
 
