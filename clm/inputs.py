@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import date
 from importlib import metadata
@@ -74,6 +75,34 @@ def _code(digest: hashlib._Hash) -> None:
         except metadata.PackageNotFoundError:
             version = None
         _update(digest, "package", package, version)
+
+
+# What a dbt parse reads: the project, the profile, and environment variables the project or profile may read.
+DBT_PARSE_DIRS = ("dbt_project", "seeds")
+DBT_PARSE_FILES = ("dbt_project.yml", "profiles.yml")
+DBT_ENV_PREFIXES = ("CLM_", "DBT_", "PG")
+
+
+def dbt_parse_key(args: list[str], environ: Mapping[str, str]) -> str:
+    """A digest of everything a ``dbt parse`` with these arguments depends on: the dbt project's files,
+    the arguments (vars, target), the environment variables the profile and project may read, and the
+    installed dbt versions. Equal keys give the same manifest."""
+    digest = hashlib.sha256()
+    paths = [REPO_ROOT / name for name in DBT_PARSE_FILES]
+    for folder in DBT_PARSE_DIRS:
+        paths += [p for p in (REPO_ROOT / folder).rglob("*") if p.is_file()]
+    for path in sorted(paths):
+        if path.is_file():
+            _update(digest, "file", path.relative_to(REPO_ROOT).as_posix())
+            digest.update(path.read_bytes())
+    _update(digest, "args", args)
+    _update(digest, "env", sorted((k, v) for k, v in environ.items() if k.startswith(DBT_ENV_PREFIXES)))
+    for package in ("dbt-core", "dbt-duckdb", "dbt-postgres"):
+        try:
+            _update(digest, "package", package, metadata.version(package))
+        except metadata.PackageNotFoundError:
+            _update(digest, "package", package, None)
+    return digest.hexdigest()
 
 
 def _settings(digest: hashlib._Hash, settings: Settings, target: str) -> None:

@@ -92,3 +92,17 @@ def test_a_damaged_record_means_a_full_run(settings) -> None:
     (settings.data_dir / inputs.RECORD_NAME).write_text("{not json")
     assert inputs.last_published(settings) is None
     assert inputs.unchanged_since(settings, digest(settings), "duckdb", {"r1"}) is None
+
+
+def test_the_dbt_parse_key_follows_arguments_and_the_dbt_environment_only() -> None:
+    args = ["parse", "--vars", '{"as_of": "2024-03-02"}', "--target", "duckdb"]
+    env = {"CLM_BUILD_DB": "/x/serving.duckdb", "DBT_TARGET_PATH": "/x/target", "HOME": "/root"}
+    key = inputs.dbt_parse_key(args, env)
+    assert inputs.dbt_parse_key(list(args), dict(env)) == key
+    # what dbt cannot see does not matter
+    assert inputs.dbt_parse_key(args, {**env, "HOME": "/home/other", "TERM": "dumb"}) == key
+    # a new as-of var, another target, a profile variable: dbt must parse again
+    assert inputs.dbt_parse_key([*args[:2], '{"as_of": "2024-03-03"}', *args[3:]], env) != key
+    assert inputs.dbt_parse_key([*args[:4], "postgres"], env) != key
+    assert inputs.dbt_parse_key(args, {**env, "CLM_DUCKDB_MEMORY_LIMIT": "2GB"}) != key
+    assert inputs.dbt_parse_key(args, {**env, "PGHOST": "db"}) != key
