@@ -18,6 +18,7 @@ import click
 from clm import inputs, lock, runs
 from clm.config import REPO_ROOT, Settings, SettingsError, load_settings
 from clm.context import TARGETS, RunContext, UsageError, check_as_of_gap, resolve_as_of
+from clm.generate.layout import APPEND_LIMIT_DAYS
 from clm.pipeline import CODE_LOCATION, show
 from clm.targets import target_for
 from clm.warehouse import connect_build
@@ -39,28 +40,69 @@ def main() -> None:
 
 @main.command()
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--customers", required=True, type=click.IntRange(min=1))
-@click.option("--seed", required=True, type=int)
+@click.option(
+    "--customers", type=click.IntRange(min=1), help="People to simulate (required unless --append-day)."
+)
+@click.option("--seed", type=int, help="RNG seed (required unless --append-day).")
 @click.option("--start", callback=_parse_date, help="First day of history (YYYY-MM-DD).")
 @click.option("--end", callback=_parse_date, help="Last load date (YYYY-MM-DD).")
 @click.option("--messy", is_flag=True, help="Inject the bad-input faults of CONTRACT 5.")
+@click.option(
+    "--append-day",
+    is_flag=True,
+    help="Add one daily drop after the newest load date in --out, taking every other parameter from its "
+    "_clm_generate.json; existing files stay byte-identical. Appended days are clean, even in a --messy "
+    f"tree, and at most {APPEND_LIMIT_DAYS} can follow --end.",
+)
 def generate(
-    out_dir: Path, customers: int, seed: int, start: date | None, end: date | None, messy: bool
+    out_dir: Path,
+    customers: int | None,
+    seed: int | None,
+    start: date | None,
+    end: date | None,
+    messy: bool,
+    append_day: bool,
 ) -> None:
-    """Write deterministic synthetic extracts in the landing layout."""
+    """Write deterministic synthetic extracts in the landing layout.
+
+    Repeat `clm generate --append-day --out DIR` (then `clm run`) to simulate a daily schedule: each call
+    lands the next day's drop, with renewals, cancellations, late updates to old records and new sign-ups.
+    """
+    from clm.generate import AppendError
+    from clm.generate import append_day as run_append_day
     from clm.generate import generate as run_generate
 
-    summary = run_generate(
-        out_dir,
-        customers,
-        seed,
-        start=start,
-        end=end,
-        messy=messy,
-        progress=lambda m: click.echo(m, err=True),
-    )
+    if append_day:
+        given = [
+            name
+            for name, v in (
+                ("--customers", customers),
+                ("--seed", seed),
+                ("--start", start),
+                ("--end", end),
+                ("--messy", messy or None),
+            )
+            if v is not None
+        ]
+        if given:
+            raise click.UsageError(f"--append-day takes its parameters from the manifest, not {given[0]}")
+        try:
+            summary = run_append_day(out_dir, progress=_progress)
+        except AppendError as exc:
+            raise click.UsageError(str(exc)) from None
+        click.echo(
+            f"appended the drop of {summary['load_dates'][-1]} ({summary['files']} files) to {out_dir}"
+        )
+        return
+    if customers is None or seed is None:
+        raise click.UsageError("--customers and --seed are required (or --append-day on a generated tree)")
+    summary = run_generate(out_dir, customers, seed, start=start, end=end, messy=messy, progress=_progress)
     files = summary.get("files", "?")
     click.echo(f"wrote {files} files for {customers:,} customers to {out_dir}")
+
+
+def _progress(message: str) -> None:
+    click.echo(message, err=True)
 
 
 def _prepare_environment(settings: Settings) -> None:

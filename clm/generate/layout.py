@@ -2,7 +2,12 @@
 
 Drop 0 is the backfill at ``end - 14 days``: every record created up to the end of that day, in its state at
 that moment. Drops 1..14 are the daily drops up to and including ``end``: each carries the records that were
-created or changed that day, in their state at the end of the day.
+created or changed that day, in their state at the end of the day. ``appended`` more daily drops follow
+``end`` (``clm generate --append-day``), the same way.
+
+Two horizons: the simulation runs every customer to ``sim_horizon`` (``end`` + APPEND_LIMIT_DAYS, whatever
+``appended`` is) and the drops are cut at ``horizon`` (the last appended day). Records therefore never depend
+on where they are cut, so a drop appended later continues the written history exactly.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from clm.generate.catalog import DAY
 
 DAILY_DROPS = 14
+APPEND_LIMIT_DAYS = 92  # how far past ``end`` customers are simulated, hence how many days can be appended
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 # A record's history: (time of the change, the full record as of that change), in time order.
@@ -67,8 +73,11 @@ def iso_z(ts: int) -> str:
 class DropLayout:
     start: date
     end: date
+    appended: int = 0  # daily drops after ``end``
 
     def __post_init__(self) -> None:
+        if not 0 <= self.appended <= APPEND_LIMIT_DAYS:
+            raise ValueError(f"at most {APPEND_LIMIT_DAYS} days can be appended after end ({self.end})")
         if self.start < date(2000, 1, 1):
             raise ValueError("start must be 2000-01-01 or later: ingestion rejects earlier event times")
         if self.end - self.start < timedelta(days=DAILY_DROPS + 30):
@@ -79,7 +88,7 @@ class DropLayout:
     @property
     def load_dates(self) -> tuple[date, ...]:
         backfill = self.end - timedelta(days=DAILY_DROPS)
-        return tuple(backfill + timedelta(days=k) for k in range(DAILY_DROPS + 1))
+        return tuple(backfill + timedelta(days=k) for k in range(DAILY_DROPS + 1 + self.appended))
 
     @property
     def start_ts(self) -> int:
@@ -87,8 +96,18 @@ class DropLayout:
 
     @property
     def horizon(self) -> int:
-        """Last second of ``end``: nothing later is ever written."""
+        """Last second of the last load date (``end`` + ``appended``): nothing later is ever written."""
+        return epoch(self.end) + (self.appended + 1) * DAY - 1
+
+    @property
+    def end_horizon(self) -> int:
+        """Last second of ``end``: what the simulation's parameters (the sign-up spread) are measured by."""
         return epoch(self.end) + DAY - 1
+
+    @property
+    def sim_horizon(self) -> int:
+        """Where every customer's simulation stops, the same for any ``appended``."""
+        return self.end_horizon + APPEND_LIMIT_DAYS * DAY
 
     @property
     def backfill_cutoff(self) -> int:

@@ -87,13 +87,24 @@ class Context:
     layout: DropLayout
 
     def signup_ts(self, i: int, jitter: float) -> int:
-        """Inverse CDF of a linearly growing sign-up rate at (i + jitter) / N: increasing in i."""
+        """Inverse CDF of a linearly growing sign-up rate at (i + jitter) / N: increasing in i.
+
+        Customers i >= N (appended days) continue the curve past ``end``: tau > 1, the rate still growing.
+        """
         x = (i + jitter) / self.customers
         # F(tau) = (tau + GROWTH tau^2 / 2) / (1 + GROWTH / 2) on [0, 1); solve F(tau) = x.
         tau = (-1.0 + math.sqrt(1.0 + 2.0 * GROWTH * x * (1.0 + GROWTH / 2))) / GROWTH
-        tau = min(tau, 1.0 - 1e-9)
-        span = self.layout.horizon - self.layout.start_ts
+        if i < self.customers:
+            tau = min(tau, 1.0 - 1e-9)
+        span = self.layout.end_horizon - self.layout.start_ts
         return self.layout.start_ts + int(tau * span)
+
+
+def signup_of(ctx: Context, i: int) -> int:
+    """Customer ``i``'s sign-up time, from the first two draws of its RNG, as simulate_customer draws them."""
+    rng = Random(f"{ctx.seed}:{i}")
+    rng.random()  # billing_only
+    return ctx.signup_ts(i, rng.random())
 
 
 class Rec:
@@ -480,7 +491,7 @@ class Billing:
             self.rng = main
 
     def _happened(self, case: str, ts: int) -> None:
-        if ts <= self.ctx.layout.horizon:
+        if ts <= self.ctx.layout.horizon:  # counted where the drops are cut
             self.edge_cases.append(case)
 
     def _charge_rec(self, charge_id: str | None) -> Rec | None:
@@ -554,7 +565,7 @@ class Billing:
         """A voluntary churn at the end of the paid period [ps, pe) that happens as ``case`` says. Returns
         when the subscription ended, or None when the case cannot happen here (then the usual cancel at period
         end)."""
-        horizon = self.ctx.layout.horizon
+        end_horizon = self.ctx.layout.end_horizon  # a parameter: the same wherever the drops are cut
         day_start = pe - pe % DAY
         if case == "cancel_before_renewal_invoice":
             # on the renewal day, before the renewal invoice (due at pe): no renewal is ever invoiced
@@ -573,8 +584,8 @@ class Billing:
             self._cancel_now(sub, t, reason)
             self._happened(case, t)
             return t
-        # the other two renew first: the renewal must be paid on its own UTC day, before the horizon
-        if pe % DAY > 20 * HOUR or pe > horizon:
+        # the other two renew first: the renewal must be paid on its own UTC day, before ``end``'s horizon
+        if pe % DAY > 20 * HOUR or pe > end_horizon:
             return None
         with self._drawing_from(erng):
             renewal, paid = self._renew_once(sub, sid, pe, next_pe, price, qty, next_pct, pending)
@@ -703,9 +714,10 @@ class Billing:
     def subscribe(
         self, start: int, *, trial: bool, lapse: bool, plan: str | None = None, seats: int | None = None
     ) -> tuple[int | None, str | None]:
-        """Run one subscription to its end or the horizon. Returns (end time, churn kind) or (None, None)."""
+        """Run one subscription to its end or the simulation's horizon. Returns (end time, churn kind) or
+        (None, None)."""
         ctx, rng, p = self.ctx, self.rng, self.p
-        horizon = ctx.layout.horizon
+        horizon = ctx.layout.sim_horizon
         seg = p.segment
         plan = plan or cat.PLANS_BY_SEGMENT[seg].pick(rng)
         cadence = cat.CADENCE_BY_SEGMENT[seg].pick(rng)
@@ -967,7 +979,7 @@ class Billing:
 
     def _span(self, start: int | None, end: int) -> None:
         if start is not None:
-            self.active_spans.append((start, min(end, self.ctx.layout.horizon)))
+            self.active_spans.append((start, min(end, self.ctx.layout.sim_horizon)))
 
 
 def _comp_periods(crng: Random, months: int) -> tuple[int, int | None] | None:
@@ -1050,12 +1062,14 @@ def simulate_customer(ctx: Context, i: int, edge_cases: Counter[str] | None = No
     """Every record customer ``i`` produces, with its versions (CRM first, then billing, then support).
 
     ``edge_cases``, when given, counts the renewal-day edge cases that happened before the horizon.
+    The life is simulated to ``layout.sim_horizon``, never to the cut ``layout.horizon``: the records (and
+    every RNG draw) do not depend on how many days are appended after ``end``.
     """
     rng = Random(f"{ctx.seed}:{i}")
     billing_only = rng.random() < BILLING_ONLY_RATE  # must stay the first draw: see is_billing_only
     signup = ctx.signup_ts(i, rng.random())
     p = make_person(ctx, i, rng, billing_only, signup)
-    horizon = ctx.layout.horizon
+    horizon = ctx.layout.sim_horizon
     b = Billing(ctx, rng, p)
     journey = (cat.BILLING_ONLY_JOURNEYS if billing_only else cat.JOURNEYS[p.segment]).pick(rng)
     deals: list[Rec] = []
@@ -1119,7 +1133,7 @@ def _subscriptions(
         if b.rng.random() >= cat.REACTIVATION:
             return
         start = end + _uniform(b.rng, 30 * DAY, 400 * DAY)
-        if start > b.ctx.layout.horizon:
+        if start > b.ctx.layout.sim_horizon:
             return
         end, kind = b.subscribe(start, trial=False, lapse=False)
 
@@ -1128,15 +1142,16 @@ def _purchases(b: Billing, first: int, *, span: bool) -> None:
     """One-off purchases by BG/NBD with Gamma-Gamma spend (catalog.BG_NBD, catalog.GAMMA_GAMMA).
 
     The first purchase at ``first``; then purchases at Poisson(lambda per day) times, dropping out with
-    probability p after each repeat purchase, observed until the horizon. Each transaction is worth
-    z ~ Gamma(p, rate nu) USD. lambda, p and nu are drawn once for the customer, apart from everything else.
+    probability p after each repeat purchase, observed until the simulation's horizon. Each transaction is
+    worth z ~ Gamma(p, rate nu) USD. lambda, p and nu are drawn once for the customer, apart from everything
+    else.
 
     The warehouse counts purchase days (same-day purchases are one transaction), so a purchase that falls
     on the day of the previous one is paid the next day instead: every purchase of the process stays one
     transaction, at most a day late, which keeps the day-level summary true to the continuous-time model
     (merging them would bias lambda's estimates by a few percent).
     """
-    rng, horizon = b.rng, b.ctx.layout.horizon
+    rng, horizon = b.rng, b.ctx.layout.sim_horizon
     if first > horizon:
         return
     bg, gg = cat.BG_NBD, cat.GAMMA_GAMMA

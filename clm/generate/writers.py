@@ -201,11 +201,16 @@ _FORMATS = {"csv": _CsvFile, "jsonl": _JsonlFile, "parquet": _ParquetFile}
 
 
 class DropWriters:
-    """Opens a file the first time a record arrives for its (entity, drop); counts rows per file."""
+    """Opens a file the first time a record arrives for its (entity, drop); counts rows per file.
 
-    def __init__(self, out_dir: Path, layout: DropLayout) -> None:
+    ``drops``, when given, are the only drops written (``--append-day`` writes the newest one); records for
+    other drops are dropped silently.
+    """
+
+    def __init__(self, out_dir: Path, layout: DropLayout, drops: range | None = None) -> None:
         self.out_dir = out_dir
         self.load_dates = [d.isoformat() for d in layout.load_dates]
+        self.drops = drops if drops is not None else range(len(self.load_dates))
         self.files: dict[tuple[str, int], _CsvFile | _JsonlFile | _ParquetFile] = {}
         self.rows: dict[tuple[str, int], int] = {}
 
@@ -226,6 +231,8 @@ class DropWriters:
     def write(self, entity: str, drop: int, rec: dict) -> None:
         f = self.files.get((entity, drop))
         if f is None:
+            if drop not in self.drops:
+                return
             f = self._open(entity, drop)
         f.write(rec)
         self.rows[(entity, drop)] += 1
@@ -237,14 +244,11 @@ class DropWriters:
         Returns (entity, relative path, rows) for every file, in a fixed order.
         """
         for entity, spec in SPECS.items():
-            for drop in range(len(self.load_dates)):
+            for drop in self.drops:
                 if (entity, drop) not in self.files and spec.format_of(drop) in ("csv", "jsonl"):
                     self._open(entity, drop)
         for f in self.files.values():
             f.close()
         return [
-            (e, self.path(e, d), self.rows[(e, d)])
-            for e in SPECS
-            for d in range(len(self.load_dates))
-            if (e, d) in self.files
+            (e, self.path(e, d), self.rows[(e, d)]) for e in SPECS for d in self.drops if (e, d) in self.files
         ]
