@@ -106,3 +106,5 @@ def test_the_dbt_parse_key_follows_arguments_and_the_dbt_environment_only() -> N
     assert inputs.dbt_parse_key([*args[:4], "postgres"], env) != key
     assert inputs.dbt_parse_key(args, {**env, "CLM_DUCKDB_MEMORY_LIMIT": "2GB"}) != key
     assert inputs.dbt_parse_key(args, {**env, "PGHOST": "db"}) != key
+    # the as-of date travels as CLM_AS_OF, which dbt reads only when it compiles a model for execution
+    assert inputs.dbt_parse_key(args, {**env, "CLM_AS_OF": "2024-03-03"}) == key

@@ -92,7 +92,9 @@ def run_dbt(
         dbt_vars = {"as_of": as_of} | dbt_vars
     if dbt_vars:
         command += ["--vars", json.dumps(dbt_vars)]
-    full_env = os.environ | {"CLM_PII_KEY": PII_KEY, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"} | env
+    # CLM_AS_OF only when the test gives it: an in-process pipeline test may have left the run's in os.environ
+    inherited = {k: v for k, v in os.environ.items() if k != "CLM_AS_OF"}
+    full_env = inherited | {"CLM_PII_KEY": PII_KEY, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"} | env
     proc = subprocess.run(command, cwd=workdir, env=full_env, capture_output=True, text=True, timeout=600)
     results_file = target_path / "run_results.json"
     results = json.loads(results_file.read_text())["results"] if results_file.exists() else []

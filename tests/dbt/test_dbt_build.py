@@ -238,3 +238,20 @@ def test_postgres_dim_customers_identical(postgres_build, duckdb_query):
     assert rows == duckdb_query(f"select {DIM_COLUMNS} from marts.dim_customers order by customer_id")
     staged = "select invoice_id, amount_paid, amount_paid_reporting from {}stg_billing__invoices order by 1"
     assert query(staged.format(PG_SCHEMA_PREFIX + "staging.")) == duckdb_query(staged.format("staging."))
+
+
+def test_as_of_from_the_environment_needs_no_new_parse(duckdb_build, tmp_path):
+    """clm run passes the as-of date as CLM_AS_OF (clm.dbt_vars), read only when a model is compiled for
+    execution: the next day's date re-parses nothing, where a changed --vars re-parses the whole project."""
+    database, _ = duckdb_build
+    env = {"CLM_BUILD_DB": str(database), "CLM_AS_OF": "2024-03-01"}
+    run_dbt(["parse"], tmp_path, env, as_of=None).assert_ok()
+    args = ["--debug", "compile", "--select", "stg_crm__contacts"]
+    run = run_dbt(args, tmp_path, env | {"CLM_AS_OF": "2024-03-02"}, as_of=None)
+    run.assert_ok()
+    compiled = next((run.target_path / "compiled").rglob("stg_crm__contacts.sql")).read_text()
+    assert "_load_date <= cast('2024-03-02' as date)" in compiled
+    assert "0 files deleted, 0 files added, 0 files changed" in run.output
+    run = run_dbt(args, tmp_path, env | {"CLM_AS_OF": "March"}, as_of=None)
+    assert run.returncode != 0
+    assert "CLM_AS_OF must be a date YYYY-MM-DD, got 'March'" in run.output
