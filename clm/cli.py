@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from clm import inputs, lock, runs
 from clm.config import REPO_ROOT, Settings, SettingsError, load_settings
 from clm.context import TARGETS, RunContext, UsageError, check_as_of_gap, resolve_as_of
 from clm.generate.layout import APPEND_LIMIT_DAYS
-from clm.pipeline import CODE_LOCATION, show
+from clm.pipeline import CODE_LOCATION, EVENT_LOG_MODULE, show
 from clm.targets import target_for
 from clm.warehouse import connect_build
 
@@ -117,12 +118,15 @@ def _prepare_environment(settings: Settings) -> None:
     os.environ["CLM_BUILD_DB"] = str(settings.build_db)
     os.environ["CLM_RAW_DIR"] = str(settings.raw_dir)
     # Written every time (it is generated, under CLM_DATA_DIR): runs of the clm job queue one at a time.
-    (settings.dagster_home / "dagster.yaml").write_text(DAGSTER_YAML)
+    (settings.dagster_home / "dagster.yaml").write_text(dagster_yaml(settings.dagster_home))
 
 
 # The job carries the tag clm/pipeline (orchestration/jobs.py): the run queue starts one such run at a time,
-# so the schedule, the sensor and runs launched from the UI wait instead of colliding.
-DAGSTER_YAML = """\
+# so the schedule, the sensor and runs launched from the UI wait instead of colliding. Events go to Dagster's
+# usual SQLite files under DAGSTER_HOME/history/runs, written through one open connection per file
+# (orchestration/event_log.py: Dagster's own storage connects and fsyncs once per event, 17 s of a daily run).
+def dagster_yaml(dagster_home: Path) -> str:
+    return f"""\
 telemetry:
   enabled: false
 concurrency:
@@ -130,6 +134,11 @@ concurrency:
     tag_concurrency_limits:
       - key: clm/pipeline
         limit: 1
+event_log_storage:
+  module: {EVENT_LOG_MODULE}
+  class: ClmSqliteEventLogStorage
+  config:
+    base_dir: {json.dumps(str(dagster_home / "history" / "runs"))}
 """
 
 

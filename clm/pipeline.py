@@ -17,6 +17,8 @@ from clm.targets import Target
 from clm.warehouse import connect_build
 
 CODE_LOCATION = "orchestration.definitions"
+# The Dagster event log storage that dagster.yaml names (clm.cli.dagster_yaml).
+EVENT_LOG_MODULE = "orchestration.event_log"
 PIPELINE_JOB_NAME = "clm_pipeline"
 
 
