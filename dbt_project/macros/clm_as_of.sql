@@ -1,5 +1,5 @@
 {#
-    clm_as_of(): the as-of DATE every model measures time from (CONTRACT 6 "Time"), as a SQL literal.
+    clm_as_of(): the as-of DATE every model measures time from (docs/marts.md#time), as a SQL literal.
 
     * var('as_of') set (clm run passes --vars '{as_of: YYYY-MM-DD}'): that date.
     * var('as_of') unset / null / '' / 'latest' (the dbt_project.yml default, for plain `dbt build`): the newest
