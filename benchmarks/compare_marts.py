@@ -193,7 +193,8 @@ def movement_totals(clm_moves: pd.DataFrame, marts: Marts) -> pd.DataFrame:
 
 def unreconciled_months(bridge: pd.DataFrame) -> list[str]:
     """Months (index) where starting + new + expansion + reactivation - contraction - churned + fx_impact
-    is not ending to the cent, or whose starting is not the previous month's ending (CONTRACT 6)."""
+    is not ending to the cent, or whose starting is not the previous month's ending
+    (docs/marts.md#mrr-bridge)."""
     cents = bridge[list(BRIDGE_MONEY)].map(exact_cents)
     steps = (
         cents["starting_mrr"]
@@ -249,7 +250,7 @@ def report(comparison: Comparison, totals: pd.DataFrame, clm_bridge_rows: pd.Dat
 
 # (label, rounding, monthly decimals): the contract's exact convention first, the reference of the others
 CONVENTIONS = (
-    ("exact, rounded once per customer-month (CONTRACT 6)", "customer_month", None),
+    ("exact, rounded once per customer-month (docs/marts.md#mrr)", "customer_month", None),
     ("monthly amount rounded to 10 dp first (clm's clm_exact_divide)", "customer_month", 10),
     ("ties to even (Python Decimal's default)", "customer_month_half_even", None),
     ("float64 pandas, numpy round", "float", None),

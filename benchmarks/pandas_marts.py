@@ -1,8 +1,9 @@
-"""An independent, plain pandas implementation of clm's revenue marts (CONTRACT 6), for comparison.
+"""An independent, plain pandas implementation of clm's revenue marts, for comparison.
 
-Written from /work/shared/CONTRACT.md alone (sections 3, 4 and 6), without reading clm's dbt models, so that a
-difference between the two is evidence about one of them. It reads a raw landing zone (`clm generate` output,
-any of the landing formats) and `seeds/fx_rates.csv`, and computes:
+Written from the interface alone (now docs/landing-zone.md, docs/identity.md and docs/marts.md#definitions),
+without reading clm's dbt models, so that a difference between the two is evidence about one of them. It
+reads a raw landing zone (`clm generate` output, any of the landing formats) and `seeds/fx_rates.csv`, and
+computes:
 
 - `customer_months`: per customer and month, MRR at the month's rate and the same lines at the next month's
   rate;
@@ -50,7 +51,8 @@ EPOCH = date(1970, 1, 1)
 # line, summed, numpy's round to 2 decimals); "line" rounds each line's converted monthly amount first; "none"
 # keeps exact values and rounds only report totals. Independently, `monthly_decimals=S` rounds each line's
 # monthly amount (yearly / 12, quarterly / 3) half away from zero to S decimals before conversion, as a
-# DECIMAL division of fixed scale does (clm: S = 10); CONTRACT 6 does not ask for it, this reproduces it.
+# DECIMAL division of fixed scale does (clm: S = 10); the definition (docs/marts.md#mrr) does not ask for
+# it, this reproduces it.
 ROUNDINGS = ("customer_month", "customer_month_half_even", "float", "line", "none")
 
 
@@ -59,7 +61,7 @@ ROUNDINGS = ("customer_month", "customer_month_half_even", "float", "line", "non
 
 def landing_files(raw: Path, source: str, entity: str, as_of: date) -> list[tuple[date, Path]]:
     """Data files of one entity with their load date, oldest drop first; drops after the as-of are not
-    visible yet (CONTRACT 3: the layout is <source>/<entity>/load_date=YYYY-MM-DD/<file>)."""
+    visible yet (docs/landing-zone.md#layout: the layout is <source>/<entity>/load_date=YYYY-MM-DD/<file>)."""
     found: list[tuple[date, Path]] = []
     for folder in sorted((raw / source / entity).glob("load_date=*")):
         load_date = date.fromisoformat(folder.name.split("=", 1)[1])
@@ -115,7 +117,8 @@ def _instant(value: object) -> float:
 def latest_versions(
     raw: Path, source: str, entity: str, key: str, version_field: str | None, as_of: date
 ) -> dict[str, dict]:
-    """Newest version per key (CONTRACT 3): by `version_field`, then load date, then position in the drop."""
+    """Newest version per key (docs/landing-zone.md#upserts): by `version_field`, then load date, then
+    position in the drop."""
     newest: dict[str, tuple[tuple[float, date, int], dict]] = {}
     for load_date, path in landing_files(raw, source, entity, as_of):
         for position, record in enumerate(read_records(path)):
@@ -179,9 +182,10 @@ def normalized_email(value: object) -> str | None:
 
 
 def customer_keys(raw: Path, as_of: date) -> dict[str, str]:
-    """Billing customer id -> customer key (CONTRACT 4): its CRM contact by metadata.crm_contact_id,
-    otherwise the contact with the same normalized email, otherwise its own normalized email (so billing
-    customers of one person still count once). Only MRR needs it, so support tickets are not read."""
+    """Billing customer id -> customer key (docs/identity.md#matching-rules): its CRM contact by
+    metadata.crm_contact_id, otherwise the contact with the same normalized email, otherwise its own
+    normalized email (so billing customers of one person still count once). Only MRR needs it, so support
+    tickets are not read."""
     contacts = latest_versions(raw, "crm", "contacts", "contact_id", "updated_at", as_of)
     by_email: dict[str, str] = {}
     for contact_id in sorted(contacts, key=lambda cid: (len(cid), cid)):
@@ -206,7 +210,7 @@ def customer_keys(raw: Path, as_of: date) -> dict[str, str]:
 
 
 def subscription_lines(invoices: Iterable[dict], keys: dict[str, str]) -> pd.DataFrame:
-    """Subscription invoice lines that count for MRR (CONTRACT 6: not void invoices, not `invoiceitem`
+    """Subscription invoice lines that count for MRR (docs/marts.md#mrr: not void invoices, not `invoiceitem`
     lines), one row each: customer key, currency, amount in minor units, months per billing interval and the
     service period as UTC day numbers [start_day, end_day)."""
     rows: list[tuple[str, str, int, int, int, int]] = []
@@ -377,7 +381,7 @@ def _decimals(value: Fraction) -> int:
 
 
 def mrr_movements(months: pd.DataFrame, as_of: date) -> pd.DataFrame:
-    """fct_mrr_movements at constant currency (CONTRACT 6): month M against M-1's lines at M's rate."""
+    """fct_mrr_movements at constant currency (docs/marts.md#movements): M against M-1's lines at M's rate."""
     current = months[["customer_key", "month", "mrr"]]
     previous = months.assign(month=months["month"] + 1).rename(
         columns={"mrr": "previous_mrr", "mrr_at_next_rate": "previous_mrr_at_current_rate"}
@@ -442,9 +446,9 @@ def mrr_bridge(movements: pd.DataFrame, as_of: date) -> pd.DataFrame:
 
 
 def cohort_retention(movements: pd.DataFrame, months: pd.DataFrame, as_of: date) -> pd.DataFrame:
-    """rpt_cohort_retention (CONTRACT 6): cohort = month of the first `new`; NRR = MRR at k / starting MRR;
-    GRR caps each customer at its starting MRR; logo = customers with MRR > 0 / cohort size. Ratios exact
-    (Fractions); MRR in cents."""
+    """rpt_cohort_retention (docs/marts.md#cohorts): cohort = month of the first `new`; NRR = MRR at k /
+    starting MRR; GRR caps each customer at its starting MRR; logo = customers with MRR > 0 / cohort size.
+    Ratios exact (Fractions); MRR in cents."""
     firsts = movements[movements["movement"] == "new"].groupby("customer_key")["month"].min()
     cohort = firsts.rename("cohort_month").reset_index()
     mrr = months[["customer_key", "month", "mrr"]]

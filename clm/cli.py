@@ -1,4 +1,4 @@
-"""The `clm` command (CONTRACT 1): generate, run, ui."""
+"""The `clm` command (docs/commands.md): generate, run, ui."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def main() -> None:
 @click.option("--seed", type=int, help="RNG seed (required unless --append-day).")
 @click.option("--start", callback=_parse_date, help="First day of history (YYYY-MM-DD).")
 @click.option("--end", callback=_parse_date, help="Last load date (YYYY-MM-DD).")
-@click.option("--messy", is_flag=True, help="Inject the bad-input faults of CONTRACT 5.")
+@click.option("--messy", is_flag=True, help="Inject the bad-input faults of docs/bad-input.md#faults.")
 @click.option(
     "--append-day",
     is_flag=True,

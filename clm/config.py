@@ -1,4 +1,4 @@
-"""Runtime configuration, read only from the environment (CONTRACT 2).
+"""Runtime configuration, read only from the environment (docs/configuration.md).
 
 Every path the pipeline writes derives from ``CLM_DATA_DIR``; secrets are read here and never logged.
 """

@@ -38,7 +38,7 @@ def today_utc() -> date:
 
 def landed_dates(raw_dir: Path, today: date | None = None) -> tuple[date, date] | None:
     """Oldest and newest load date of the well-formed drops, leaving out drops dated after ``today``
-    (CONTRACT 3: a drop from the future never moves the default as-of)."""
+    (docs/landing-zone.md#drops-and-incremental-loads: a future drop never moves the default as-of)."""
     from clm.ingest.discover import discover
 
     today = today or today_utc()
@@ -71,7 +71,8 @@ def resolve_as_of(raw_dir: Path, requested: date | None, today: date | None = No
 
 def check_as_of_gap(as_of: date, requested: date | None, last_published: date | None, max_days: int) -> None:
     """A default as-of far past the last published one is more likely a mislabelled drop than a real day
-    (CONTRACT 3): it is used only when asked for by name. An explicit ``--as-of`` is the user's decision."""
+    (docs/landing-zone.md#drops-and-incremental-loads): it is used only when asked for by name. An explicit
+    ``--as-of`` is the user's decision."""
     if requested is not None or last_published is None:
         return
     gap = (as_of - last_published).days

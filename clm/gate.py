@@ -3,7 +3,7 @@
 It validates staged and mart tables in the build warehouse with Great Expectations (in-database, read-only;
 suites in ``expectations/suites.py``), and checks the share of each entity's rows that the current run
 quarantined (``audit.load_manifest``) against ``expectations/gate.yml``. Every failure carries the check,
-the table, the count of bad rows and one human-readable line (CONTRACT 1).
+the table, the count of bad rows and one human-readable line (docs/commands.md#when-a-run-fails).
 
 The build warehouse is the DuckDB build file by default; with ``--target postgres`` pass
 ``warehouse=postgres_warehouse()`` (the ``build_*`` schemas over the PG* variables). Ingestion's

@@ -7,10 +7,10 @@ nothing changed (and that published run is still the newest run and is still wha
 as ``unchanged``, publishes nothing and exits 0 in about a second instead of rebuilding identical marts.
 
 Landed files are compared by path, size and modification time (as git's index and rsync do), not by content:
-reading every byte of a large landing zone is what this avoids. Drops are immutable once landed (CONTRACT 3);
-any file that is added, removed, rewritten or touched changes the digest, and the full run that follows
-checks content by sha256 as always. A drop dated in the future counts with its state (due or not), so it is
-loaded on the day it falls due even when no file changed.
+reading every byte of a large landing zone is what this avoids. Drops are immutable once landed
+(docs/landing-zone.md#drops-and-incremental-loads); any file that is added, removed, rewritten or touched
+changes the digest, and the full run that follows checks content by sha256 as always. A drop dated in the
+future counts with its state (due or not), so it is loaded on the day it falls due even when no file changed.
 """
 
 from __future__ import annotations

@@ -11,8 +11,9 @@ def landing_fingerprint(raw_dir: Path, today: date | None = None) -> str | None:
     """A digest of the landing zone as ingestion would walk it (clm.ingest.discover: the boundary rules
     included): every file's path, size and modification time, whether its drop has fallen due by ``today``
     (a future drop loads on its day although no file changed), and every skipped entry with its reason.
-    None when nothing has landed. Content is not read: drops are immutable once landed (CONTRACT 3), and
-    ingestion checks content by sha256 whenever this changes."""
+    None when nothing has landed. Content is not read: drops are immutable once landed
+    (docs/landing-zone.md#drops-and-incremental-loads), and ingestion checks content by sha256 whenever this
+    changes."""
     from clm.context import today_utc
     from clm.ingest.discover import discover
 

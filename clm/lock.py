@@ -1,4 +1,4 @@
-"""One run at a time per data directory (CONTRACT 1).
+"""One run at a time per data directory (docs/commands.md#one-run-at-a-time).
 
 An advisory ``flock`` on ``Settings.lock_path``: the kernel releases it when the holding process dies, so a
 killed run never leaves a lock behind that blocks the next one; the next holder then finds the dead run's

@@ -1,8 +1,8 @@
 """The marts that the dbt project declares as published, read from dbt's ``manifest.json``.
 
-CONTRACT 6: only the marts the dbt project declares are published. The declaration is the dbt tag
-``published`` (dbt_project.yml tags every model of the marts folder), so the set lives in one place, next to
-the models, and publishing never keeps its own list. dbt itself enforces the rule (macro
+docs/marts.md#publishing: only the marts the dbt project declares are published. The declaration is the dbt
+tag ``published`` (dbt_project.yml tags every model of the marts folder), so the set lives in one place, next
+to the models, and publishing never keeps its own list. dbt itself enforces the rule (macro
 clm_assert_published_contracts, an on-run-start hook): every published model has an enforced contract and
 builds into custom schema ``marts``. :func:`unpublishable` applies the same rule here, for the publisher's
 second line of defence against a manifest written some other way (e.g. a hook disabled by a hand-made run).

@@ -1,4 +1,4 @@
-"""Write-audit-publish, enforced where the publishing happens (CONTRACT 6).
+"""Write-audit-publish, enforced where the publishing happens (docs/marts.md#publishing).
 
 - The quality gate's verdict is recorded per run with a fingerprint of the exact marts it validated.
 - ``publish_run`` refuses unless this run's gate passed over marts whose rows still have that fingerprint,

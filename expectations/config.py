@@ -1,4 +1,5 @@
-"""The gate's thresholds, read from ``expectations/gate.yml`` (CONTRACT 5: configuration, not code)."""
+"""The gate's thresholds, read from ``expectations/gate.yml``: configuration, not code
+(docs/bad-input.md#thresholds)."""
 
 from __future__ import annotations
 

@@ -16,8 +16,8 @@ What blocks publishing is then the dbt test's threshold (dbt var ``clm_data_test
 section of ``gate.yml``): a failing dbt test fails the build before the gate runs. The published marts' grain
 (``unique`` / ``unique_combination_of_columns``) and their contracted not-nulls are never relaxed (first bad
 row); the others warn from the first bad row and fail above 1% of the model's rows unless configured, as every
-cross-row check does (CONTRACT 5). tests/gate/test_suites.py checks that every test named here exists in the
-dbt project and that no suite check repeats one of dbt's generic tests.
+cross-row check does (docs/bad-input.md#thresholds). tests/gate/test_suites.py checks that every test named
+here exists in the dbt project and that no suite check repeats one of dbt's generic tests.
 """
 
 from __future__ import annotations

@@ -202,8 +202,8 @@ def row_count_at_least(minimum: int) -> Check:
 
 SEGMENTS = ("smb", "mid_market", "enterprise")
 SHA256_HEX = "[0-9a-f]{64}"
-# starting + new + expansion + reactivation - contraction - churned + fx_impact = ending (CONTRACT 6),
-# to the cent.
+# starting + new + expansion + reactivation - contraction - churned + fx_impact = ending
+# (docs/marts.md#mrr-bridge), to the cent.
 BRIDGE_IDENTITY_BROKEN = (
     "starting_mrr + new_mrr + expansion_mrr + reactivation_mrr - contraction_mrr - churned_mrr"
     " + fx_impact_mrr <> ending_mrr"
@@ -266,7 +266,8 @@ def lifecycle_funnel_checks(*groups: str) -> tuple[Check, ...]:
     )
 
 
-# CLV (CONTRACT 6): every parameter of each fitted model (clm.clv.pipeline), and the segments fitted.
+# CLV (docs/marts.md#predictive-clv): every parameter of each fitted model (clm.clv.pipeline), and the
+# segments fitted.
 CLV_MODEL_PARAMETERS: dict[str, tuple[str, ...]] = {
     "sbg": ("alpha", "beta"),
     "bg_nbd": ("r", "alpha", "a", "b"),

@@ -23,7 +23,8 @@ from .project import dbt_project
 
 
 class ClmResource(dg.ConfigurableResource):
-    """Run configuration. Empty fields fall back to the CLM_* environment (CONTRACT 2)."""
+    """Run configuration. Empty fields fall back to the CLM_* environment
+    (docs/configuration.md#environment-variables)."""
 
     raw_dir: str = ""
     as_of: str = ""  # YYYY-MM-DD; empty = newest load date in the landing zone

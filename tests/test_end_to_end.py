@@ -145,8 +145,8 @@ def test_revenue_marts_match_hand_computed_values(small_run: dict) -> None:
     # c1: 49.00 USD monthly; in_1 serves 01-06..02-06, in_2 02-06..03-06; the as-of date 2024-03-02 is inside.
     # c2: 1200.00 EUR yearly from 01-20 -> 100.00 EUR a month at each month's seed rate: January 1.081542 ->
     # 108.15, February 1.081625 -> 108.16, March 1.081708 -> 108.17. Movements are at constant currency
-    # (CONTRACT 6, issue 14): the same EUR 100 is retained, its +0.01 a month is fx_impact (was: expansion).
-    # cus_3: only a one-off invoiceitem (and unpaid): no MRR.
+    # (docs/marts.md#fx-impact, issue 14): the same EUR 100 is retained, its +0.01 a month is fx_impact (was:
+    # expansion). cus_3: only a one-off invoiceitem (and unpaid): no MRR.
     movements = query(
         serving,
         "select customer_id, month::varchar, mrr, previous_mrr, movement from marts.fct_mrr_movements",
@@ -267,7 +267,8 @@ def test_full_refresh_reloads_every_file_and_rebuilds_identical_marts(small_run:
 def test_blocked_run_leaves_the_marts_unchanged_and_is_audited(small_run: dict, tmp_path: Path) -> None:
     serving: Path = small_run["serving"]
     before = marts_digest(serving)
-    # A strict gate: any quarantined row blocks publishing (thresholds are configuration, CONTRACT 5).
+    # A strict gate: any quarantined row blocks publishing (thresholds are configuration,
+    # docs/bad-input.md#thresholds).
     strict = tmp_path / "gate.yml"
     strict.write_text(
         (ROOT / "expectations" / "gate.yml")
@@ -285,7 +286,8 @@ def test_blocked_run_leaves_the_marts_unchanged_and_is_audited(small_run: dict, 
     blocked = clm("run", env={**small_run["env"], "CLM_GATE_CONFIG": str(strict)})
     assert blocked.returncode == 1
     assert "BLOCKED" in blocked.stdout and "crm/deals" in blocked.stdout, blocked.stdout
-    # CONTRACT 6: the marts stay exactly as they were; the serving audit says why the run did not publish.
+    # docs/marts.md#publishing: the marts stay exactly as they were; the serving audit says why the run did
+    # not publish.
     assert marts_digest(serving) == before
     [(status, message)] = query(
         serving, "select status, message from audit.runs where status not in ('published', 'unchanged')"

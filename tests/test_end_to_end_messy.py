@@ -1,6 +1,6 @@
 """`clm generate --messy` through `clm run`: every injected fault is quarantined or warned about, and the run
-publishes. The generator's manifest (_clm_generate.json) says where each fault is; CONTRACT 5 says what
-must happen to it."""
+publishes. The generator's manifest (_clm_generate.json) says where each fault is; docs/bad-input.md#faults
+says what must happen to it."""
 
 from __future__ import annotations
 
@@ -50,7 +50,8 @@ def test_every_row_and_file_fault_is_quarantined_where_the_generator_put_it(mess
 
 
 def test_a_resent_file_is_a_noop(messy_run: dict) -> None:
-    # CONTRACT 3: recorded as a duplicate with no rows counted, and not in audit.quarantine.
+    # docs/landing-zone.md#drops-and-incremental-loads: recorded as a duplicate with no rows counted, and not
+    # in audit.quarantine.
     resent = [f["file"] for f in messy_run["faults"] if f["expected"] == "duplicate_file"]
     assert resent
     for path in resent:

@@ -1,5 +1,5 @@
 """`clm run --target postgres` end to end: the same landing zone gives identical marts on both targets
-(CONTRACT 6), published to Postgres schema `marts` with the audit tables beside it."""
+(docs/marts.md#where-the-marts-are), published to Postgres schema `marts` with the audit tables beside it."""
 
 from __future__ import annotations
 
@@ -68,8 +68,9 @@ def test_postgres_holds_only_published_schemas_and_audit(both_targets) -> None:
 
 
 def test_bi_role_and_views_survive_a_second_publish(both_targets) -> None:
-    """CONTRACT 2 (CLM_READER_ROLE) and 6: a read-only role reads marts and audit, and nothing else, across
-    publishes; a view a BI user built on the marts keeps working and shows the new run's data."""
+    """CLM_READER_ROLE (docs/configuration.md#postgres-target): a read-only role reads marts and audit, and
+    nothing else, across publishes; a view a BI user built on the marts keeps working and shows the new run's
+    data."""
     conn = both_targets["conn"]
     database = conn.info.dbname
     role = "clm_reader"  # the default of CLM_READER_ROLE, created by the first publish

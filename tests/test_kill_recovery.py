@@ -1,4 +1,5 @@
-"""A run killed (SIGKILL) in any step never harms BI and never blocks the next run (CONTRACT 1 and 6).
+"""A run killed (SIGKILL) in any step never harms BI and never blocks the next run
+(docs/commands.md#one-run-at-a-time, docs/marts.md#publishing).
 
 Through the real console script: four runs, each killed as one step starts (the publish step once its
 temporary file exists), chained so that every run first settles the one killed before it; then a run to

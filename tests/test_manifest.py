@@ -1,4 +1,5 @@
-"""clm.manifest: the published marts the dbt project declares (CONTRACT 6), from dbt's manifest.json."""
+"""clm.manifest: the published marts the dbt project declares (docs/marts.md#publishing), from dbt's
+manifest.json."""
 
 from __future__ import annotations
 

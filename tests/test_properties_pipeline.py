@@ -1,4 +1,5 @@
-"""Invariants that hold for any landing zone the generator can write (CONTRACT 5 and 6), with hypothesis.
+"""Invariants that hold for any landing zone the generator can write (docs/bad-input.md#record-accounting,
+docs/marts.md#mrr-bridge), with hypothesis.
 
 For a drawn seed, size and mode (default or --messy), the generated extracts are ingested and built with dbt
 on DuckDB. Whatever the data, the cross-model invariants the dbt project tests must hold at error severity:

@@ -1,5 +1,6 @@
-"""Safe runs through the console script (CONTRACT 1 and 6): usage errors before any work, one run at a time,
-a blocked first run that BI can read, and only declared marts published."""
+"""Safe runs through the console script (docs/commands.md#clm-run, docs/marts.md#publishing): usage errors
+before any work, one run at a time, a blocked first run that BI can read, and only declared marts
+published."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def landing(tmp: Path) -> Path:
 
 
 def strict_gate(tmp: Path) -> Path:
-    """Any quarantined row blocks publishing (thresholds are configuration, CONTRACT 5)."""
+    """Any quarantined row blocks publishing (thresholds are configuration, docs/bad-input.md#thresholds)."""
     path = tmp / "gate.yml"
     text = (ROOT / "expectations" / "gate.yml").read_text()
     assert "default_max_fraction: 0.5" in text
@@ -80,7 +81,8 @@ def test_a_drop_dated_in_the_future_never_moves_the_default_as_of(tmp_path: Path
 
 
 def test_a_default_as_of_far_past_the_last_published_one_must_be_asked_for(tmp_path: Path) -> None:
-    """CONTRACT 3: a mislabelled drop two months ahead does not move the marts to it by default."""
+    """docs/landing-zone.md#drops-and-incremental-loads: a mislabelled drop two months ahead does not move the
+    marts to it by default."""
     raw = landing(tmp_path)  # drops of 2024-03-01 and 2024-03-02
     env = make_env(tmp_path, raw)
     settings = load_settings(env)

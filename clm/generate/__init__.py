@@ -1,4 +1,5 @@
-"""``clm generate``: deterministic, streaming synthetic extracts in the landing layout (CONTRACT 3 and 5).
+"""``clm generate``: deterministic, streaming synthetic extracts in the landing layout
+(docs/landing-zone.md#layout, docs/bad-input.md#faults).
 
 Same arguments, byte-identical files, on any machine and any day: every customer's records come from an RNG
 seeded with (seed, customer index), the calendar comes from ``start``/``end`` (never the wall clock), and

@@ -1,4 +1,4 @@
-"""``--messy``: real-world faults (CONTRACT 5) added next to the clean extracts, each one listed.
+"""``--messy``: real-world faults (docs/bad-input.md#faults) next to the clean extracts, each one listed.
 
 Faults live in ADDITIONAL files (named after what a real pipeline would have produced: a manual import, a
 replayed webhook batch...) so the clean files stay byte-identical to a clean run; the only removal is the

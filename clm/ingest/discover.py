@@ -1,8 +1,9 @@
 """Find landed files: ``<raw>/<source>/<entity>/load_date=YYYY-MM-DD/<name>.csv|.jsonl|.parquet`` (and .gz).
 
-The landing zone is a boundary (CONTRACT 3): a symlink is followed only when it resolves inside the zone,
-and every entry that is not read (a link leading outside or nowhere, a FIFO or device, an unreadable or
-empty folder) comes back as a ``LandedFile`` with ``skip`` set and a reason, so that it is reported.
+The landing zone is a boundary (docs/landing-zone.md#boundary): a symlink is followed only when it resolves
+inside the zone, and every entry that is not read (a link leading outside or nowhere, a FIFO or device, an
+unreadable or empty folder) comes back as a ``LandedFile`` with ``skip`` set and a reason, so that it is
+reported.
 """
 
 from __future__ import annotations
@@ -160,7 +161,8 @@ def newest_load_date(raw_dir: Path) -> date | None:
 
 
 def missing_entities(raw_dir: Path, load_dates: set[date]) -> list[tuple[date, str]]:
-    """(load_date, "source/entity") for every known entity with no file in those drops (CONTRACT 5)."""
+    """(load_date, "source/entity") for every known entity with no file in those drops
+    (docs/bad-input.md#faults)."""
     from clm.ingest.schemas import ENTITIES
 
     present = {(f.load_date, f"{f.source}/{f.entity}") for f in discover(raw_dir) if f.problem is None}

@@ -94,7 +94,8 @@ def ingest(
     q.ensure_quarantine(con)
     con.execute("create schema if not exists raw")
     # Every raw table exists from the first run on, even for an entity that has never landed, so staging
-    # builds (empty) instead of failing on a missing relation (CONTRACT 5: an entity missing from a drop).
+    # builds (empty) instead of failing on a missing relation (docs/bad-input.md#faults: an entity missing
+    # from a drop).
     for ent in ENTITIES:
         ensure_raw_tables(con, ent)
     scratch = Path(quarantine_dir) / ".ingest-scratch"
@@ -211,7 +212,8 @@ def _ingest_scanned(ctx: _Context, landed: LandedFile, scratch: Path) -> FileRes
         return _quarantine_file(ctx, landed, base, reason, records)
     original = ctx.index.original_by_sha.get(scan.sha256)
     if original is not None:
-        # CONTRACT 3: a re-sent file is a no-op; its records were counted when the original loaded.
+        # docs/landing-zone.md#drops-and-incremental-loads: a re-sent file is a no-op; its records were
+        # counted when the original loaded.
         message = f"duplicate of {original} (same sha256): not loaded, a no-op"
         return _record(ctx, landed, replace(base, status=DUPLICATE, message=message))
     if records == 0:
@@ -242,7 +244,8 @@ def _quarantine_file(
 ) -> FileResult:
     earlier = ctx.index.quarantined_whole.get(base.sha256 or "")
     if status == QUARANTINED_FILE and earlier is not None and earlier[1] == reason:
-        # CONTRACT 3: a re-sent file is a no-op, also when the file it copies was refused as a whole.
+        # docs/landing-zone.md#drops-and-incremental-loads: a re-sent file is a no-op, also when the file it
+        # copies was refused as a whole.
         message = f"duplicate of {earlier[0]} (same sha256), quarantined whole for the same reason: a no-op"
         return _record(ctx, landed, replace(base, status=DUPLICATE, message=message))
     result = replace(base, status=status, rows_read=records, rows_quarantined=records, message=reason)

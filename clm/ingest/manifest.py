@@ -1,4 +1,5 @@
-"""The load manifest ``audit.load_manifest``: one row per landed file processed (CONTRACT 6)."""
+"""The load manifest ``audit.load_manifest``: one row per landed file processed
+(docs/marts.md#audit-schema)."""
 
 from __future__ import annotations
 

@@ -104,7 +104,8 @@ class Staged:
         return self.records + self.rejected
 
     def mismatch(self) -> str | None:
-        """Why the parser's records do not account for the physical ones (CONTRACT 5), or None."""
+        """Why the parser's records do not account for the physical ones
+        (docs/bad-input.md#record-accounting), or None."""
         if self.physical == self.rows_read and not self.unplaced:
             return None
         return (

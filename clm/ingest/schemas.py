@@ -1,4 +1,4 @@
-"""What each landed entity must contain (CONTRACT 3) and the raw tables it lands in.
+"""What each landed entity must contain (docs/landing-zone.md#entities) and the raw tables it lands in.
 
 This module is the interface between ingestion and dbt staging:
 
@@ -12,12 +12,12 @@ This module is the interface between ingestion and dbt staging:
 * ingestion validates every value against ``kind`` before loading, so staging casts never fail; a record
   with any bad value (its children included) goes to quarantine whole;
 * it also checks the faults that one record shows by itself and that dbt tests or the quality gate would
-  otherwise find after the fact, blocking the whole run (CONTRACT 5): counts below their minimum
-  (``Field.minimum``), times out of order within the record (``NotBefore``), a refund above its charge
-  (``NotAbove``), a time before its parent entity was created where the parent is already loaded
-  (``NotBeforeParent``) and amounts that dbt converts at a month's FX rate that its rates lack
-  (``FxCovered``: the seed ``seeds/fx_rates.csv`` or var fx_rates_relation's relation, clm.ingest.fx).
-  Cross-row invariants stay dbt tests.
+  otherwise find after the fact, blocking the whole run
+  (docs/bad-input.md#one-faulty-row-never-blocks-a-publish): counts below their minimum (``Field.minimum``),
+  times out of order within the record (``NotBefore``), a refund above its charge (``NotAbove``), a time
+  before its parent entity was created where the parent is already loaded (``NotBeforeParent``) and amounts
+  that dbt converts at a month's FX rate that its rates lack (``FxCovered``: the seed ``seeds/fx_rates.csv``
+  or var fx_rates_relation's relation, clm.ingest.fx). Cross-row invariants stay dbt tests.
 """
 
 from __future__ import annotations
@@ -158,7 +158,8 @@ class Entity:
         return tuple(f.path for f in self.fields if f.required)
 
 
-# Stripe creates a customer before anything billed to it (CONTRACT 3: billing is Stripe-like).
+# Stripe creates a customer before anything billed to it (docs/landing-zone.md#billing: billing is
+# Stripe-like).
 _BEFORE_CUSTOMER = NotBeforeParent(
     "created", "customer", ("billing", "customers"), "created", "its customer was created"
 )
@@ -245,7 +246,8 @@ ENTITIES: tuple[Entity, ...] = (
         "billing",
         "subscriptions",
         primary_key=("id",),
-        # No updated_at in Stripe objects: `created` never changes, so the load date decides (CONTRACT 3).
+        # No updated_at in Stripe objects: `created` never changes, so the load date decides
+        # (docs/landing-zone.md#upserts).
         version_by=("created",),
         fields=(
             Field("id", not_null=True),

@@ -6,11 +6,12 @@ loads. Two kinds of checks:
 * per value, against its ``schemas.Field``: kind (type, enum, currency, country), missing values, time
   bounds, negative or absurd amounts, an integer's minimum and maximum;
 * per record, the faults one record shows by itself that dbt tests or the quality gate would otherwise find
-  after the build and block the whole run with (CONTRACT 5): times out of order (``NotBefore``), a refund
-  above its charge (``NotAbove``), a time before the parent entity was created, looked up in the parent's
-  raw table when it is already loaded (``NotBeforeParent``), and a currency or month that the FX rates dbt
-  converts with (``seeds/fx_rates.csv``, or the user's relation of dbt var fx_rates_relation: clm.ingest.fx
-  decides) have no rate for where dbt converts an amount (``FxCovered``).
+  after the build and block the whole run with (docs/bad-input.md#one-faulty-row-never-blocks-a-publish):
+  times out of order (``NotBefore``), a refund above its charge (``NotAbove``), a time before the parent
+  entity was created, looked up in the parent's raw table when it is already loaded (``NotBeforeParent``), and
+  a currency or month that the FX rates dbt converts with (``seeds/fx_rates.csv``, or the user's relation of
+  dbt var fx_rates_relation: clm.ingest.fx decides) have no rate for where dbt converts an amount
+  (``FxCovered``).
 
 Reasons name the field and the rule, never the value, for every field: ``audit.quarantine`` is published to
 BI, and any field may hold personal data whatever its kind (an e-mail address pasted into ``country``, a

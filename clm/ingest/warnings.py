@@ -1,4 +1,5 @@
-"""Input that loads but deserves a look (CONTRACT 5): recorded in audit.run_warnings and the run summary."""
+"""Input that loads but deserves a look (docs/bad-input.md#faults): recorded in audit.run_warnings and
+the run summary."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from clm.ingest.results import EMPTY, FUTURE_DROP, LOADED, SKIPPED, SKIPPED_ENTR
 
 def ingest_warnings(result: IngestResult, raw_dir: Path) -> list[tuple[str, str]]:
     """(subject, message): 0-byte files, loaded files' notes (duplicate keys), entities absent from a drop,
-    entries of the landing zone that were not read (CONTRACT 3: anything skipped is reported) and drops
-    dated after today."""
+    entries of the landing zone that were not read (docs/landing-zone.md#boundary: anything skipped is
+    reported) and drops dated after today."""
     # A 0-byte CSV or Parquet file has not even a header: a broken export. A header-only CSV or an empty
     # JSON Lines file is a quiet day, not a fault.
     warnings = [

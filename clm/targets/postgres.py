@@ -8,7 +8,7 @@ Ingestion always lands in the DuckDB build database (one loader, one manifest, o
    swaps them into ``marts`` and ``audit`` in one short transaction with a lock timeout (``pg_swap``):
    readers see the old tables or the new ones, BI views on the marts are recreated, grants are kept, and
    the read-only role (CLM_READER_ROLE) can read ``marts`` and ``audit`` and nothing else.
-Connection settings come from libpq's PG* variables (CONTRACT 2).
+Connection settings come from libpq's PG* variables (docs/configuration.md#postgres-target).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 {#
-    clm_as_of(): the as-of DATE every model measures time from (CONTRACT 6 "Time"), as a SQL literal.
+    clm_as_of(): the as-of DATE every model measures time from (docs/marts.md#time), as a SQL literal.
 
     * var('as_of') set (`dbt build --vars '{as_of: YYYY-MM-DD}'`): that date.
     * else the environment variable CLM_AS_OF, YYYY-MM-DD (`clm run` sets it for every dbt command): that date.

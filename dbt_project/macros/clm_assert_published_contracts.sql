@@ -1,8 +1,8 @@
 {#
     on-run-start hook (dbt_project.yml): fail every dbt command (build, run, seed, test, ...) while a published
     model could not be published. Published = an enabled model tagged `published` (the marts folder tags all of
-    its models, CONTRACT 6); each must have an enforced dbt contract, so its columns and types are what BI was
-    promised, and must build into custom schema `marts`, the only schema clm publishes.
+    its models, docs/marts.md#publishing); each must have an enforced dbt contract, so its columns and types
+    are what BI was promised, and must build into custom schema `marts`, the only schema clm publishes.
 
     Every published model in the project is checked, selected or not: `dbt run --select some_model` must fail
     too, otherwise an unpublishable mart could get through a partial build. clm/manifest.py applies the same
@@ -36,7 +36,8 @@
         {%- if offenders -%}
             {{ exceptions.raise_compiler_error(
                 "Published marts must each have an enforced contract and build into schema marts "
-                ~ "(CONTRACT 6); " ~ offenders | length ~ " model(s) tagged 'published' do not:\n"
+                ~ "(docs/marts.md#publishing); "
+                ~ offenders | length ~ " model(s) tagged 'published' do not:\n"
                 ~ offenders | join('\n') ~ "\n"
                 ~ "Fix: in the folder's YAML give the model `config: {contract: {enforced: true}}` and "
                 ~ "every column with a data_type and a description; or, if it is not meant for BI, move it out "

@@ -1,6 +1,6 @@
 {#
-    Thresholds of dbt data tests (CONTRACT 5: one faulty row never blocks a whole publish; cross-row checks have
-    thresholds in configuration).
+    Thresholds of dbt data tests (docs/bad-input.md#thresholds: one faulty row never blocks a whole publish;
+    cross-row checks have thresholds in configuration).
 
     Every data test, singular or generic, takes dbt's own keys severity, warn_if and error_if from var
     clm_data_tests: its entry `default`, overridden key by key by the entry named after the test (dbt's test
@@ -27,7 +27,8 @@
 {%- endmacro -%}
 
 {#- Published marts' grain (unique, unique_combination_of_columns) and their contract's not-null constraints
-    are part of CONTRACT 6, like the model contracts themselves (enforced at build time, not a data test). -#}
+    are part of the marts' interface (docs/marts.md#the-marts), like the model contracts themselves (enforced
+    at build time, not a data test). -#}
 {%- macro clm_data_test_never_relaxed(node) -%}
     {%- if (node.config.meta or {}).get('clm_never_relax', false) -%}
         {{ return(true) }}

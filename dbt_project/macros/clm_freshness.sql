@@ -1,5 +1,5 @@
 {#
-    Source freshness judged against the as-of date, not the wall clock (CONTRACT 6 "Time"):
+    Source freshness judged against the as-of date, not the wall clock (docs/marts.md#time):
     `dbt source freshness` compares the newest loaded_at_field value on or before the as-of date with the end
     of the as-of date (midnight after it). Overrides dbt's default__collect_freshness for this project.
 #}

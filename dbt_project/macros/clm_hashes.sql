@@ -22,7 +22,7 @@
     clm_id_hash(prefix, key_expr): deterministic surrogate id, md5 hex of '<prefix>:<key>' as varchar
     (e.g. customer_id = clm_id_hash('crm', 'contact_id') = md5('crm:' || contact_id)).
     md5 of the same text is the same lower-case hex on DuckDB and Postgres: same inputs, same id on every
-    run and target (CONTRACT 4).
+    run and target (docs/identity.md#customer-ids).
 #}
 {% macro clm_id_hash(prefix, key_expr) -%}
     cast(md5('{{ prefix }}:' || cast({{ key_expr }} as varchar)) as varchar)

@@ -9,8 +9,8 @@
 {%- endmacro %}
 
 {#
-    clm_normalize_email(expr): CONTRACT 4 normalization, the same as clm.pii.normalize_email:
-    leading/trailing whitespace removed, lower-cased, empty -> null.
+    clm_normalize_email(expr): the normalization of docs/identity.md#email-normalization, the same as
+    clm.pii.normalize_email: leading/trailing whitespace removed, lower-cased, empty -> null.
 #}
 {% macro clm_normalize_email(expr) -%}
     nullif(lower(regexp_replace({{ expr }}, '^\s+|\s+$', '', 'g')), '')

@@ -18,7 +18,8 @@
 {#
     clm_iso_timestamp_to_utc(expr): ISO-8601 text -> UTC timestamp.
     With an offset (Z, +02:00, -0500, +02) the instant is converted to UTC; without one the text is UTC already
-    (CONTRACT 3); date-only text is midnight UTC. Independent of the session time zone. Empty text -> null.
+    (docs/landing-zone.md#crm); date-only text is midnight UTC. Independent of the session time zone. Empty
+    text -> null.
 #}
 {% macro clm_iso_timestamp_to_utc(expr) -%}
     {{ return(adapter.dispatch('clm_iso_timestamp_to_utc', 'clm')(expr)) }}

@@ -1,9 +1,9 @@
 {#
     clm_newest_versions(relation, key_columns, version_by=[]): a select of the newest version of every key in
-    `relation` (a CTE holding raw rows already limited to _load_date <= as-of). Records are upserts (CONTRACT 3):
-    newest by the entity's version_by expressions (schemas.py; typed, e.g. updated_at converted to UTC), then
-    _load_date, _source_file, _row_number, all descending; nulls sort last on every engine.
-    Adds a column _version_rank (always 1), which the staging model's renamed CTE leaves out.
+    `relation` (a CTE holding raw rows already limited to _load_date <= as-of). Records are upserts
+    (docs/landing-zone.md#upserts): newest by the entity's version_by expressions (schemas.py; typed, e.g.
+    updated_at converted to UTC), then _load_date, _source_file, _row_number, all descending; nulls sort last
+    on every engine. Adds a column _version_rank (always 1), which the staging model's renamed CTE leaves out.
 #}
 {% macro clm_newest_versions(relation, key_columns, version_by=[]) -%}
     select *

@@ -1,5 +1,5 @@
--- Exactly one current lifecycle stage per customer (CONTRACT 6): every dim_customers row has one current
--- spell, no customer has two. Returns the offending customers.
+-- Exactly one current lifecycle stage per customer (docs/marts.md#lifecycle-stages): every dim_customers row
+-- has one current spell, no customer has two. Returns the offending customers.
 with
 
 customers as (

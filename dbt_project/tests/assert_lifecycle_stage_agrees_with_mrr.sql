@@ -2,8 +2,8 @@
 -- paying lines): a customer in a paying stage (onboarding, active, expanding, advocate, at_risk) is paying
 -- (is_paying: level > 0, or under revenue_free_subscriptions = active covered by $0 lines since it paid); a
 -- customer that has paid and is paying is in a paying stage; a churned customer is not paying, has level 0 and
--- has paid. And the paying level agrees with the published current_mrr (CONTRACT 6 MRR), and is_paying with
--- the published is_active_customer (the as-of month's fct_mrr_movements.is_active): both read the paying
+-- has paid. And the paying level agrees with the published current_mrr (docs/marts.md#mrr), and is_paying
+-- with the published is_active_customer (the as-of month's fct_mrr_movements.is_active): both read the paying
 -- periods of int_invoice_lines__paying_periods, so they differ only where the lifecycle presumes a renewal due
 -- on the as-of date that the extract does not hold yet (is_renewal_pending; MRR counts no invoice for it).
 -- With the default policy is_paying = (level > 0) and is_active_customer = (current_mrr > 0).

@@ -1,4 +1,4 @@
--- rpt_mrr_bridge reconciles to the cent (CONTRACT 6): returns the months where
+-- rpt_mrr_bridge reconciles to the cent (docs/marts.md#mrr-bridge): returns the months where
 -- * starting + new + expansion + reactivation - contraction - churned + fx_impact != ending, or
 -- * fx_impact_mrr != the sum of fct_mrr_movements.fx_impact of the month, or
 -- * starting_mrr != the previous month's ending_mrr (0 before the first month), or

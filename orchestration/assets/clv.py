@@ -38,7 +38,7 @@ INPUT_MODELS = (store.RENEWALS_MODEL, store.PURCHASES_MODEL)
 )
 def clv_fits(context: dg.AssetExecutionContext, clm: ClmResource):
     with clm_step(context, clm) as (ctx, target):
-        # fitted_at is the as-of date the data describe, never the clock (CONTRACT 6 "Time": the same
+        # fitted_at is the as-of date the data describe, never the clock (docs/marts.md#time: the same
         # extracts and as-of give the same marts on any day); when the run happened is in audit.runs.
         fitted_at = datetime.combine(ctx.as_of, time())
         clv_settings = pipeline.load_settings(REPO_ROOT / "dbt_project.yml")

@@ -1,4 +1,5 @@
-"""The bad-input catalogue: one case per fault of CONTRACT 5 and issue 13, on tests/fixtures/landing_small.
+"""The bad-input catalogue: one case per fault of docs/bad-input.md#faults and issue 13, on
+tests/fixtures/landing_small.
 
 Every case lands its own files in the drop of ``DROP`` (the day after the fixture's newest drop) unless it
 needs another place, and says exactly what must happen to each file: manifest status, records read, loaded and
@@ -47,7 +48,7 @@ class FileOutcome:
 @dataclass(frozen=True)
 class Case:
     name: str
-    fault: str  # the fault, in the words of CONTRACT 5 or the issue
+    fault: str  # the fault, in the words of docs/bad-input.md#faults or the issue
     write: Callable[[Path, Path], None]  # (raw dir, a folder outside the landing zone)
     files: dict[str, FileOutcome]  # file path relative to the raw dir -> outcome
     warning: str | None = None  # text that must appear in audit.run_warnings (subject or message)

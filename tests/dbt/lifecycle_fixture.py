@@ -40,8 +40,8 @@ created and paid at midnight UTC on the period start unless stated.
                 new trial 2024-04-01 .. 04-15 ($0 trial invoice) lapses without payment.
 * immediate     contact 2023-12-20; 40.00 a month from 2024-01-10 (periods from the 10th); canceled
                 immediately on 2024-06-20 12:00 (ended_at, cancellation_requested) inside its paid period
-                [06-10, 07-10), which still pays to its end (CONTRACT 6 default: churn when the invoiced
-                period ends).
+                [06-10, 07-10), which still pays to its end (docs/marts.md#mrr default: churn when the
+                invoiced period ends).
 * renewal_due   contact 2024-03-25; 25.00 a month from 2024-03-30; its last period [05-30, 06-30) ends on the
                 as-of date and the renewal invoice is not in the extract yet; subscription active.
 """

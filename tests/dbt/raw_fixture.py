@@ -1,4 +1,4 @@
-"""A tiny hand-written raw layer (CONTRACT 3 as landed by ingestion) for the dbt tests.
+"""A tiny hand-written raw layer (docs/landing-zone.md#entities as landed by ingestion) for the dbt tests.
 
 Tables and columns come from ``clm.ingest.schemas`` (every field VARCHAR + audit columns; child tables carry
 the parent key, an index and the parent row's audit columns), so the fixture follows the ingestion interface.

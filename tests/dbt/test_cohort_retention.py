@@ -2,7 +2,7 @@
 
 The cell-by-cell arithmetic is pinned by the dbt unit tests beside the model
 (marts/revenue/_cohort__models.yml). Here the built mart is checked against the built fct_mrr_movements,
-recomputed independently in Python from the CONTRACT 6 definitions, and DuckDB against Postgres.
+recomputed independently in Python from the definitions of docs/marts.md#cohorts, and DuckDB against Postgres.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def _ratio(numerator: Decimal, denominator: Decimal) -> Decimal | None:
 
 
 def expected_whole_base(movements: list[tuple]) -> list[tuple]:
-    """The dimension = 'all' rows from (customer_id, month, mrr, movement) rows, by CONTRACT 6."""
+    """The dimension = 'all' rows from (customer_id, month, mrr, movement) rows, by docs/marts.md#cohorts."""
     as_of_month = date.fromisoformat(AS_OF).replace(day=1)
     mrr_by_customer: dict[str, dict[date, Decimal]] = defaultdict(dict)
     cohort_of: dict[str, date] = {}

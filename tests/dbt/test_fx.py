@@ -1,6 +1,6 @@
-"""Constant-currency MRR movements, fx_impact and the bridge (CONTRACT 6, issue 14) on fx_fixture.py, as of
-2024-03-31, with the user's own FX table (var fx_rates_relation = fx_user.monthly_rates, not the seed), in
-reporting currency USD and EUR (var reporting_currency), on DuckDB and Postgres.
+"""Constant-currency MRR movements, fx_impact and the bridge (docs/marts.md#fx-impact, issue 14) on
+fx_fixture.py, as of 2024-03-31, with the user's own FX table (var fx_rates_relation = fx_user.monthly_rates,
+not the seed), in reporting currency USD and EUR (var reporting_currency), on DuckDB and Postgres.
 
 Every number is computed by hand from fx_fixture.py's rates and amounts; each customer-month figure is the
 exact amount x rate rounded once to the cent (half away from zero). EUR reporting uses cross rates

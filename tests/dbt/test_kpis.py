@@ -78,8 +78,9 @@ EXPECTED_KPIS = {
     # March: c2 churns -> 1 / 1 paying at the end of February = 1.0000; mrr 0, ARPU null (nobody paying);
     # CAC 0 spend / 2 acquired (c1, cus_c) = 0.00; referral 0 / 2; one-off buyers cus_c and c1, none twice ->
     # 0 / 2 = 0.0000; quick ratio 0 gained / 33.67 lost = 0.0000; no contact created -> conversion null.
-    # Churned MRR is at constant currency (CONTRACT 6, issue 14): February's 4980 JPY at March's rate,
-    # 4980 x 0.00676167 = 33.6731166 -> 33.67 (was 33.89, February's rate); the other -0.22 is fx_impact.
+    # Churned MRR is at constant currency (docs/marts.md#movements, issue 14): February's 4980 JPY at March's
+    # rate, 4980 x 0.00676167 = 33.6731166 -> 33.67 (was 33.89, February's rate); the other -0.22 is
+    # fx_impact.
     date(2024, 3, 1): {
         "new_customers": 0,
         "churned_customers": 1,

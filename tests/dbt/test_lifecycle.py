@@ -195,9 +195,9 @@ EXPECTED_SPELLS: dict[str, list[tuple[str, date, date | None]]] = {
     ],
     # seen 2023-12-20; paying 40 from 2024-01-10, window to 04-09; canceled immediately 2024-06-20 12:00
     # inside its paid period [06-10, 07-10): the line pays to its invoiced end
-    # (int_invoice_lines__paying_periods, CONTRACT 6 default), so it is still paying on the as-of date, like
-    # its MRR -> active; churn would come on 07-10, after the as-of date (no cancel_at_period_end flag: no
-    # at_risk signal)
+    # (int_invoice_lines__paying_periods, docs/marts.md#mrr default), so it is still paying on the as-of date,
+    # like its MRR -> active; churn would come on 07-10, after the as-of date (no cancel_at_period_end flag:
+    # no at_risk signal)
     "immediate": [
         ("lead", d("2023-12-20"), d("2024-01-10")),
         ("onboarding", d("2024-01-10"), d("2024-04-09")),

@@ -46,11 +46,11 @@ def money(text: str) -> Decimal:
 
 
 # customer_id, month, mrr, previous_mrr, previous_mrr_at_current_rate, mrr_change, fx_impact, movement.
-# Movements are at constant currency (CONTRACT 6): mrr_change = mrr - previous month's lines at this month's
-# rate; fx_impact = that - previous_mrr. Changed by issue 14: A's April and May (+0.01 each, the EUR rate
-# alone) were `expansion` and are `retained` with fx_impact 0.01; B's March (-0.22, the JPY rate alone) was
-# `contraction` and is `retained` with fx_impact -0.22; B's April churn is 33.46 (March's yen at April's
-# rate) with fx_impact -0.21, was 33.67.
+# Movements are at constant currency (docs/marts.md#movements): mrr_change = mrr - previous month's lines at
+# this month's rate; fx_impact = that - previous_mrr. Changed by issue 14: A's April and May (+0.01 each, the
+# EUR rate alone) were `expansion` and are `retained` with fx_impact 0.01; B's March (-0.22, the JPY rate
+# alone) was `contraction` and is `retained` with fx_impact -0.22; B's April churn is 33.46 (March's yen at
+# April's rate) with fx_impact -0.21, was 33.67.
 EXPECTED_MOVEMENTS = sorted(
     (c, m, money(mrr), money(prev), money(prev_now), money(chg), money(fx), mv)
     for c, m, mrr, prev, prev_now, chg, fx, mv in [

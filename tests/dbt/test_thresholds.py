@@ -1,4 +1,5 @@
-"""Thresholds of the dbt data tests (var clm_data_tests, macro clm_data_test_thresholds; CONTRACT 5).
+"""Thresholds of the dbt data tests (var clm_data_tests, macro clm_data_test_thresholds;
+docs/bad-input.md#thresholds).
 
 The raw fixture of raw_fixture.py (5 customers) gets 94 padding billing customers and N customers whose only
 charge is dated before the customer was created, which assert_dim_customers_first_paid_not_before_first_seen

@@ -13,7 +13,7 @@ from clm.generate import MANIFEST_NAME
 from clm.ingest.schemas import ENTITIES, entity
 from tests.generate.helpers import ENTITY_OF, data_files, has_path, instant, parts, records
 
-# CONTRACT 3: <source>/<entity>/load_date=YYYY-MM-DD/<any name>.csv|.jsonl|.parquet
+# docs/landing-zone.md#layout: <source>/<entity>/load_date=YYYY-MM-DD/<any name>.csv|.jsonl|.parquet
 LAYOUT = re.compile(
     r"^(crm|billing|support)/([a-z_]+)/load_date=(\d{4}-\d{2}-\d{2})/[^/]+\.(csv|jsonl|parquet)$"
 )

@@ -1,4 +1,5 @@
-"""--messy: every fault kind of CONTRACT 5 is injected, listed in the manifest, and really where it says."""
+"""--messy: every fault kind of docs/bad-input.md#faults is injected, listed in the manifest, and really where
+it says."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from clm.generate import MANIFEST_NAME
 from clm.ingest.schemas import DEFAULT_ABSURD_AMOUNT, entity
 from tests.generate.helpers import ENTITY_OF, data_files, entity_records, instant
 
-# The fault list of the brief / CONTRACT 5, one name per fault.
+# The fault list of the brief / docs/bad-input.md#faults, one name per fault.
 KINDS = {
     "malformed_csv_row",
     "wrong_type",

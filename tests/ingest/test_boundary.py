@@ -1,4 +1,5 @@
-"""The landing zone is a boundary (CONTRACT 3): symlinks, odd entries, re-sent files, future drops."""
+"""The landing zone is a boundary (docs/landing-zone.md#boundary): symlinks, odd entries, re-sent files,
+future drops."""
 
 from __future__ import annotations
 

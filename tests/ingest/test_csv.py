@@ -43,7 +43,7 @@ def test_contacts_csv_rows_lines_and_reasons(landing: Landing) -> None:
     ) == [("de", "Enterprise", "TRUE")]
     reasons = dict(landing.quarantine_lines("contacts.csv"))
     assert set(reasons) == {5, 6, 8, 10}
-    # Reasons name the field and the rule, never the value (CONTRACT 5).
+    # Reasons name the field and the rule, never the value (docs/bad-input.md#reasons).
     assert reasons[5] == "country: not a 2-letter country code; is_deleted: not a boolean"
     assert reasons[6] == (
         "segment: not one of smb, mid_market, enterprise; created_at: before 2000-01-01; "

@@ -1,4 +1,5 @@
-"""Nothing lost (CONTRACT 5): physical records counted from the bytes equal rows loaded + quarantined.
+"""Nothing lost (docs/bad-input.md#record-accounting): physical records counted from the bytes equal rows
+loaded + quarantined.
 
 Covers huge records (DuckDB's reader drops a record of about 40 MB without a trace), the record size limit
 (CLM_MAX_RECORD_BYTES), CR-only and CRLF line endings, Parquet row counts and gzip-compressed files. Large

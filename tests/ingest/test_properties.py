@@ -1,4 +1,5 @@
-"""Invariants of ingestion that hold for any input (CONTRACT 3 and 5), checked with hypothesis.
+"""Invariants of ingestion that hold for any input (docs/landing-zone.md#formats,
+docs/bad-input.md#record-accounting), checked with hypothesis.
 
 Each example writes one NPS-responses file (CSV or JSON Lines; LF, CRLF, CR-only or mixed line endings) whose
 rows are valid or invalid by construction, so the expected counts are known exactly:

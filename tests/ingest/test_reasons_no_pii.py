@@ -1,4 +1,5 @@
-"""No personal data reaches the audit schema (CONTRACT 5): reasons name the field and the rule, never a value.
+"""No personal data reaches the audit schema (docs/bad-input.md#reasons): reasons name the field and the rule,
+never a value.
 
 Every kind of bad field of every entity (and of its array elements) is planted with an e-mail address, a
 phone number and a full name, in records whose text fields hold them too; so are malformed CSV rows, lines

@@ -27,8 +27,8 @@ def test_duplicate_file_in_another_drop_and_modified_drop(landing: Landing) -> N
     result = landing.ingest()
     original, copy = result.files
     assert original.status == "loaded"
-    # CONTRACT 3: the copy is a no-op, recorded as a duplicate with no rows counted (its 2 records were
-    # counted when the original loaded) and nothing in audit.quarantine.
+    # docs/landing-zone.md#drops-and-incremental-loads: the copy is a no-op, recorded as a duplicate with no
+    # rows counted (its 2 records were counted when the original loaded) and nothing in audit.quarantine.
     assert (copy.status, copy.rows_read, copy.rows_loaded, copy.rows_quarantined) == ("duplicate", 0, 0, 0)
     assert copy.message == f"duplicate of {original.file_path} (same sha256): not loaded, a no-op"
     assert landing.quarantine_lines("copy.csv") == []
@@ -86,7 +86,8 @@ def test_a_copy_of_a_file_quarantined_whole_is_a_duplicate_unless_its_place_was_
     first = files["crm/marketing_spend/load_date=2026-10-20/spend.csv"]
     copy = files["crm/marketing_spend/load_date=2026-10-21/spend.csv"]
     assert first.status == "quarantined_file"
-    # CONTRACT 3: the copy would be refused for the same reason: a no-op, with no rows and no quarantine row.
+    # docs/landing-zone.md#drops-and-incremental-loads: the copy would be refused for the same reason: a
+    # no-op, with no rows and no quarantine row.
     assert (copy.status, copy.rows_read, copy.rows_quarantined) == ("duplicate", 0, 0)
     assert copy.message == (
         "duplicate of crm/marketing_spend/load_date=2026-10-20/spend.csv (same sha256), quarantined whole "

@@ -1,8 +1,8 @@
 """Faults one record shows by itself are quarantined at ingestion with the reason; the rest of its file loads.
 
 Each of these passed ingestion before and then failed a dbt test or a quality-gate check, blocking the whole
-run (CONTRACT 5: one faulty row never blocks a publish). Reasons name the field and the rule, never a value.
-Hand-made drops; times in comments are UTC.
+run (docs/bad-input.md#one-faulty-row-never-blocks-a-publish). Reasons name the field and the rule, never a
+value. Hand-made drops; times in comments are UTC.
 """
 
 from __future__ import annotations
@@ -241,7 +241,8 @@ def test_deal_closed_and_contact_updated_before_created(landing: Landing) -> Non
 
 
 def test_billing_records_created_before_their_loaded_customer(landing: Landing) -> None:
-    # Run 1 loads the customers. cus_2 has two versions: the newest (by created, CONTRACT 3) says T + 100.
+    # Run 1 loads the customers. cus_2 has two versions: the newest (by created, docs/landing-zone.md#upserts)
+    # says T + 100.
     landing.write_jsonl(
         "billing", "customers", "2026-10-19", "a.jsonl", [_customer("cus_1", T), _customer("cus_2", T - 1000)]
     )
@@ -445,8 +446,9 @@ def test_record_checks_do_not_fail_on_bad_values(landing: Landing) -> None:
 
 
 def test_a_nul_byte_in_any_field_quarantines_its_row_in_csv_and_jsonl(landing: Landing) -> None:
-    # CONTRACT 5 (one row never blocks): a NUL byte is quarantined row by row on every target, because the
-    # Postgres mirror could not copy it (COPY rejects 0x00) and DuckDB must publish the same marts.
+    # docs/bad-input.md#one-faulty-row-never-blocks-a-publish: a NUL byte is quarantined row by row on every
+    # target, because the Postgres mirror could not copy it (COPY rejects 0x00) and DuckDB must publish the
+    # same marts.
     spend = b"spend_date,channel,amount,currency\n2026-10-01,ads,10,USD\n2026-10-01,a\x00ds,11,USD\n"
     landing.write("crm", "marketing_spend", LOAD_DATE, "spend.csv", spend)
     nps = [

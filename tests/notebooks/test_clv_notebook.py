@@ -2,8 +2,8 @@
 published sBG and BG/NBD parameters as computed here by hand, and skips (with a printed line) the chart of a
 model that was not fitted.
 
-The serving file is built by hand with the published marts' columns (CONTRACT 6): the notebook must read
-nothing else.
+The serving file is built by hand with the published marts' columns (docs/marts.md#the-marts): the
+notebook must read nothing else.
     sBG 'billing_period:month' alpha = 1, beta = 1: S(t) = B(1, 1 + t) / B(1, 1) = 1 / (1 + t), S(2) = 1/3.
     sBG 'all' alpha = 2, beta = 3: S(1) = beta / (alpha + beta) = 3/5, S(2) = 3/5 x 4/6 = 2/5.
     BG/NBD 'all' r = 1, alpha = 182 days, a = 1, b = 3; the grid's age T is 52 weeks = 364 days:

@@ -1,8 +1,8 @@
 """notebooks/lifecycle.ipynb runs top to bottom against a serving file, draws its three charts and counts the
 transitions between stages in funnel order.
 
-The serving file is built by hand with the published marts' columns (CONTRACT 6): the notebook must read
-nothing else. Four customers, first seen on 2024-01-01 (k1, k2, k3) or 2024-02-01 (k4):
+The serving file is built by hand with the published marts' columns (docs/marts.md#the-marts): the
+notebook must read nothing else. Four customers, first seen on 2024-01-01 (k1, k2, k3) or 2024-02-01 (k4):
     k1: lead -> trial (01-05) -> onboarding (01-20) -> active (04-20)
     k2: lead -> trial (01-03) -> lead (01-17)
     k3: lead -> onboarding (02-01) -> at_risk (03-01) -> churned (04-01)

@@ -1,7 +1,7 @@
 """notebooks/revenue.ipynb runs top to bottom against a serving file and draws both charts.
 
-The serving file is built by hand with the published marts' columns (CONTRACT 6): the notebook must read
-nothing else. A cohort of 2 customers starting at 100.00 and a bridge over three months.
+The serving file is built by hand with the published marts' columns (docs/marts.md#the-marts): the
+notebook must read nothing else. A cohort of 2 customers starting at 100.00 and a bridge over three months.
 """
 
 from __future__ import annotations

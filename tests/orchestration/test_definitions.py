@@ -9,7 +9,8 @@ from clm.ingest.schemas import ENTITIES
 
 def test_every_entity_and_child_table_is_an_ingested_asset(defs) -> None:
     keys = {k for k in defs.resolve_asset_graph().get_all_asset_keys()}
-    # 9 entities of CONTRACT 3 plus the two array tables (subscription items, invoice lines) = 11.
+    # 9 entities of docs/landing-zone.md#entities plus the two array tables (subscription items, invoice
+    # lines) = 11.
     raw = {k for k in keys if k.path[0] == "raw"}
     assert len(raw) == 11
     assert {dg.AssetKey(["raw", f"{e.source}__{e.name}"]) for e in ENTITIES} <= raw

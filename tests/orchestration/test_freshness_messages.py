@@ -57,16 +57,16 @@ def test_a_dbt_error_before_any_model_ran_is_summarized_from_dbt_own_message(def
     # from dbt 1.11 on a copy of the project with a contract-less mart).
     hook_error = (
         "Encountered an error:\nCompilation Error in operation clm-on-run-start-0 (./dbt_project.yml)\n"
-        "  Published marts must each have an enforced contract and build into schema marts (CONTRACT 6); "
-        "1 model(s) tagged 'published' do not:\n"
+        "  Published marts must each have an enforced contract and build into schema marts "
+        "(docs/marts.md#publishing); 1 model(s) tagged 'published' do not:\n"
         "    - mart_x (dbt_project/models/marts/core/mart_x.sql): no enforced contract\n"
         "  \n  > in macro clm_assert_published_contracts (dbt_project/macros/x.sql)"
     )
     summary = failure_summary(tmp_path / "missing_run_results.json", [hook_error])
     assert summary == (
         "dbt build failed before running any model: Published marts must each have an enforced contract "
-        "and build into schema marts (CONTRACT 6); 1 model(s) tagged 'published' do not: - mart_x "
-        "(dbt_project/models/marts/core/mart_x.sql): no enforced contract"
+        "and build into schema marts (docs/marts.md#publishing); 1 model(s) tagged 'published' do not: "
+        "- mart_x (dbt_project/models/marts/core/mart_x.sql): no enforced contract"
     )
     assert failure_summary(tmp_path / "missing_run_results.json", []) == (
         "dbt build failed before running any model (see the run log)"

@@ -1,5 +1,5 @@
 {#-
-    Lifecycle helpers (CONTRACT 6 "Lifecycle stages").
+    Lifecycle helpers (docs/marts.md#lifecycle-stages).
 
     clm_add_days(date_expr, days): date_expr + days as a DATE on every engine (dbt.dateadd gives a timestamp
     on Postgres).

@@ -1,5 +1,5 @@
 {#
-    clm_line_pays_on(lines, date_expr): the coverage rule of CONTRACT 6 "MRR" as a condition: a line of
+    clm_line_pays_on(lines, date_expr): the coverage rule of docs/marts.md#mrr as a condition: a line of
     int_invoice_lines__paying_periods (alias `lines`) pays on the day date_expr when its paying period
     [service_start_date, paying_end_date) contains it (UTC dates, end exclusive). int_invoice_lines__paying_periods
     decides the period; this macro is the one way to ask whether a day falls in it.

@@ -1,5 +1,5 @@
 {#
-    MRR in the reporting currency, rounded to the cent once, from the exact value (CONTRACT 6 "MRR").
+    MRR in the reporting currency, rounded to the cent once, from the exact value (docs/marts.md#mrr).
 
     A line's monthly amount is amount x interval_multiplier / interval_divisor (int_invoice_lines__normalized),
     often a repeating decimal (a yearly plan: / 12). Converting the monthly amount rounded to 10 decimals gives

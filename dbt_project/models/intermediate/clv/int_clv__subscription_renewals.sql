@@ -8,7 +8,7 @@
     * is_alive: a paying line (int_lifecycle__paying_lines: cut at the subscription's end, a renewal due on
       the as-of date still pending) of the subscription with amount > 0 on a paid or open (still in dunning)
       invoice covers the as-of date: the same notion of paying as the lifecycle's churned stage. Stricter
-      than the MRR rule of CONTRACT 6, which also counts an uncollectible invoice's period: that is the
+      than the MRR rule of docs/marts.md#mrr, which also counts an uncollectible invoice's period: that is the
       period an involuntary churner never paid, so counting it would make recent involuntary churners look
       like survivors and bias the fit. A subscription that is not alive churned
       after `renewals` renewals; an alive one is right-censored: it has survived `renewals` renewals and its

@@ -1,6 +1,6 @@
 {#-
     One row per billing customer (newest version on or before the as-of date) and the customer it belongs to
-    (CONTRACT 4):
+    (docs/identity.md#matching-rules):
     1. metadata.crm_contact_id names a live CRM contact -> that contact (match_method crm_contact_id);
     2. otherwise its normalized email belongs to a live contact -> that contact (email; ambiguous emails go to
        the earliest created contact, see int_identity__contact_emails);

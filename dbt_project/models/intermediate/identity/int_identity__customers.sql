@@ -1,9 +1,10 @@
 {#-
-    One row per customer (CONTRACT 4): every live CRM contact, plus every billing customer that matched no live
-    contact. Deleted contacts (is_deleted true in their newest version) are not customers and not match targets.
-    customer_id is md5('crm:' || contact_id) or md5('billing:' || billing customer id): the same on every run and
-    target. email: the contact's, else (contact without email, or billing-only) the earliest created matched
-    billing customer's. Attributes (country, segment, acquisition channel) come from CRM only.
+    One row per customer (docs/identity.md#matching-rules): every live CRM contact, plus every billing
+    customer that matched no live contact. Deleted contacts (is_deleted true in their newest version) are not
+    customers and not match targets. customer_id is md5('crm:' || contact_id) or md5('billing:' || billing
+    customer id): the same on every run and target. email: the contact's, else (contact without email, or
+    billing-only) the earliest created matched billing customer's. Attributes (country, segment, acquisition
+    channel) come from CRM only.
 -#}
 with
 

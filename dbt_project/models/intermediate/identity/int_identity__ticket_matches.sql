@@ -1,8 +1,9 @@
 {#-
-    One row per support ticket and the customer its requester is (CONTRACT 4: by normalized requester email):
-    first the live CRM contact with that email (ambiguity: earliest created contact), otherwise the billing
-    customer with that email (ambiguity: earliest created billing customer, then smallest id) and the customer
-    it belongs to; otherwise unmatched, customer_id null: tickets never create customers.
+    One row per support ticket and the customer its requester is (docs/identity.md#matching-rules: by
+    normalized requester email): first the live CRM contact with that email (ambiguity: earliest created
+    contact), otherwise the billing customer with that email (ambiguity: earliest created billing customer,
+    then smallest id) and the customer it belongs to; otherwise unmatched, customer_id null: tickets never
+    create customers.
 -#}
 with
 

@@ -1,12 +1,12 @@
 {#-
-    Why each customer's paying relationship ended, for customers whose last MRR line has ended (CONTRACT 6:
-    churn is involuntary when the subscription ended for non-payment, voluntary otherwise).
-    The subscription that ended it is the one whose paying line (int_lifecycle__paying_lines: its paying
-    period, by default the invoiced one; monthly amount > 0: a $0 trial line ends nothing) ends last (ties: the latest ended_at, then the
-    smallest subscription_id). Involuntary when that subscription's cancellation reason is payment_failed, its
-    status is unpaid, its last non-void invoice is uncollectible, or its paying ended by the delinquency policy
-    (revenue_delinquent_churn_days: past_due or unpaid for that many days, churn_reason delinquent); voluntary
-    otherwise.
+    Why each customer's paying relationship ended, for customers whose last MRR line has ended
+    (docs/marts.md#churn-type: churn is involuntary when the subscription ended for non-payment, voluntary
+    otherwise). The subscription that ended it is the one whose paying line (int_lifecycle__paying_lines: its
+    paying period, by default the invoiced one; monthly amount > 0: a $0 trial line ends nothing) ends last
+    (ties: the latest ended_at, then the smallest subscription_id). Involuntary when that subscription's
+    cancellation reason is payment_failed, its status is unpaid, its last non-void invoice is uncollectible,
+    or its paying ended by the delinquency policy (revenue_delinquent_churn_days: past_due or unpaid for that
+    many days, churn_reason delinquent); voluntary otherwise.
     dim_customers publishes churn_type for customers whose current stage is churned; a customer that paid only
     one-off invoices (no subscription) churns voluntarily.
 -#}

@@ -3,7 +3,7 @@
     up to the as-of date. The level on day d is the sum of monthly_amount of the paying lines
     (int_lifecycle__paying_lines: the paying periods of int_invoice_lines__paying_periods, which MRR reads too)
     whose period [service_start_date, service_end_date) contains d: the month-end MRR snapshot's lines and
-    containment (CONTRACT 6), evaluated on every day instead of month ends.
+    containment (docs/marts.md#mrr), evaluated on every day instead of month ends.
 
     Built from the points where a line starts (+amount) or ends (-amount) with a running sum, so it costs one
     row per line boundary, never one per customer-day. Levels are in the lines' own currency (a billing

@@ -4,10 +4,10 @@
     (+1 where an interval starts, -1 where it ends, a running sum per signal), so the cost grows with the number
     of events, never with customers x days. The stage holds from a point until the customer's next point.
 
-    Rules (CONTRACT 6; the windows are dbt vars, see int_lifecycle__signals). A customer is a *customer* once
-    it has paid (first payment) and *paying* on a day its MRR is > 0 (int_lifecycle__mrr_steps.is_paying; under
-    revenue_free_subscriptions = active also while $0 lines cover it without a gap since it paid). The stage is
-    the last stage in funnel order whose rule holds:
+    Rules (docs/marts.md#lifecycle-stages; the windows are dbt vars, see int_lifecycle__signals). A customer
+    is a *customer* once it has paid (first payment) and *paying* on a day its MRR is > 0
+    (int_lifecycle__mrr_steps.is_paying; under revenue_free_subscriptions = active also while $0 lines cover
+    it without a gap since it paid). The stage is the last stage in funnel order whose rule holds:
       1 lead        always (from the first sighting)
       2 trial       never paid, in a subscription trial
       3 onboarding  paid and paying, first payment within lifecycle_onboarding_days

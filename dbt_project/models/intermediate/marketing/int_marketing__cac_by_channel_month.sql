@@ -1,5 +1,5 @@
 {#-
-    Customer acquisition cost per acquisition channel and month (CONTRACT 6 "CAC"):
+    Customer acquisition cost per acquisition channel and month (docs/marts.md#cac):
 
         cac = marketing spend of the channel in the month (reporting currency)
               / customers acquired through the channel in the month

@@ -1,6 +1,7 @@
 {#-
-    MRR per customer and month (CONTRACT 6 "MRR"), from the customer's first month with MRR > 0 (first_paid_month;
-    or, see is_active, an earlier month it is active at MRR 0) through the as-of month, months without MRR included (mrr = 0):
+    MRR per customer and month (docs/marts.md#mrr), from the customer's first month with MRR > 0
+    (first_paid_month; or, see is_active, an earlier month it is active at MRR 0) through the as-of month,
+    months without MRR included (mrr = 0):
     * snapshot_date: the last day of the month; for the as-of month, the as-of date;
     * a line counts in a month when its paying period (int_invoice_lines__paying_periods, the one place that
       decides it, read by the lifecycle too: by default the invoiced service period) covers the snapshot date:
@@ -12,11 +13,11 @@
       aggregate adds these rounded figures, so totals reconcile to the cent.
     * mrr_at_next_month_rate: the same covered lines converted at the NEXT month's rate, rounded the same way
       (one rounding of the customer-month's exact sum). fct_mrr_movements reads it as "M-1's MRR at M's rate"
-      (constant currency, CONTRACT 6). Rounding: each figure is the exact sum (amount x rate, no rounding per
-      line) rounded once to the cent, so lines with the same own-currency totals give the same figure at the
-      same rate: a customer whose own-currency amounts did not change has mrr = the previous month's
-      mrr_at_next_month_rate to the cent (retained), and fx_impact, the difference of two rounded figures,
-      reconciles the bridge to the cent.
+      (constant currency, docs/marts.md#movements). Rounding: each figure is the exact sum (amount x rate, no
+      rounding per line) rounded once to the cent, so lines with the same own-currency totals give the same
+      figure at the same rate: a customer whose own-currency amounts did not change has mrr = the previous
+      month's mrr_at_next_month_rate to the cent (retained), and fx_impact, the difference of two rounded
+      figures, reconciles the bridge to the cent.
     * is_active: the customer is an active customer in the month: mrr > 0, or (revenue policy
       revenue_free_subscriptions = active) a $0 line active on the snapshot date covers it (its
       active_from_date, int_invoice_lines__paying_periods: covered without a gap since a paying line started).

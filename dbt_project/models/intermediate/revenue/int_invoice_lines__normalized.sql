@@ -1,6 +1,6 @@
 {#-
     Every invoice line (newest invoice version on or before the as-of date) with its customer, its service
-    period as UTC dates and its amount normalized to one month in its own currency (CONTRACT 6 "MRR").
+    period as UTC dates and its amount normalized to one month in its own currency (docs/marts.md#mrr).
     Lines that do not count towards MRR stay in the table with the reason (mrr_exclusion_reason), so that a
     reader can see why a line was left out; int_customer_months__mrr keeps counts_towards_mrr lines only.
 

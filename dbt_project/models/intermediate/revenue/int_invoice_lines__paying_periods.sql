@@ -5,12 +5,13 @@
     the MRR of a customer cannot disagree about when it pays.
 
     The lines: those that count towards MRR (int_invoice_lines__normalized: subscription lines of non-void
-    invoices, CONTRACT 6). A voided invoice pays on no day, even if it was paid before being voided.
+    invoices, docs/marts.md#mrr). A voided invoice pays on no day, even if it was paid before being voided.
 
     The paying period [service_start_date, paying_end_date): the invoiced service period, cut short by the
     revenue policies (dbt vars, macro clm_revenue_policy; README "Revenue policies"). paying_end_date is the one
     column they change, for MRR and lifecycle at once; paying_end_reason says which one ended the period.
-    * revenue_churn_recognition = period_end (default, CONTRACT 6): MRR is recognised over the invoiced period
+    * revenue_churn_recognition = period_end (default, docs/marts.md#mrr): MRR is recognised over the invoiced
+    period
       and churn is dated when the last invoiced period ends: a subscription cancelled during a period it was
       invoiced for (immediately after its renewal was invoiced and paid on the renewal day, or with the
       period's charge refunded: a refund lowers lifetime revenue, not MRR) pays until that period ends. The

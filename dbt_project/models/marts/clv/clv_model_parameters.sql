@@ -1,8 +1,9 @@
 {#-
-    Every parameter of every fitted CLV model and segment (CONTRACT 6), from clm.clv.pipeline: sbg (alpha,
-    beta per billing period), bg_nbd (r, alpha, a, b per day), gamma_gamma (p, q, gamma in the reporting
-    currency). Segment 'all' is the whole base; 'segment:<crm segment>' and 'billing_period:<period>' are
-    fitted separately. A segment with too little data has no rows (the run's warnings say why).
+    Every parameter of every fitted CLV model and segment (docs/marts.md#predictive-clv), from
+    clm.clv.pipeline: sbg (alpha, beta per billing period), bg_nbd (r, alpha, a, b per day), gamma_gamma (p,
+    q, gamma in the reporting currency). Segment 'all' is the whole base; 'segment:<crm segment>' and
+    'billing_period:<period>' are fitted separately. A segment with too little data has no rows (the run's
+    warnings say why).
 -#}
 with
 

@@ -2,7 +2,7 @@
     Customer lifetime value, one row per customer (dim_customers): historical (what the customer has paid,
     net of refunds, against what acquiring it cost) and predicted (the next 12 months from the sBG, BG/NBD and
     Gamma-Gamma fits of clm.clv, source clv.customer_predictions). Money in the reporting currency; gross
-    margin is var gross_margin (CONTRACT 6). _clv__models.yml documents every column.
+    margin is var gross_margin (docs/marts.md#historical-clv). _clv__models.yml documents every column.
 -#}
 {%- set gross_margin = 'cast(' ~ var('gross_margin') ~ ' as decimal(10, 6))' -%}
 

@@ -1,8 +1,8 @@
 {#-
-    MRR movements per customer and month (CONTRACT 6): month M compared with M-1 at constant currency, in the
-    mrr-playbook way (month spine -> MRR per customer-month -> the month after the last paying month as a churn
-    row -> lag()). int_customer_months__mrr holds every month from the customer's first paying month through the
-    as-of month (0 after churn), so lag() is the previous calendar month.
+    MRR movements per customer and month (docs/marts.md#movements): month M compared with M-1 at constant
+    currency, in the mrr-playbook way (month spine -> MRR per customer-month -> the month after the last
+    paying month as a churn row -> lag()). int_customer_months__mrr holds every month from the customer's
+    first paying month through the as-of month (0 after churn), so lag() is the previous calendar month.
     * previous_mrr: M-1's MRR at M-1's rate (what M-1 reported); previous_mrr_at_current_rate: the same lines of
       M-1 at M's rate (int_customer_months__mrr.mrr_at_next_month_rate of M-1), both rounded to the cent.
     * The movement and mrr_change compare mrr with previous_mrr_at_current_rate: a change of exchange rate is

@@ -1,5 +1,6 @@
 {#-
-    Cohort retention (CONTRACT 6): one row per dimension x dimension_value x cohort month x months since start.
+    Cohort retention (docs/marts.md#cohorts): one row per dimension x dimension_value x cohort month x months
+    since start.
 
     * cohort: the month of a customer's first `new` movement in fct_mrr_movements; its starting MRR is its MRR
       in that month.
@@ -23,9 +24,9 @@
       then added up; null as soon as one member's figure is null, a missing rate: never a partial sum), and
       net_revenue_retention_constant_currency = mrr / starting_mrr_at_current_rate (clm_exact_ratio): both
       sides at month k's rate, so exchange rates cancel out. net_revenue_retention and gross_revenue_retention
-      stay in the reporting currency at each month's own rate (CONTRACT 6). The revalued model's cohort month
-      (int_customer_months__mrr.first_paid_month, the first month with MRR > 0) is the month of the customer's
-      `new` movement: the join on both keeps the same customers.
+      stay in the reporting currency at each month's own rate (docs/marts.md#mrr). The revalued model's cohort
+      month (int_customer_months__mrr.first_paid_month, the first month with MRR > 0) is the month of the
+      customer's `new` movement: the join on both keeps the same customers.
 -#}
 
 {%- set customer_dimensions = clm_report_dimensions() %}

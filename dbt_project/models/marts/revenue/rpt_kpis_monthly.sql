@@ -1,7 +1,7 @@
 {#-
-    Monthly customer-lifecycle KPIs (CONTRACT 6), one row per month from the first month with any activity
-    (MRR, marketing spend, a first payment, a CRM contact created, an NPS response, a ticket, a one-off
-    purchase) through the as-of month. Definitions in _kpis__models.yml; in short:
+    Monthly customer-lifecycle KPIs (docs/marts.md#kpis), one row per month from the first month with any
+    activity (MRR, marketing spend, a first payment, a CRM contact created, an NPS response, a ticket, a
+    one-off purchase) through the as-of month. Definitions in _kpis__models.yml; in short:
     * new_customers / churned_customers: fct_mrr_movements rows with movement new / churn in the month;
     * customer_churn_rate = churned_customers / active customers at the end of the previous month
       (rpt_mrr_bridge: MRR > 0, or under revenue_free_subscriptions = active kept active by $0 lines);

@@ -1,6 +1,7 @@
 {#-
-    The monthly MRR bridge (CONTRACT 6): for every month from the first month with MRR through the as-of month,
-    starting MRR (= the previous month's ending MRR, at its own month's rate) + new + expansion + reactivation
+    The monthly MRR bridge (docs/marts.md#mrr-bridge): for every month from the first month with MRR through
+    the as-of month, starting MRR (= the previous month's ending MRR, at its own month's rate) + new +
+    expansion + reactivation
     - contraction - churned + fx_impact = ending MRR, to the cent. The movements are at constant currency (M's
     rate); fx_impact_mrr is what the change of exchange rate did to the starting MRR. Every figure adds the
     cent-rounded customer-month amounts of fct_mrr_movements (previous_mrr + fx_impact + mrr_change = mrr on

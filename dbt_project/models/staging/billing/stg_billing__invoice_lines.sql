@@ -2,7 +2,7 @@
     lines[] of the newest version of each invoice: a child row belongs to the parent version that landed in the
     same file at the same row (_source_file, _row_number), so lines of superseded versions are dropped.
     A line without its own currency takes the invoice's. amount_reporting uses the rate of the invoice's
-    creation month; MRR converts amount at each month's rate itself (CONTRACT 6).
+    creation month; MRR converts amount at each month's rate itself (docs/marts.md#mrr).
 -#}
 with
 
