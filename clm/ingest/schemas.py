@@ -395,7 +395,8 @@ ENTITIES: tuple[Entity, ...] = (
 
 ENTITIES_BY_KEY: dict[tuple[str, str], Entity] = {(e.source, e.name): e for e in ENTITIES}
 
-# Amounts above this many major units are "absurd" and quarantined (configurable in the gate config).
+# Amounts above this many major units are "absurd" and quarantined (the absurd_amount argument of
+# clm.ingest.load.ingest; no setting changes it yet).
 DEFAULT_ABSURD_AMOUNT = 10_000_000
 
 
