@@ -81,8 +81,6 @@ def _code(digest: hashlib._Hash) -> None:
 DBT_PARSE_DIRS = ("dbt_project", "seeds")
 DBT_PARSE_FILES = ("dbt_project.yml", "profiles.yml")
 DBT_ENV_PREFIXES = ("CLM_", "DBT_", "PG")
-# Read by the project only when a model is compiled for execution (macro clm_as_of_date), never by a parse.
-DBT_EXECUTION_ONLY_ENV = (AS_OF_ENV,)
 
 
 def dbt_parse_key(args: list[str], environ: Mapping[str, str]) -> str:
@@ -98,15 +96,9 @@ def dbt_parse_key(args: list[str], environ: Mapping[str, str]) -> str:
             _update(digest, "file", path.relative_to(REPO_ROOT).as_posix())
             digest.update(path.read_bytes())
     _update(digest, "args", args)
-    _update(
-        digest,
-        "env",
-        sorted(
-            (k, v)
-            for k, v in environ.items()
-            if k.startswith(DBT_ENV_PREFIXES) and k not in DBT_EXECUTION_ONLY_ENV
-        ),
-    )
+    # CLM_AS_OF is read only when a model is compiled for execution (macro clm_as_of_date), never by a parse
+    env = sorted((k, v) for k, v in environ.items() if k.startswith(DBT_ENV_PREFIXES) and k != AS_OF_ENV)
+    _update(digest, "env", env)
     for package in ("dbt-core", "dbt-duckdb", "dbt-postgres"):
         try:
             _update(digest, "package", package, metadata.version(package))
