@@ -3,7 +3,8 @@
 docs/marts.md#publishing: only the marts the dbt project declares are published. The declaration is the dbt
 tag ``published`` (dbt_project.yml tags every model of the marts folder), so the set lives in one place, next
 to the models, and publishing never keeps its own list. dbt itself enforces the rule (macro
-clm_assert_published_contracts, an on-run-start hook): every published model has an enforced contract and
+clm_assert_published_contracts, an on-run-start hook): every published model has an enforced contract, a
+description and a description on every column (they reach BI as comments, docs/marts.md#descriptions), and
 builds into custom schema ``marts``. :func:`unpublishable` applies the same rule here, for the publisher's
 second line of defence against a manifest written some other way (e.g. a hook disabled by a hand-made run).
 
@@ -39,6 +40,11 @@ class DeclaredMart:
     # Declared (contracted) columns in YAML order.
     columns: tuple[str, ...]
     description: str
+    # Declared columns whose YAML description is empty.
+    undocumented_columns: tuple[str, ...] = ()
+    # The YAML that documents the model, relative to the project ("" when no YAML names it) and the SQL file.
+    yaml_path: str = ""
+    sql_path: str = ""
 
 
 def declared_marts(manifest_path: Path) -> list[DeclaredMart]:
@@ -49,20 +55,45 @@ def declared_marts(manifest_path: Path) -> list[DeclaredMart]:
 
 
 def unpublishable(marts: Iterable[DeclaredMart]) -> list[str]:
-    """One message per mart that must not be published: no enforced contract, or not in schema ``marts``.
+    """One message per mart that must not be published: no enforced contract, no description or a column
+    without one, or not in schema ``marts``; each says what to add and in which file.
 
     The same rule as the dbt macro clm_assert_published_contracts; empty when every mart may be published.
     """
     problems = []
     for mart in marts:
-        reasons = []
-        if not mart.contract_enforced:
-            reasons.append("no enforced dbt contract (needs config: {contract: {enforced: true}})")
-        if mart.schema != PUBLISHED_SCHEMA:
-            reasons.append(f"custom schema is {mart.schema or 'none'!r}, not {PUBLISHED_SCHEMA!r}")
+        reasons = _reasons(mart)
         if reasons:
             problems.append(f"{mart.name} ({mart.unique_id}): " + "; ".join(reasons))
     return problems
+
+
+def _reasons(mart: DeclaredMart) -> list[str]:
+    yaml = mart.yaml_path or _conventional_yaml(mart.sql_path)
+    reasons = []
+    if not mart.contract_enforced:
+        reasons.append(f"no enforced dbt contract (needs config: {{contract: {{enforced: true}}}} in {yaml})")
+    if not mart.description:
+        reasons.append(f"no description (add `description:` to the model in {yaml})")
+    if not mart.columns:
+        reasons.append(
+            "no columns in its YAML (list every column with a data_type and a `description:` under "
+            f"`columns:` in {yaml})"
+        )
+    elif mart.undocumented_columns:
+        reasons.append(
+            f"columns without a description: {', '.join(mart.undocumented_columns)} "
+            f"(add `description:` to each under `columns:` in {yaml})"
+        )
+    if mart.schema != PUBLISHED_SCHEMA:
+        reasons.append(f"custom schema is {mart.schema or 'none'!r}, not {PUBLISHED_SCHEMA!r}")
+    return reasons
+
+
+def _conventional_yaml(sql_path: str) -> str:
+    """For a model no YAML names yet: its folder's YAML as the project names them (_<folder>__models.yml)."""
+    folder = Path(sql_path).parent
+    return f"a YAML beside it, e.g. {folder / f'_{folder.name}__models.yml'}" if sql_path else "its YAML"
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -92,12 +123,19 @@ def _mart(node: dict[str, Any]) -> DeclaredMart:
     config = node.get("config") or {}
     # config.contract is what the hook checks; the node-level contract is the same after parsing.
     contract = config.get("contract") or node.get("contract") or {}
+    columns = node.get("columns") or {}
     return DeclaredMart(
         name=node["name"],
         unique_id=node["unique_id"],
         schema=config.get("schema") or "",
         relation_schema=node.get("schema") or "",
         contract_enforced=contract.get("enforced") is True,
-        columns=tuple(node.get("columns") or {}),
+        columns=tuple(columns),
         description=(node.get("description") or "").strip(),
+        undocumented_columns=tuple(
+            name for name, column in columns.items() if not ((column or {}).get("description") or "").strip()
+        ),
+        # patch_path is "<project>://<path>"
+        yaml_path=(node.get("patch_path") or "").split("://")[-1],
+        sql_path=node.get("original_file_path") or "",
     )

@@ -4,6 +4,10 @@ A fresh DuckDB file is written next to the serving file, made durable, then rena
 ``os.replace``, which is atomic on one filesystem. Readers that already opened the serving file keep
 reading the old inode; new readers see the whole new file; nobody ever sees a half-written one. On any
 failure the temporary file is removed and the serving file is left byte-identical.
+
+Every copied table keeps its description: the marts' table and column comments, which dbt wrote from their
+YAML in the build (persist_docs), and the audit tables' from ``clm.audit_docs`` (docs/marts.md#descriptions).
+BI tools read them from duckdb_tables() and duckdb_columns().
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from clm import audit_docs
 from clm.config import Settings
 from clm.runs import PUBLISHED
 from clm.warehouse import connect_memory
@@ -50,20 +55,56 @@ def _wal(path: Path) -> Path:
     return path.with_name(path.name + ".wal")
 
 
+# A description for a copied table (column None) or column that has none of its own, or None.
+Describe = Callable[[str, str | None], str | None]
+
+
+def _no_description(_table: str, _column: str | None) -> str | None:
+    return None
+
+
 def _copy_tables(
-    con: duckdb.DuckDBPyConnection, alias: str, schema: str, names: Sequence[str]
+    con: duckdb.DuckDBPyConnection,
+    alias: str,
+    schema: str,
+    names: Sequence[str],
+    describe: Describe = _no_description,
 ) -> dict[str, int]:
     """Materialize ``alias.schema.name`` as ``schema.name`` in the new file (views too: serving reads
-    nothing from the build)."""
+    nothing from the build), with the source's table and column comments, else ``describe``'s."""
     con.execute(f"create schema if not exists {_quote(schema)}")
     copied: dict[str, int] = {}
     for name in names:
         target = f"{_quote(schema)}.{_quote(name)}"
-        # CREATE TABLE AS keeps every column's type
+        # CREATE TABLE AS keeps every column's type, but no comment
         con.execute(f"create table {target} as select * from {_quote(alias)}.{target}")
+        _copy_comments(con, alias, schema, name, describe)
         row = con.execute(f"select count(*) from {target}").fetchall()
         copied[f"{schema}.{name}"] = int(row[0][0])
     return copied
+
+
+def _copy_comments(
+    con: duckdb.DuckDBPyConnection, alias: str, schema: str, name: str, describe: Describe
+) -> None:
+    where = "where database_name = ? and schema_name = ? and table_name = ?"
+    (own,) = con.execute(
+        f"select max(comment) from (select comment from duckdb_tables() {where} "
+        f"union all select comment from duckdb_views() {where.replace('table_name', 'view_name')})",
+        [alias, schema, name] * 2,
+    ).fetchall()[0]
+    target = f"{_quote(schema)}.{_quote(name)}"
+    text = own or describe(name, None)
+    if text:
+        con.execute(f"comment on table {target} is {_literal(text)}")
+    columns = con.execute(
+        f"select column_name, comment from duckdb_columns() {where} order by column_index",
+        [alias, schema, name],
+    ).fetchall()
+    for column, comment in columns:
+        text = comment or describe(name, column)
+        if text:
+            con.execute(f"comment on column {target}.{_quote(column)} is {_literal(text)}")
 
 
 def relations(con: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> list[str]:
@@ -155,6 +196,12 @@ def _serving_writer(path: Path, settings: Settings) -> Iterator[duckdb.DuckDBPyC
         con.execute(f"detach {_quote(_NEW_SERVING_ALIAS)}")
 
 
+def _copy_audit(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """The build's whole audit schema (attached as the build alias), described by clm.audit_docs."""
+    names = relations(con, _BUILD_ALIAS, audit_docs.AUDIT_SCHEMA)
+    return _copy_tables(con, _BUILD_ALIAS, audit_docs.AUDIT_SCHEMA, names, audit_docs.comment)
+
+
 def _attach(con: duckdb.DuckDBPyConnection, path: Path, alias: str) -> None:
     con.execute(f"attach {_literal(str(path))} as {_quote(alias)} (read_only)")
 
@@ -176,7 +223,7 @@ def publish(
     def fill(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         _attach(con, build_db, _BUILD_ALIAS)
         tables = _copy_tables(con, _BUILD_ALIAS, "marts", marts)
-        tables |= _copy_tables(con, _BUILD_ALIAS, "audit", relations(con, _BUILD_ALIAS, "audit"))
+        tables |= _copy_audit(con)
         con.execute(f"detach {_quote(_BUILD_ALIAS)}")
         if published_run:
             _mark_published(con, *published_run)
@@ -202,7 +249,7 @@ def publish_audit(build_db: Path, serving_db: Path, settings: Settings) -> Publi
             con.execute(f"detach {_quote(_SERVING_ALIAS)}")
         con.execute("create schema if not exists marts")
         _attach(con, build_db, _BUILD_ALIAS)
-        tables |= _copy_tables(con, _BUILD_ALIAS, "audit", relations(con, _BUILD_ALIAS, "audit"))
+        tables |= _copy_audit(con)
         con.execute(f"detach {_quote(_BUILD_ALIAS)}")
         return tables
 

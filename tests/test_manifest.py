@@ -4,6 +4,7 @@ manifest.json."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from clm.manifest import DeclaredMart, ManifestError, declared_marts, unpublisha
 from tests.dbt.conftest import REPO, run_dbt
 
 MARTS_DIR = REPO / "dbt_project" / "models" / "marts"
+NOTEBOOKS_DIR = REPO / "notebooks"
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +53,49 @@ def test_the_contract_columns_come_in_yaml_order(project_manifest):
     assert "ending_mrr" in bridge.columns
 
 
+def _nodes(manifest_path: Path) -> dict:
+    return json.loads(manifest_path.read_text())
+
+
+def test_marts_are_public_in_an_owned_group_and_intermediate_models_protected(project_manifest):
+    manifest = _nodes(project_manifest)
+    models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
+    marts = [n for n in models if "published" in n["tags"]]
+    intermediate = [n for n in models if "/models/intermediate/" in n["original_file_path"]]
+    assert marts and intermediate
+    assert {(n["name"], n["access"], n["group"]) for n in marts} == {
+        (n["name"], "public", "customer_lifecycle") for n in marts
+    }
+    assert {n["access"] for n in intermediate} == {"protected"}
+    # Defined once, with an owner a reader can contact (dbt_project/models/marts/_marts__groups.yml).
+    (group,) = manifest["groups"].values()
+    assert group["name"] == "customer_lifecycle"
+    assert group["owner"]["name"] and "@" in group["owner"]["email"]
+
+
+def test_the_serving_file_exposure_depends_on_every_published_mart(project_manifest):
+    exposures = {e["name"]: e for e in _nodes(project_manifest)["exposures"].values()}
+    published = {mart.unique_id for mart in declared_marts(project_manifest)}
+    serving = exposures["serving_file"]
+    assert set(serving["depends_on"]["nodes"]) == published, (
+        "add the new mart to exposure serving_file in dbt_project/models/marts/_marts__exposures.yml"
+    )
+    assert serving["owner"]["email"]
+
+
+def test_each_notebook_has_an_exposure_on_exactly_the_marts_it_reads(project_manifest):
+    exposures = _nodes(project_manifest)["exposures"].values()
+    notebooks = {e["url"]: e for e in exposures if e["type"] == "notebook"}
+    on_disk = sorted(f"notebooks/{path.name}" for path in NOTEBOOKS_DIR.glob("*.ipynb"))
+    assert sorted(notebooks) == on_disk
+    for url, exposure in notebooks.items():
+        # The marts a notebook's SQL names (its cells read `from marts.<name>`).
+        read = set(re.findall(r"\bmarts\.(\w+)", (REPO / url).read_text()))
+        assert read, url
+        assert set(exposure["depends_on"]["nodes"]) == {f"model.clm.{name}" for name in read}, url
+        assert exposure["owner"]["email"], url
+
+
 # ------------------------------------------------------------------------------ hand-written manifests
 
 
@@ -62,7 +107,12 @@ def _model(name: str, *, schema: str | None = "marts", enforced: bool = True, ta
         "schema": f"build_{schema}" if schema else "main",
         "tags": list(tags),
         "description": f"  {name} described.\n",
-        "columns": {"id": {"name": "id", "data_type": "integer"}, "amount": {"name": "amount"}},
+        "original_file_path": f"dbt_project/models/marts/core/{name}.sql",
+        "patch_path": "clm://dbt_project/models/marts/core/_core__models.yml",
+        "columns": {
+            "id": {"name": "id", "data_type": "integer", "description": "The key."},
+            "amount": {"name": "amount", "description": "An amount."},
+        },
         "config": {
             "enabled": config.pop("enabled", True),
             "schema": schema,
@@ -111,6 +161,9 @@ def test_declared_marts_reads_published_enabled_models_only(tmp_path):
         contract_enforced=True,
         columns=("id", "amount"),
         description="dim_a described.",
+        undocumented_columns=(),
+        yaml_path="dbt_project/models/marts/core/_core__models.yml",
+        sql_path="dbt_project/models/marts/core/dim_a.sql",
     )
     assert marts[1].contract_enforced is False
     assert (marts[3].schema, marts[3].relation_schema) == ("staging", "build_staging")
@@ -137,6 +190,29 @@ def test_unpublishable_names_every_mart_and_its_problem(tmp_path):
     )
     assert "no enforced dbt contract" in without_schema
     assert "custom schema is 'none', not 'marts'" in without_schema
+
+
+def test_a_mart_without_descriptions_is_unpublishable_and_says_where_to_add_them(tmp_path):
+    # The rule of the dbt hook clm_assert_published_contracts (tests/dbt/test_published_contracts.py).
+    undocumented = _model("dim_a")
+    undocumented["description"] = "  \n"
+    undocumented["columns"]["amount"]["description"] = ""
+    no_yaml = _model("rpt_b")
+    no_yaml["description"] = ""
+    no_yaml["columns"] = {}
+    del no_yaml["patch_path"]
+
+    problems = unpublishable(declared_marts(_write(tmp_path, undocumented, no_yaml)))
+
+    yaml = "dbt_project/models/marts/core/_core__models.yml"
+    assert problems == [
+        f"dim_a (model.clm.dim_a): no description (add `description:` to the model in {yaml}); "
+        f"columns without a description: amount (add `description:` to each under `columns:` in {yaml})",
+        "rpt_b (model.clm.rpt_b): no description (add `description:` to the model in a YAML beside it, e.g. "
+        "dbt_project/models/marts/core/_core__models.yml); no columns in its YAML (list every column with a "
+        "data_type and a `description:` under `columns:` in a YAML beside it, e.g. "
+        "dbt_project/models/marts/core/_core__models.yml)",
+    ]
 
 
 def test_a_mart_whose_contract_is_only_on_the_node_counts(tmp_path):
