@@ -325,6 +325,19 @@ def _comments(cur: cursor, oid: int) -> _Comments:
     return _Comments(relation, columns)
 
 
+def copy_comments(cur: cursor, source_schema: str, target_schema: str, table: str) -> None:
+    """Give ``target_schema.table`` the table and column comments of ``source_schema.table`` (CREATE TABLE AS
+    copies none): the dbt YAML descriptions that persist_docs wrote on the build's marts."""
+    _apply_comments(cur, "table", target_schema, table, _comments(cur, _oid(cur, source_schema, table)))
+
+
+def set_comments(cur: cursor, schema: str, table: str, relation: str | None, columns: dict[str, str]) -> None:
+    """Comment ``schema.table`` and its ``columns`` (name -> text); None or empty texts are left out."""
+    _apply_comments(
+        cur, "table", schema, table, _Comments(relation or None, {c: t for c, t in columns.items() if t})
+    )
+
+
 def _indexes(cur: cursor, oid: int) -> list[str]:
     cur.execute("select pg_get_indexdef(indexrelid) from pg_index where indrelid = %s order by 1", (oid,))
     return [row[0] for row in cur.fetchall()]

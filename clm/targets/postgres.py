@@ -7,7 +7,8 @@ Ingestion always lands in the DuckDB build database (one loader, one manifest, o
 4. publishing copies the declared marts and the audit tables into staging schemas outside any lock, then
    swaps them into ``marts`` and ``audit`` in one short transaction with a lock timeout (``pg_swap``):
    readers see the old tables or the new ones, BI views on the marts are recreated, grants are kept, and
-   the read-only role (CLM_READER_ROLE) can read ``marts`` and ``audit`` and nothing else.
+   the read-only role (CLM_READER_ROLE) can read ``marts`` and ``audit`` and nothing else. The copies carry
+   the table and column comments: the marts' dbt YAML descriptions (persist_docs) and ``clm.audit_docs``.
 Connection settings come from libpq's PG* variables (docs/configuration.md#postgres-target).
 """
 
@@ -26,6 +27,7 @@ import pandas as pd
 import psycopg2
 from psycopg2 import sql
 
+from clm import audit_docs
 from clm.clv import store
 from clm.ingest.fx import RateMonths, postgres_rate_months
 from clm.targets import Target, pg_swap
@@ -133,6 +135,16 @@ def _copy_table(
     return cur.rowcount
 
 
+def _describe_audit(cur: psycopg2.extensions.cursor, schema: str, table: str) -> None:
+    """The audit tables' descriptions (clm.audit_docs) as comments: BI reads them from pg_description."""
+    cur.execute(
+        "select column_name from information_schema.columns where table_schema = %s and table_name = %s",
+        (schema, table),
+    )
+    columns = {name: audit_docs.comment(table, name) or "" for (name,) in cur.fetchall()}
+    pg_swap.set_comments(cur, schema, table, audit_docs.comment(table), columns)
+
+
 def _duck_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -182,7 +194,11 @@ def _stage_audit(duck: duckdb.DuckDBPyConnection, cur, workdir: Path) -> dict[st
     stage = STAGE_PREFIX + "audit"
     cur.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(stage)))
     cur.execute(sql.SQL("create schema {}").format(sql.Identifier(stage)))
-    return {f"audit.{t}": _copy_table(duck, cur, "audit", t, stage, workdir) for t in _tables(duck, "audit")}
+    counts = {}
+    for table in _tables(duck, "audit"):
+        counts[f"audit.{table}"] = _copy_table(duck, cur, "audit", table, stage, workdir)
+        _describe_audit(cur, stage, table)
+    return counts
 
 
 def _stage_marts(cur, marts: list[str]) -> dict[str, int]:
@@ -197,6 +213,8 @@ def _stage_marts(cur, marts: list[str]) -> dict[str, int]:
             )
         )
         counts[f"marts.{table}"] = cur.rowcount
+        # The dbt YAML descriptions persist_docs wrote on the build's table (docs/marts.md#descriptions).
+        pg_swap.copy_comments(cur, BUILD_PREFIX + "marts", stage, table)
     return counts
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from clm import audit_docs, runs
 from clm import publish as publish_module
-from clm import runs
 from clm.config import load_settings
 from clm.gate import run_gate
 from clm.publish import publish_audit
@@ -137,6 +137,70 @@ def test_a_duckdb_1x_client_reads_the_served_file(tmp_path: Path):
     assert shown.returncode == 0, shown.stderr
     # marts.b holds n = 0, 1, 2 (version 3): sum 3; marts.a's amount 12.34
     assert shown.stdout.splitlines()[1] == "v1.5.6,3,12.34,published"
+
+
+def describe_build(build: Path) -> None:
+    """Comments as dbt's persist_docs writes them on the build's marts (COMMENT ON, from the model YAML)."""
+    with duckdb.connect(str(build)) as con:
+        con.execute("comment on table marts.a is 'One row per version; it''s the test mart.'")
+        con.execute("comment on column marts.a.amount is 'Amount in the reporting currency.'")
+        con.execute("comment on view marts.a_view is 'Twice the amount.'")
+
+
+COMMENTS_SQL = (
+    "select 'table', schema_name, table_name, null, comment from duckdb_tables() "
+    "union all select 'view', schema_name, view_name, null, comment from duckdb_views() where not internal "
+    "union all select 'column', schema_name, table_name, column_name, comment from duckdb_columns() "
+    "where schema_name in ('marts', 'audit') order by all"
+)
+
+
+def cli_comments(serving: Path) -> list[list[str]]:
+    """The served file's comments as DuckDB's 1.5.6 CLI reads them, in another process, read-only."""
+    cli = Path(sys.executable).with_name("duckdb")
+    shown = subprocess.run(
+        [str(cli), "-readonly", "-json", str(serving), "-c", COMMENTS_SQL],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert shown.returncode == 0, shown.stderr
+    return [list(row.values()) for row in json.loads(shown.stdout)]
+
+
+def test_the_served_file_keeps_the_build_comments_and_describes_the_audit(tmp_path: Path):
+    build = make_build(tmp_path / "build" / "clm.duckdb", version=2)
+    describe_build(build)
+    serving = tmp_path / "serve" / "serving.duckdb"
+
+    publish(build, serving)
+
+    runs_doc = audit_docs.AUDIT_TABLES["runs"]
+    expected = [
+        ["column", "audit", "runs", "run_id", runs_doc.columns["run_id"]],
+        ["column", "audit", "runs", "status", runs_doc.columns["status"]],
+        ["column", "marts", "a", "amount", "Amount in the reporting currency."],
+        ["column", "marts", "a", "month", None],  # the build had no comment on it: none is made up
+        ["column", "marts", "a", "ok", None],
+        ["column", "marts", "a", "seen_at", None],
+        ["column", "marts", "a", "version", None],
+        ["column", "marts", "a_view", "double_amount", None],
+        ["column", "marts", "a_view", "version", None],
+        ["column", "marts", "b", "n", None],
+        ["column", "marts", "b", "version", None],
+        ["table", "audit", "runs", None, runs_doc.description],
+        ["table", "marts", "a", None, "One row per version; it's the test mart."],
+        # the view is published as a table, with the view's comment
+        ["table", "marts", "a_view", None, "Twice the amount."],
+        ["table", "marts", "b", None, None],
+    ]
+    assert cli_comments(serving) == expected
+    assert [list(row) for row in query(serving, COMMENTS_SQL)] == expected  # and duckdb 2.0, read-only
+
+    # A blocked run's publish_audit copies the marts from the served file: their comments stay.
+    make_build(build, version=5)
+    publish_audit(build, serving, SETTINGS)
+    assert cli_comments(serving) == expected
 
 
 def test_publish_leaves_the_build_file_untouched(tmp_path: Path):
