@@ -18,7 +18,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
+from clm import audit_docs
 from clm.pii import pii_hash
 
 pytestmark = pytest.mark.slow
@@ -221,6 +223,46 @@ def test_no_raw_personal_data_in_published_tables(small_run: dict) -> None:
             text = json.dumps(con.execute(f'select * from "{schema}"."{table}"').fetchall(), default=str)
             for needle in ("example.com", "example.org", "example.net", "Archer", "Baker"):
                 assert needle.lower() not in text.lower(), f"{schema}.{table} contains {needle}"
+
+
+def mart_descriptions() -> dict[str, tuple[str, dict[str, str]]]:
+    """Each mart's description and its columns', as written in the marts' YAML (dbt_project/models/marts/)."""
+    found = {}
+    for path in (ROOT / "dbt_project" / "models" / "marts").rglob("*.yml"):
+        for model in (yaml.safe_load(path.read_text()) or {}).get("models") or []:
+            columns = {c["name"]: c["description"] for c in model["columns"]}
+            found[model["name"]] = (model["description"], columns)
+    return found
+
+
+def published_comments(serving: Path) -> tuple[dict[str, str | None], dict[tuple[str, str], str | None]]:
+    """Table comments by "schema.table" and column comments by ("schema.table", column), read back from the
+    served file by a separate read-only connection, as a BI tool reads them."""
+    tables = query(serving, "select schema_name || '.' || table_name, comment from duckdb_tables()")
+    columns = query(
+        serving, "select schema_name || '.' || table_name, column_name, comment from duckdb_columns()"
+    )
+    return dict(tables), {(table, column): comment for table, column, comment in columns}
+
+
+def test_every_published_table_and_column_carries_its_description(small_run: dict) -> None:
+    tables, columns = published_comments(small_run["serving"])
+    # Issue 17: the served file had no column comment at all. Now every mart and audit column has one.
+    assert {t.split(".")[0] for t in tables} == {"marts", "audit"}
+    assert [t for t, comment in tables.items() if not (comment or "").strip()] == []
+    assert [c for c, comment in columns.items() if not (comment or "").strip()] == []
+    # Verbatim from the YAML (_revenue__models.yml) and from clm.audit_docs.
+    assert columns[("marts.fct_mrr_movements", "month")] == "The month, as the DATE of its first day."
+    assert tables["marts.fct_mrr_movements"].startswith(
+        "How each customer's monthly recurring revenue (MRR) changed from one month to the next"
+    )
+    assert tables["audit.runs"] == audit_docs.AUDIT_TABLES["runs"].description
+    assert columns[("audit.load_manifest", "rows_quarantined")] == "Records rejected into audit.quarantine."
+    # Every published mart's description and column descriptions are its YAML's, column for column.
+    for name, (description, described) in mart_descriptions().items():
+        assert tables[f"marts.{name}"] == description, name
+        published = {column: text for (table, column), text in columns.items() if table == f"marts.{name}"}
+        assert published == described, name
 
 
 def test_audit_tables_describe_the_run(small_run: dict) -> None:

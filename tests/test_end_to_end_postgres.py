@@ -11,7 +11,7 @@ import psycopg2.errors
 import pytest
 
 from tests.postgres_server import admin_connection, scratch_database
-from tests.test_end_to_end import FIXTURE, clm, make_env, query
+from tests.test_end_to_end import FIXTURE, clm, make_env, published_comments, query
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -108,3 +108,26 @@ def test_bi_role_and_views_survive_a_second_publish(both_targets) -> None:
         reader.close()
         with conn.cursor() as cur:
             cur.execute("drop schema bi cascade")
+
+
+def test_published_tables_carry_the_same_descriptions_as_the_served_file(both_targets) -> None:
+    """docs/marts.md#descriptions: every published mart and audit table, and every column, has its description
+    as a Postgres comment (pg_description), the same text as in the DuckDB served file; after the second
+    publish above too, which swapped new tables over the commented ones."""
+    rows = pg_rows(
+        both_targets["conn"],
+        "select n.nspname || '.' || c.relname, a.attname, obj_description(c.oid, 'pg_class'), "
+        "       col_description(c.oid, a.attnum) "
+        "from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+        "join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped "
+        "where n.nspname in ('marts', 'audit') and c.relkind = 'r'",
+    )
+    tables = {table: comment for table, _column, comment, _ in rows}
+    columns = {(table, column): comment for table, column, _, comment in rows}
+    assert [t for t, comment in tables.items() if not (comment or "").strip()] == []
+    assert [c for c, comment in columns.items() if not (comment or "").strip()] == []
+    # Verbatim from dbt_project/models/marts/revenue/_revenue__models.yml.
+    assert columns[("marts.fct_mrr_movements", "month")] == "The month, as the DATE of its first day."
+    duck_tables, duck_columns = published_comments(both_targets["serving"])
+    assert tables == duck_tables
+    assert columns == duck_columns
