@@ -240,7 +240,9 @@ def published_comments(serving: Path) -> tuple[dict[str, str | None], dict[tuple
     served file by a separate read-only connection, as a BI tool reads them."""
     tables = query(serving, "select schema_name || '.' || table_name, comment from duckdb_tables()")
     columns = query(
-        serving, "select schema_name || '.' || table_name, column_name, comment from duckdb_columns()"
+        serving,
+        "select schema_name || '.' || table_name, column_name, comment from duckdb_columns() "
+        "where schema_name in ('marts', 'audit')",
     )
     return dict(tables), {(table, column): comment for table, column, comment in columns}
 
