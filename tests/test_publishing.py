@@ -27,7 +27,7 @@ def manifest(path: Path, marts: dict[str, bool]) -> Path:
             "schema": "marts",
             "tags": ["published"],
             "config": {"schema": "marts", "enabled": True, "contract": {"enforced": enforced}},
-            "columns": {"x": {}},
+            "columns": {"x": {"name": "x", "description": "The only column."}},
             "description": name,
         }
         for name, enforced in marts.items()
