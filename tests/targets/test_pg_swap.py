@@ -14,7 +14,13 @@ import psycopg2.errors
 import pytest
 from psycopg2.extensions import connection
 
-from clm.targets.pg_swap import PublishLockTimeout, SwapResult, ensure_reader_role, swap_tables
+from clm.targets.pg_swap import (
+    PublishLockTimeout,
+    SwapResult,
+    copy_comments,
+    ensure_reader_role,
+    swap_tables,
+)
 from tests.postgres_server import admin_connection, scratch_database
 
 pytestmark = [pytest.mark.postgres]
@@ -248,6 +254,35 @@ def test_admin_grants_and_comments_on_a_replaced_mart_survive(pg: Env) -> None:
         "select obj_description('marts.dim_customers'::regclass, 'pg_class'), "
         "col_description('marts.dim_customers'::regclass, 3)",
     ) == [("one row per customer", "monthly recurring revenue")]
+
+
+def test_the_builds_comments_reach_the_staged_copy_and_win_over_the_old_ones(pg: Env) -> None:
+    # What clm.targets.postgres publishes: CREATE TABLE AS from build_marts (no comments), then copy_comments
+    # carries the ones dbt's persist_docs wrote there. An old comment fills only what the build left without.
+    publish(pg, V0)
+    run(pg.admin, "comment on table marts.dim_customers is 'old table text'")
+    run(pg.admin, "comment on column marts.dim_customers.segment is 'old segment text'")
+    run(pg.admin, "comment on column marts.dim_customers.mrr is 'old mrr text'")
+    run(pg.admin, "create schema build_marts")
+    run(pg.admin, f"create table build_marts.dim_customers ({CUSTOMER_COLUMNS})")
+    run(pg.admin, "comment on table build_marts.dim_customers is 'One row per customer; it''s new.'")
+    run(pg.admin, "comment on column build_marts.dim_customers.mrr is 'MRR in the reporting currency.'")
+    run(pg.admin, "create schema stage")
+    run(pg.admin, "create table stage.dim_customers as table build_marts.dim_customers")
+    with pg.admin.cursor() as cur:
+        copy_comments(cur, "build_marts", "stage", "dim_customers")
+
+    swap_tables(
+        pg.admin, staged_schema="stage", live_schema="marts", tables=["dim_customers"], reader_role=pg.reader
+    )
+
+    assert rows(
+        pg.admin,
+        "select obj_description('marts.dim_customers'::regclass, 'pg_class'), "
+        "col_description('marts.dim_customers'::regclass, 1), "
+        "col_description('marts.dim_customers'::regclass, 2), "
+        "col_description('marts.dim_customers'::regclass, 3)",
+    ) == [("One row per customer; it's new.", None, "old segment text", "MRR in the reporting currency.")]
 
 
 def test_a_stale_mart_is_dropped_and_reported(pg: Env) -> None:
