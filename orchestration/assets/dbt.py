@@ -1,6 +1,7 @@
 """dbt models, seeds and tests as Dagster assets and asset checks (`dbt build` into the build database)."""
 
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -8,7 +9,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from clm import runs
+from clm import increments, runs
 from clm.dbt_vars import dbt_environment, dbt_vars
 
 # The one-line message of a failed build lives in clm.gate (no Dagster needed to word or test it).
@@ -99,11 +100,21 @@ def _build(
             "--exclude-resource-type",
             "unit_test",
         ]
-        if ctx.full_refresh:
+        plan = None
+        if check_freshness:
+            # The first phase builds staging: incremental or full, decided once (clm.increments).
+            with connect_build(ctx.settings, read_only=True) as con:
+                plan = increments.plan_build(con, ctx.settings, target.name, ctx.as_of, ctx.full_refresh)
+            os.environ[increments.SINCE_ENV] = plan.since_env()
+            context.log.info(f"dbt build: {'full' if plan.full_refresh else 'incremental'} ({plan.reason})")
+        if ctx.full_refresh or (plan is not None and plan.full_refresh):
             args.append("--full-refresh")
         # context= makes dagster-dbt select exactly this asset's models (its select/exclude).
         invocation = dbt.cli(args, context=context, raise_on_error=False)
         yield from invocation.stream()
+        if plan is not None and invocation.is_successful():
+            with connect_build(ctx.settings) as con:
+                increments.record_build(con, plan.now)
         run_results = invocation.target_path / "run_results.json"
         data_tests = json.loads(variables)["clm_data_tests"]
         warnings = stale + warned_tests(run_results, data_tests)
