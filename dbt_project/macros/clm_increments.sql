@@ -15,6 +15,14 @@
     key counts as changed: the incremental build then rewrites every row, the same rows a full build gives.
 #}
 
+{#- clm_is_incremental(): dbt's is_incremental(), false in a dbt unit test (which has no relation `this`). -#}
+{% macro clm_is_incremental() %}
+    {%- if this is none -%}
+        {{- return(false) -}}
+    {%- endif -%}
+    {{- return(is_incremental()) -}}
+{% endmacro %}
+
 {#- clm_incremental_since(): none, or (previous as-of 'YYYY-MM-DD', previous newest _loaded_at text). -#}
 {% macro clm_incremental_since() %}
     {%- if not execute -%}
@@ -59,7 +67,7 @@
     full one. A child table (invoice lines) passes its parent key column and the parent's raw relation.
 -#}
 {% macro clm_only_changed_keys(column_expr, relation, key_expr) -%}
-    {%- if is_incremental() %}
+    {%- if clm_is_incremental() %}
         and {{ column_expr }} in ({{ clm_changed_keys(relation, key_expr) }})
     {%- endif -%}
 {%- endmacro %}
@@ -70,7 +78,7 @@
     keys whose newest version now has no child rows (an invoice whose lines[] became empty).
 -#}
 {% macro clm_delete_changed_keys(column, relation, key_expr) -%}
-    {%- if is_incremental() -%}
+    {%- if clm_is_incremental() -%}
         delete from {{ this }} where {{ column }} in ({{ clm_changed_keys(relation, key_expr) }})
     {%- endif -%}
 {%- endmacro %}
