@@ -94,16 +94,6 @@ AUDIT_TABLES: dict[str, TableDoc] = {
             "checked_at": "When the gate ran (UTC).",
         },
     ),
-    "dbt_build_state": TableDoc(
-        "What the last successful dbt build saw, one row: the next run's staging models build incrementally "
-        "from it when nothing else changed (docs/commands.md#daily-runs).",
-        {
-            "key": "A digest of what the models read besides raw rows and the as-of date: the project's "
-            "code, the settings that change results, the target.",
-            "as_of": "The as-of date of that build.",
-            "loaded_at": "The newest _loaded_at of any raw row that build saw; null while raw was empty.",
-        },
-    ),
 }
 
 

@@ -22,7 +22,9 @@ import duckdb
 from clm.config import Settings
 from clm.ingest.schemas import ENTITIES
 
-STATE_TABLE = "audit.dbt_build_state"
+# In the build database only, never published: it describes the build, not the marts BI reads.
+STATE_SCHEMA = "clm_state"
+STATE_TABLE = f"{STATE_SCHEMA}.dbt_build_state"
 # The environment variable that tells the staging models what the previous build saw (macro
 # clm_incremental_since): '<as-of>|<newest _loaded_at>'; empty for a build that must not rely on one.
 SINCE_ENV = "CLM_INCREMENTAL_SINCE"
@@ -112,7 +114,7 @@ def plan_build(
 
 def record_build(con: duckdb.DuckDBPyConnection, state: BuildState) -> None:
     """After a successful build: what it saw, the starting point of the next incremental build."""
-    con.execute("create schema if not exists audit")
+    con.execute(f"create schema if not exists {STATE_SCHEMA}")
     con.execute(
         f"create table if not exists {STATE_TABLE} "
         "(key varchar not null, as_of date not null, loaded_at timestamp)"
