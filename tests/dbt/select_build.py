@@ -71,13 +71,17 @@ def ensure_fixture(scratch: Path, rebuild: bool) -> bool:
     return True
 
 
+def with_ancestors(selector: str) -> str:
+    """``selector`` with its ancestors (dbt's ``+`` in front), unless it has a graph operator in front."""
+    return selector if selector[:1] in "+@" or selector[:1].isdigit() else f"+{selector}"
+
+
 def build_args(select: str, state: str | None, defer: bool) -> list[str]:
+    selection = select.split()
     if state is None:
         # SELECT, and the ancestors of SELECT edited since the scratch file was built
-        selection = [select, f"+{select},state:modified"]
+        selection += [f"{with_ancestors(part)},state:modified" for part in select.split()]
         state = str(SCRATCH / "state")
-    else:
-        selection = [select]
     args = ["build", "--select", *selection, *WITHOUT_CLV_PHASE, "--state", state]
     return [*args, "--defer"] if defer else args
 
