@@ -64,7 +64,8 @@ def ensure_fixture(scratch: Path, rebuild: bool) -> bool:
     run = run_dbt(args, scratch, dbt_env(scratch))
     if run.returncode != 0:
         say(run)
-        raise SystemExit(f"building the fixture failed; {scratch} is left as it is")
+        # every model is built here: a model of the branch that does not build stops the fixture too
+        raise SystemExit(f"building the fixture in {scratch} failed: see dbt's errors above")
     (scratch / "state").mkdir()
     shutil.copy(run.target_path / "manifest.json", scratch / "state" / "manifest.json")
     key_file.write_text(fixture_key())
