@@ -143,6 +143,23 @@ def clm_newest_versions(relation: str, key_columns: list[str], version_by: list[
     return f"select * from {relation} qualify row_number() over (partition by {key_columns[0]}) = 1"
 
 
+def clm_is_incremental() -> bool:
+    return True
+
+
+def clm_changed_keys(relation: str, key_expr: str) -> str:
+    return f"select distinct {key_expr} from {relation}"
+
+
+def clm_only_changed_keys(column_expr: str, relation: str, key_expr: str) -> str:
+    # the incremental form, so that it is linted too (a full build renders nothing)
+    return f"and {column_expr} in ({clm_changed_keys(relation, key_expr)})"
+
+
+def clm_delete_changed_keys(column: str, relation: str, key_expr: str) -> str:
+    return f"delete from this where {column} in ({clm_changed_keys(relation, key_expr)})"
+
+
 def clm_first_unpaid_invoices(invoices: str) -> str:
     return f"select * from {invoices}"
 
