@@ -29,6 +29,7 @@ import duckdb
 from clm import runs
 from clm.config import REPO_ROOT, Settings
 from clm.context import AS_OF_ENV, today_utc
+from clm.increments import SINCE_ENV
 from clm.landing import landing_fingerprint
 from clm.warehouse import connect_build
 
@@ -96,8 +97,10 @@ def dbt_parse_key(args: list[str], environ: Mapping[str, str]) -> str:
             _update(digest, "file", path.relative_to(REPO_ROOT).as_posix())
             digest.update(path.read_bytes())
     _update(digest, "args", args)
-    # CLM_AS_OF is read only when a model is compiled for execution (macro clm_as_of_date), never by a parse
-    env = sorted((k, v) for k, v in environ.items() if k.startswith(DBT_ENV_PREFIXES) and k != AS_OF_ENV)
+    # CLM_AS_OF and CLM_INCREMENTAL_SINCE are read only when a model is compiled for execution (macros
+    # clm_as_of_date, clm_incremental_since), never by a parse
+    run_env = (AS_OF_ENV, SINCE_ENV)
+    env = sorted((k, v) for k, v in environ.items() if k.startswith(DBT_ENV_PREFIXES) and k not in run_env)
     _update(digest, "env", env)
     for package in ("dbt-core", "dbt-duckdb", "dbt-postgres"):
         try:

@@ -7,6 +7,7 @@ rebuild from scratch does. Four `clm run`s in all, the fewest that show it.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import duckdb
 import pytest
 
 from tests.generate.helpers import records
-from tests.test_end_to_end import clm, make_env
+from tests.test_end_to_end import ROOT, clm, make_env
 
 pytestmark = pytest.mark.slow
 
@@ -81,6 +82,22 @@ def test_every_run_publishes_the_newest_day(schedule: dict) -> None:
     # Each daily run ingests only its own drop: the nine entity files of one load date.
     for run in schedule["runs"][1:]:
         assert "ingested 9 new file(s)" in run.stdout
+
+
+def run_log(run) -> str:
+    """The full log of a run, whose path `clm run` prints first (relative to the working directory)."""
+    found = re.search(r"full log: (\S+)", run.stdout)
+    assert found, run.stdout
+    return (ROOT / found.group(1)).read_text()
+
+
+def test_daily_runs_build_staging_incrementally(schedule: dict) -> None:
+    """clm.increments decides: the first build and --full-refresh build everything, each daily run adds to
+    the build before it (docs/commands.md#daily-runs)."""
+    assert "dbt build: full (no earlier build to add to)" in run_log(schedule["runs"][0])
+    for run, previous in zip(schedule["runs"][1:], ["2026-09-30", "2026-10-01"], strict=True):
+        assert f"dbt build: incremental (incremental since the build as of {previous})" in run_log(run)
+    assert "dbt build: full (clm run --full-refresh)" in run_log(schedule["refresh"])
 
 
 def test_appended_drops_update_records_of_earlier_drops(schedule: dict) -> None:

@@ -1,6 +1,7 @@
 """dbt models, seeds and tests as Dagster assets and asset checks (`dbt build` into the build database)."""
 
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -8,8 +9,9 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from clm import runs
+from clm import increments, runs
 from clm.dbt_vars import dbt_environment, dbt_vars
+from clm.freshness import stale_sources
 
 # The one-line message of a failed build lives in clm.gate (no Dagster needed to word or test it).
 from clm.gate import data_test_results
@@ -42,27 +44,6 @@ class ClmDbtTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else "dbt"
 
 
-def _freshness_message(result: dict) -> str:
-    status, newest = result["status"], str(result.get("max_loaded_at") or "")
-    # dbt reports an empty max() (nothing landed on or before the as-of date) as datetime.min
-    if not newest or newest.startswith("0001-01-01"):
-        return f"freshness {status}: nothing loaded on or before the as-of date"
-    days = result.get("max_loaded_at_time_ago_in_s", 0) / 86400
-    return f"freshness {status}: newest load {newest}, {days:.0f} day(s) before the as-of date's end"
-
-
-def stale_sources(sources_path: Path) -> list[tuple[str, str]]:
-    """Sources whose newest drop is older than their freshness thresholds, measured from the as-of date."""
-    if not sources_path.exists():
-        return []
-    results = json.loads(sources_path.read_text())["results"]
-    return [
-        (r["unique_id"].split(".", 2)[-1], _freshness_message(r))
-        for r in results
-        if r.get("status") in ("warn", "error")
-    ]
-
-
 def warned_tests(run_results_path: Path, data_tests: dict | None = None) -> list[tuple[str, str]]:
     """dbt data tests that warned (below their error threshold, or severity warn) for audit.run_warnings:
     (test name, failing rows and thresholds), e.g. ("assert_x", "3 rows (warn_if >0; ...)")."""
@@ -71,23 +52,23 @@ def warned_tests(run_results_path: Path, data_tests: dict | None = None) -> list
 
 
 def _build(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, clm: ClmResource, *, check_freshness: bool
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, clm: ClmResource, *, first_phase: bool
 ):
     with clm_step(context, clm) as (ctx, target):
         dbt_environment(ctx, target)
         variables = dbt_vars(ctx, target)
         stale: list[tuple[str, str]] = []
-        if check_freshness:
-            # Freshness never blocks: a source that stopped arriving is reported, the rest still publishes.
-            freshness = dbt.cli(
-                ["source", "freshness", "--vars", variables, "--target", target.dbt_target],
-                raise_on_error=False,
-                manifest=dbt_project.manifest_path,
-            )
-            freshness.wait()
-            stale = stale_sources(freshness.target_path / "sources.json")
+        plan = None
+        if first_phase:
+            with connect_build(ctx.settings, read_only=True) as con:
+                # Freshness never blocks: a source that stopped arriving is reported, the rest publishes.
+                stale = stale_sources(con, dbt_project.manifest_path, ctx.as_of)
+                # The first phase builds staging: incremental or full, decided once (clm.increments).
+                plan = increments.plan_build(con, ctx.settings, target.name, ctx.as_of, ctx.full_refresh)
             for subject, message in stale:
                 context.log.warning(f"{subject}: {message}")
+            os.environ[increments.SINCE_ENV] = plan.since_env()
+            context.log.info(f"dbt build: {'full' if plan.full_refresh else 'incremental'} ({plan.reason})")
         # Unit tests check the SQL, not the data: CI runs them (tests/dbt, tests/test_end_to_end_clv.py), as
         # dbt's guidance has it; a production run builds and runs the data tests only.
         args = [
@@ -99,11 +80,14 @@ def _build(
             "--exclude-resource-type",
             "unit_test",
         ]
-        if ctx.full_refresh:
+        if ctx.full_refresh or (plan is not None and plan.full_refresh):
             args.append("--full-refresh")
         # context= makes dagster-dbt select exactly this asset's models (its select/exclude).
         invocation = dbt.cli(args, context=context, raise_on_error=False)
         yield from invocation.stream()
+        if plan is not None and invocation.is_successful():
+            with connect_build(ctx.settings) as con:
+                increments.record_build(con, plan.now)
         run_results = invocation.target_path / "run_results.json"
         data_tests = json.loads(variables)["clm_data_tests"]
         warnings = stale + warned_tests(run_results, data_tests)
@@ -127,7 +111,7 @@ def _build(
     exclude=CLV_PHASE,
 )
 def clm_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, clm: ClmResource):
-    yield from _build(context, dbt, clm, check_freshness=True)
+    yield from _build(context, dbt, clm, first_phase=True)
 
 
 @dbt_assets(
@@ -138,4 +122,4 @@ def clm_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, clm: 
     name="clm_dbt_clv_models",
 )
 def clm_dbt_clv_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, clm: ClmResource):
-    yield from _build(context, dbt, clm, check_freshness=False)
+    yield from _build(context, dbt, clm, first_phase=False)

@@ -1,53 +1,53 @@
-"""The freshness warnings of orchestration/assets/dbt.py, read from a dbt sources.json."""
+"""The freshness warnings of a run (clm.freshness) and the one-line summary of a failed dbt build."""
 
 from __future__ import annotations
 
-import json
+from datetime import date
+
+import duckdb
+
+from clm.freshness import source_freshness, stale_sources
+from clm.ingest.load import ensure_raw_tables
+from clm.ingest.schemas import ENTITIES
 
 
-def _sources_json(tmp_path, results):
-    path = tmp_path / "sources.json"
-    path.write_text(json.dumps({"results": results}))
-    return path
+def _raw(rows: dict[str, list[str]]) -> duckdb.DuckDBPyConnection:
+    """Every raw table, with one row per given load date."""
+    con = duckdb.connect()
+    con.execute("create schema raw")
+    for ent in ENTITIES:
+        ensure_raw_tables(con, ent)
+    for table, dates in rows.items():
+        for day in dates:
+            con.execute(f"insert into raw.{table} (_load_date) values (?)", [day])
+    return con
 
 
-def test_stale_sources_messages(defs, tmp_path):
-    # importing the dbt assets needs the manifest that the defs fixture parses
-    from orchestration.assets.dbt import stale_sources
+def test_stale_sources_messages(defs):
+    """Against the as-of date 2024-04-15 (its end: 2024-04-16 00:00) and the thresholds of the sources' YAML
+    (warn after 7 days, error after 35)."""
+    from orchestration.project import dbt_project
 
-    path = _sources_json(
-        tmp_path,
-        [
-            # 3,888,000 s = 45 days: a drop that stopped arriving
-            {
-                "unique_id": "source.clm.crm.contacts",
-                "status": "error",
-                "max_loaded_at": "2024-03-02T00:00:00+00:00",
-                "max_loaded_at_time_ago_in_s": 3_888_000.0,
-            },
-            # nothing ever landed: dbt reports the empty max() as datetime.min
-            {
-                "unique_id": "source.clm.crm.deals",
-                "status": "error",
-                "max_loaded_at": "0001-01-01T00:00:00+00:00",
-                "max_loaded_at_time_ago_in_s": 63_929_000_000.0,
-            },
-            {"unique_id": "source.clm.billing.charges", "status": "pass", "max_loaded_at": "2024-04-16"},
-        ],
+    tables = [ent.table for ent in ENTITIES] + [child.table for ent in ENTITIES for child in ent.children]
+    fresh = {table: ["2024-04-15"] for table in tables}
+    con = _raw(
+        fresh
+        # 45 days before the end of 2024-04-15: a drop that stopped arriving (error after 35 days)
+        | {"crm__contacts": ["2024-02-01", "2024-03-02"]}
+        # nothing on or before the as-of date: the drop of 2024-04-20 is after it
+        | {"crm__deals": ["2024-04-20"]}
+        # 10 days: past the warning threshold (7 days), not the error one
+        | {"billing__charges": ["2024-04-06"]}
     )
-    assert stale_sources(path) == [
-        (
-            "crm.contacts",
-            "freshness error: newest load 2024-03-02T00:00:00+00:00, 45 day(s) before the as-of date's end",
-        ),
+    stale = stale_sources(con, dbt_project.manifest_path, date(2024, 4, 15))
+    end = "day(s) before the as-of date's end"
+    assert stale == [
+        ("billing.charges", f"freshness warn: newest load 2024-04-06T00:00:00+00:00, 10 {end}"),
+        ("crm.contacts", f"freshness error: newest load 2024-03-02T00:00:00+00:00, 45 {end}"),
         ("crm.deals", "freshness error: nothing loaded on or before the as-of date"),
     ]
-
-
-def test_stale_sources_without_file(defs, tmp_path):
-    from orchestration.assets.dbt import stale_sources
-
-    assert stale_sources(tmp_path / "missing.json") == []
+    # Every raw table is a source with the thresholds of its source system (11 of them), the CLV results none.
+    assert len(source_freshness(con, dbt_project.manifest_path, date(2024, 4, 15))) == len(tables) == 11
 
 
 def test_a_dbt_error_before_any_model_ran_is_summarized_from_dbt_own_message(defs, tmp_path):

@@ -1,9 +1,12 @@
+{{ config(pre_hook="{{ clm_delete_changed_keys('charge_id', source('billing', 'charges'), 'trim(id)') }}") }}
+
 with
 
 source as (
 
     select * from {{ source('billing', 'charges') }}
     where _load_date <= {{ clm_as_of() }}
+    {{ clm_only_changed_keys('trim(id)', source('billing', 'charges'), 'trim(id)') }}
 
 ),
 

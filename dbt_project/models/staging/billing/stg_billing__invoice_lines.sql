@@ -4,12 +4,15 @@
     A line without its own currency takes the invoice's. amount_reporting uses the rate of the invoice's
     creation month; MRR converts amount at each month's rate itself (docs/marts.md#mrr).
 -#}
+{{ config(pre_hook="{{ clm_delete_changed_keys('invoice_id', source('billing', 'invoices'), 'trim(id)') }}") }}
+
 with
 
 source as (
 
     select * from {{ source('billing', 'invoice_lines') }}
     where _load_date <= {{ clm_as_of() }}
+    {{ clm_only_changed_keys('trim(invoice_id)', source('billing', 'invoices'), 'trim(id)') }}
 
 ),
 

@@ -1,9 +1,12 @@
+{{ config(pre_hook="{{ clm_delete_changed_keys('invoice_id', source('billing', 'invoices'), 'trim(id)') }}") }}
+
 with
 
 source as (
 
     select * from {{ source('billing', 'invoices') }}
     where _load_date <= {{ clm_as_of() }}
+    {{ clm_only_changed_keys('trim(id)', source('billing', 'invoices'), 'trim(id)') }}
 
 ),
 

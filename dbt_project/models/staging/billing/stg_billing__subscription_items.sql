@@ -2,12 +2,15 @@
     items[] of the newest version of each subscription: a child row belongs to the parent version that landed
     in the same file at the same row (_source_file, _row_number), so items of superseded versions are dropped.
 -#}
+{{ config(pre_hook="{{ clm_delete_changed_keys('subscription_id', source('billing', 'subscriptions'), 'trim(id)') }}") }}
+
 with
 
 source as (
 
     select * from {{ source('billing', 'subscription_items') }}
     where _load_date <= {{ clm_as_of() }}
+    {{ clm_only_changed_keys('trim(subscription_id)', source('billing', 'subscriptions'), 'trim(id)') }}
 
 ),
 

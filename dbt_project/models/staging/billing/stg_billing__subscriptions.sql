@@ -1,9 +1,12 @@
+{{ config(pre_hook="{{ clm_delete_changed_keys('subscription_id', source('billing', 'subscriptions'), 'trim(id)') }}") }}
+
 with
 
 source as (
 
     select * from {{ source('billing', 'subscriptions') }}
     where _load_date <= {{ clm_as_of() }}
+    {{ clm_only_changed_keys('trim(id)', source('billing', 'subscriptions'), 'trim(id)') }}
 
 ),
 

@@ -1,9 +1,12 @@
+{{ config(pre_hook="{{ clm_delete_changed_keys('contact_id', source('crm', 'contacts'), 'trim(contact_id)') }}") }}
+
 with
 
 source as (
 
     select * from {{ source('crm', 'contacts') }}
     where _load_date <= {{ clm_as_of() }}
+    {{ clm_only_changed_keys('trim(contact_id)', source('crm', 'contacts'), 'trim(contact_id)') }}
 
 ),
 

@@ -1,9 +1,12 @@
+{{ config(pre_hook="{{ clm_delete_changed_keys('deal_id', source('crm', 'deals'), 'trim(deal_id)') }}") }}
+
 with
 
 source as (
 
     select * from {{ source('crm', 'deals') }}
     where _load_date <= {{ clm_as_of() }}
+    {{ clm_only_changed_keys('trim(deal_id)', source('crm', 'deals'), 'trim(deal_id)') }}
 
 ),
 

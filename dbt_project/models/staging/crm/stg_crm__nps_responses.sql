@@ -1,9 +1,12 @@
+{{ config(pre_hook="{{ clm_delete_changed_keys('response_id', source('crm', 'nps_responses'), 'trim(response_id)') }}") }}
+
 with
 
 source as (
 
     select * from {{ source('crm', 'nps_responses') }}
     where _load_date <= {{ clm_as_of() }}
+    {{ clm_only_changed_keys('trim(response_id)', source('crm', 'nps_responses'), 'trim(response_id)') }}
 
 ),
 

@@ -1,9 +1,12 @@
+{{ config(pre_hook="{{ clm_delete_changed_keys('ticket_id', source('support', 'tickets'), 'trim(ticket_id)') }}") }}
+
 with
 
 source as (
 
     select * from {{ source('support', 'tickets') }}
     where _load_date <= {{ clm_as_of() }}
+    {{ clm_only_changed_keys('trim(ticket_id)', source('support', 'tickets'), 'trim(ticket_id)') }}
 
 ),
 

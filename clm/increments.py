@@ -1,0 +1,123 @@
+"""Whether a run's dbt build may be incremental, decided once per run (docs/commands.md#daily-runs).
+
+The staging models are incremental (dbt_project/macros/clm_increments.sql): they re-derive only the keys that
+have a raw row the previous build did not see. That is exact as long as nothing but raw rows changed since
+that build. Raw tables only grow between full refreshes, so this module records, after each successful build,
+what the build saw: the as-of date, the newest ``_loaded_at`` of any raw row, and a key of everything else the
+models read (the project's code, the settings that change results, the target). The next build is incremental
+when that key is the same and the as-of date did not move back; otherwise dbt gets ``--full-refresh``.
+
+A user's FX relation (var ``fx_rates_relation``) can change without any of that changing, and every converted
+staging amount reads it: with one configured, every build is a full one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import duckdb
+
+from clm.config import Settings
+from clm.ingest.schemas import ENTITIES
+
+STATE_TABLE = "audit.dbt_build_state"
+# The environment variable that tells the staging models what the previous build saw (macro
+# clm_incremental_since): '<as-of>|<newest _loaded_at>'; empty for a build that must not rely on one.
+SINCE_ENV = "CLM_INCREMENTAL_SINCE"
+
+
+@dataclass(frozen=True)
+class BuildState:
+    key: str
+    as_of: date
+    loaded_at: datetime | None  # the newest _loaded_at in raw; None while raw is empty
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    full_refresh: bool
+    reason: str  # why (shown in the run's log)
+    since: BuildState | None  # what the previous build saw, for an incremental build
+    now: BuildState  # recorded once this build succeeds
+
+    def since_env(self) -> str:
+        if self.full_refresh or self.since is None:
+            return ""
+        loaded = self.since.loaded_at.isoformat(sep=" ") if self.since.loaded_at else ""
+        return f"{self.since.as_of.isoformat()}|{loaded}"
+
+
+def build_key(settings: Settings, target: str) -> str:
+    """The digest of what the models read besides raw rows and the as-of date."""
+    # Imported here: clm.inputs imports the warehouse and run modules, which import nothing of this one.
+    from clm.inputs import _code, _settings
+
+    digest = hashlib.sha256()
+    _code(digest)
+    _settings(digest, settings, target)
+    return digest.hexdigest()
+
+
+def _raw_tables() -> list[str]:
+    tables = []
+    for ent in ENTITIES:
+        tables.append(ent.table)
+        tables += [child.table for child in ent.children]
+    return tables
+
+
+def newest_loaded_at(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    existing = {
+        name
+        for (name,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw'"
+        ).fetchall()
+    }
+    selects = [f"select max(_loaded_at) as t from raw.{t}" for t in _raw_tables() if t in existing]
+    if not selects:
+        return None
+    return con.execute(f"select max(t) from ({' union all '.join(selects)})").fetchall()[0][0]
+
+
+def previous_state(con: duckdb.DuckDBPyConnection) -> BuildState | None:
+    try:
+        rows = con.execute(f"select key, as_of, loaded_at from {STATE_TABLE}").fetchall()
+    except duckdb.CatalogException:
+        return None
+    return BuildState(*rows[0]) if len(rows) == 1 else None
+
+
+def plan_build(
+    con: duckdb.DuckDBPyConnection, settings: Settings, target: str, as_of: date, full_refresh: bool
+) -> BuildPlan:
+    """The one decision: incremental or full, with what the build will have seen once it succeeds."""
+    now = BuildState(build_key(settings, target), as_of, newest_loaded_at(con))
+    previous = previous_state(con)
+    if full_refresh:
+        return BuildPlan(True, "clm run --full-refresh", None, now)
+    if previous is None:
+        return BuildPlan(True, "no earlier build to add to", None, now)
+    if settings.dbt_vars.get("fx_rates_relation") not in (None, "", "none", "null"):
+        return BuildPlan(True, "a user FX relation (fx_rates_relation) is configured", None, now)
+    if previous.key != now.key:
+        return BuildPlan(True, "the code, settings or target changed since the last build", None, now)
+    if as_of < previous.as_of:
+        return BuildPlan(True, f"the as-of date moved back from {previous.as_of}", None, now)
+    if previous.loaded_at is not None and (now.loaded_at is None or now.loaded_at < previous.loaded_at):
+        return BuildPlan(True, "raw holds fewer rows than the last build read", None, now)
+    return BuildPlan(False, f"incremental since the build as of {previous.as_of}", previous, now)
+
+
+def record_build(con: duckdb.DuckDBPyConnection, state: BuildState) -> None:
+    """After a successful build: what it saw, the starting point of the next incremental build."""
+    con.execute("create schema if not exists audit")
+    con.execute(
+        f"create table if not exists {STATE_TABLE} "
+        "(key varchar not null, as_of date not null, loaded_at timestamp)"
+    )
+    con.execute("begin")
+    con.execute(f"delete from {STATE_TABLE}")
+    con.execute(f"insert into {STATE_TABLE} values (?, ?, ?)", [state.key, state.as_of, state.loaded_at])
+    con.execute("commit")

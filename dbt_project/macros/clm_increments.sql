@@ -1,0 +1,84 @@
+{#
+    Incremental staging (docs/commands.md#daily-runs). Raw tables only grow: ingestion appends every landed
+    record as a new row stamped _loaded_at (and a full refresh resets raw and every model together). So a
+    staging model, the newest version of each key among raw rows with _load_date <= as-of, only changes for
+    the keys with a raw row the previous build did not see: a row loaded since (_loaded_at after the newest
+    _loaded_at the previous build read) or one the as-of date now reaches (_load_date after the previous
+    as-of). An incremental build deletes those keys' rows from the model (pre-hook) and inserts their newest
+    versions again (append), computed from all of the key's raw rows as a full build does.
+
+    `clm run` decides once per run, in clm/increments.py, whether dbt may build incrementally, and says so
+    through the environment variable CLM_INCREMENTAL_SINCE = '<previous as-of>|<previous newest _loaded_at>';
+    when the code, settings, target or FX relation changed, or the as-of date moved back, it passes
+    --full-refresh instead. Read only when a model is compiled for execution (as CLM_AS_OF is): a new value
+    every day never makes dbt parse the project again. Unset (a plain `dbt build` on an existing build), every
+    key counts as changed: the incremental build then rewrites every row, the same rows a full build gives.
+#}
+
+{#- clm_is_incremental(): dbt's is_incremental(), false in a dbt unit test (which has no relation `this`). -#}
+{% macro clm_is_incremental() %}
+    {%- if this is none -%}
+        {{- return(false) -}}
+    {%- endif -%}
+    {{- return(is_incremental()) -}}
+{% endmacro %}
+
+{#- clm_incremental_since(): none, or (previous as-of 'YYYY-MM-DD', previous newest _loaded_at text). -#}
+{% macro clm_incremental_since() %}
+    {%- if not execute -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set text = env_var('CLM_INCREMENTAL_SINCE', '') | trim -%}
+    {%- if text == '' -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set match = modules.re.match('^(\d{4}-\d{2}-\d{2})\|(\d{4}-\d{2}-\d{2}[ T][0-9:.]+)?$', text) -%}
+    {%- if not match -%}
+        {{ exceptions.raise_compiler_error(
+            "CLM_INCREMENTAL_SINCE must be 'YYYY-MM-DD|YYYY-MM-DD HH:MM:SS[.ffffff]' (or 'YYYY-MM-DD|'), got '"
+            ~ text ~ "'") }}
+    {%- endif -%}
+    {{- return((match.group(1), match.group(2))) -}}
+{% endmacro %}
+
+{#-
+    clm_changed_keys(relation, key_expr): a select of the distinct keys (key_expr over `relation`, a raw
+    source) whose raw rows changed since the previous build; every key on or before the as-of date when
+    CLM_INCREMENTAL_SINCE is unset.
+-#}
+{% macro clm_changed_keys(relation, key_expr) -%}
+    {%- set since = clm_incremental_since() -%}
+    select distinct {{ key_expr }} as changed_key
+    from {{ relation }}
+    where _load_date <= {{ clm_as_of() }}
+    {%- if since is not none %}
+        and (
+            _load_date > cast('{{ since[0] }}' as date)
+            {%- if since[1] %}
+            or _loaded_at > cast('{{ since[1] }}' as timestamp)
+            {%- endif %}
+        )
+    {%- endif %}
+{%- endmacro %}
+
+{#-
+    clm_only_changed_keys(column_expr, relation, key_expr): in a staging model's source CTE, after its where
+    clause: `and <column_expr> in (changed keys of relation by key_expr)` on an incremental build, nothing on a
+    full one. A child table (invoice lines) passes its parent key column and the parent's raw relation.
+-#}
+{% macro clm_only_changed_keys(column_expr, relation, key_expr) -%}
+    {%- if clm_is_incremental() %}
+        and {{ column_expr }} in ({{ clm_changed_keys(relation, key_expr) }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    clm_delete_changed_keys(column, relation, key_expr): the pre-hook of an incremental staging model: delete
+    the rows of every changed key (column = the model's key column, key_expr its raw expression), including
+    keys whose newest version now has no child rows (an invoice whose lines[] became empty).
+-#}
+{% macro clm_delete_changed_keys(column, relation, key_expr) -%}
+    {%- if clm_is_incremental() -%}
+        delete from {{ this }} where {{ column }} in ({{ clm_changed_keys(relation, key_expr) }})
+    {%- endif -%}
+{%- endmacro %}
