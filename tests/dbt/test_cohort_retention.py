@@ -1,7 +1,7 @@
 """rpt_cohort_retention on the hand-written raw fixture (raw_fixture.py), as of 2024-03-31.
 
 The cell-by-cell arithmetic is pinned by the dbt unit tests beside the model
-(marts/revenue/_cohort__models.yml). Here the built mart is checked against the built fct_mrr_movements,
+(marts/revenue/_cohort__unit_tests.yml). Here the built mart is checked against the built fct_mrr_movements,
 recomputed independently in Python from the definitions of docs/marts.md#cohorts, and DuckDB against Postgres.
 """
 

@@ -2,7 +2,7 @@
 
 rpt_kpis_monthly, int_marketing__cac_by_channel_month and int_customers__lifetime_revenue; expected values are
 computed by hand from the fixture rows and seeds/fx_rates.csv. The dbt unit tests beside the models
-(_kpis__models.yml, _marketing__models.yml, _lifetime__models.yml) cover the formulas on richer inputs.
+(_kpis__unit_tests.yml, _marketing__models.yml, _lifetime__models.yml) cover the formulas on richer inputs.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """rpt_revenue_reconciliation on the hand-written raw fixture (raw_fixture.py), as of 2024-03-31.
 
-The dbt unit test test_rpt_revenue_reconciliation_waterfall (_reconciliation__models.yml) covers every column
-on a richer story (annual prepayment, refund, uncollectible, open, prorations, draft, void); here the whole
-chain from raw extracts: FX conversion, newest invoice versions, payments out of band, the MRR bridge.
+The dbt unit test test_rpt_revenue_reconciliation_waterfall (_reconciliation__unit_tests.yml) covers every
+column on a richer story (annual prepayment, refund, uncollectible, open, prorations, draft, void); here the
+whole chain from raw extracts: FX conversion, newest invoice versions, payments out of band, the MRR bridge.
 """
 
 from __future__ import annotations

@@ -70,7 +70,7 @@ last_subscriptions as (
                 order by
                     subscription_ends.service_end_date desc,
                     subscriptions.ended_at desc nulls last,
-                    subscription_ends.subscription_id
+                    subscription_ends.subscription_id asc
             ) as end_rank
         from subscription_ends
         left join subscriptions

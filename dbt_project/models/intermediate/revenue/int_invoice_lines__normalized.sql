@@ -113,7 +113,7 @@ classified as (
     select
         intervals.*,
         case
-            when line_type is distinct from 'subscription' then 'not_a_subscription_line'
+            when line_type is null or line_type <> 'subscription' then 'not_a_subscription_line'
             when invoice_status = 'void' then 'void_invoice'
             when customer_id is null then 'unknown_customer'
             when amount is null then 'no_amount'

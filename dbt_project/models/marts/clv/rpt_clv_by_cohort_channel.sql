@@ -78,17 +78,17 @@ median_paybacks as (
 select
     cast(rolled_up.cohort_month as date) as cohort_month,
     cast(rolled_up.acquisition_channel as varchar) as acquisition_channel,
-    cast(customers as bigint) as customers,
-    cast(lifetime_revenue as decimal(18, 2)) as lifetime_revenue,
-    cast(cac as decimal(18, 2)) as cac,
-    cast(historical_clv_net as decimal(18, 2)) as historical_clv_net,
+    cast(rolled_up.customers as bigint) as customers,
+    cast(rolled_up.lifetime_revenue as decimal(18, 2)) as lifetime_revenue,
+    cast(rolled_up.cac as decimal(18, 2)) as cac,
+    cast(rolled_up.historical_clv_net as decimal(18, 2)) as historical_clv_net,
     cast({{ clm_exact_ratio('historical_clv_net', 'customers', 2) }} as decimal(18, 2))
         as historical_clv_net_per_customer,
     cast(
         case when cac > 0 then {{ clm_exact_ratio('lifetime_margin', 'cac', 4) }} end as decimal(18, 4)
     ) as clv_cac_ratio,
     cast(median_paybacks.median_cac_payback_months as decimal(10, 1)) as median_cac_payback_months,
-    cast(predicted_clv_12m as decimal(18, 2)) as predicted_clv_12m
+    cast(rolled_up.predicted_clv_12m as decimal(18, 2)) as predicted_clv_12m
 from rolled_up
 left join median_paybacks
     on median_paybacks.cohort_month = rolled_up.cohort_month
