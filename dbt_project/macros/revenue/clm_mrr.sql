@@ -14,23 +14,11 @@
     half away from zero to 18 decimals, DECIMAL(38, 18); null when the divisor is 0 or null or the rate null.
     The divisor must be a positive integer: interval_divisor is interval_count or 12 x interval_count, and a
     line with interval_count < 1 never counts towards MRR (int_invoice_lines__normalized).
-    Computed in integers:
-        n = amount x multiplier x rate x 10^10, rounded half away from zero to an integer (exact for a product
-            with at most 10 decimals, as a 2-decimal amount times the seed's 8-decimal rates is; a longer
-            product is rounded to 10 decimals first, as before);
-        q = trunc((2 x 10^8 x n + sign(n) x d) / (2 x d)) = sign(n) x floor((2 x 10^8 x |n| + d) / (2 x d)),
-    which is n x 10^8 / d rounded half away from zero (truncation toward zero: DuckDB's `//` on HUGEINT,
-    Postgres's div() on numeric); the part is q x 10^-18. These are the same digits as the former
-    clm_exact_ratio(amount x multiplier x rate, divisor, 18): it scaled both operands by 10^10, so it computed
-    sign(n) x floor((2 x |n| x 10^18 + d x 10^10) / (2 x d x 10^10)), the same floor after dividing numerator
-    and denominator by 10^10. With d a positive integer, d needs no DECIMAL cast, sign() or abs(), and n takes
-    one cast instead of two (on DuckDB each HUGEINT division or scale-reducing cast costs about 0.5 us a row,
-    a multiplication almost nothing). Range: q needs 128 bits (2 x 10^8 x n exceeds BIGINT once the product
-    reaches 4.62), so HUGEINT on DuckDB, numeric on Postgres; DuckDB forms the product x 10^10 as a
-    DECIMAL(38, 14), so |amount x multiplier x rate| < 10^14 (clm_exact_ratio allowed < 8.5 x 10^9); beyond it
-    DuckDB raises an overflow error, never other digits.
-    Measured on the 100,000-customer zone (seed 7, 464,091 groups), old and new alternating in one DuckDB
-    session on a shared 2-core machine: the part expression alone 2.2 s -> 1.2 s (1.8x);
+    This is clm_exact_ratio_by_integer(amount x multiplier x rate, divisor, 18) (clm_exact_divide.sql: the
+    digits of clm_exact_ratio, which it used before, in fewer HUGEINT divisions; exact for amount x rate with
+    at most 10 decimals, as a 2-decimal amount times the seed's 8-decimal rates is; |amount x multiplier x
+    rate| < 10^14). Measured on the 100,000-customer zone (seed 7; 464,091 groups a rate), old and new
+    alternating in one DuckDB session on a shared 2-core machine: the part expression alone 2.2 s -> 1.2 s;
     int_customer_months__mrr 8.2 s -> 6.6 s, int_customer_cohorts__starting_mrr_revalued 6.8 s -> 5.0 s
     (medians of 3). Every row of both models and of the marts that read them is the same (EXCEPT both ways).
     Not taken: an all-BIGINT form (the rate split into two 5-decimal integers) was 4x faster on the
@@ -47,28 +35,9 @@
     first rounding can move it, so both roundings go the way T's would.
 #}
 {% macro clm_mrr_part(amount_expr, multiplier_expr, divisor_expr, rate_expr) -%}
-    {{ return(adapter.dispatch('clm_mrr_part', 'clm')(amount_expr, multiplier_expr, divisor_expr, rate_expr)) }}
-{%- endmacro %}
-
-{% macro duckdb__clm_mrr_part(amount_expr, multiplier_expr, divisor_expr, rate_expr) -%}
-    {%- set n -%}
-        cast(({{ amount_expr }}) * ({{ multiplier_expr }}) * ({{ rate_expr }}) * 10000000000 as hugeint)
-    {%- endset -%}
-    {%- set d = 'nullif(' ~ divisor_expr ~ ', 0)' -%}
-    cast(
-        cast(({{ n }} * 200000000 + sign({{ n }}) * {{ d }}) // (2 * {{ d }}) as decimal(38, 0))
-        * {{ clm_exact_ratio_unit(18) }}
-        as decimal(38, 18)
-    )
-{%- endmacro %}
-
-{% macro default__clm_mrr_part(amount_expr, multiplier_expr, divisor_expr, rate_expr) -%}
-    {%- set n = 'round((' ~ amount_expr ~ ') * (' ~ multiplier_expr ~ ') * (' ~ rate_expr ~ ') * 10000000000)' -%}
-    {%- set d = 'nullif(' ~ divisor_expr ~ ', 0)' -%}
-    cast(
-        div({{ n }} * 200000000 + sign({{ n }}) * {{ d }}, 2 * {{ d }}) * {{ clm_exact_ratio_unit(18) }}
-        as decimal(38, 18)
-    )
+    {{ clm_exact_ratio_by_integer(
+        '(' ~ amount_expr ~ ') * (' ~ multiplier_expr ~ ') * (' ~ rate_expr ~ ')', divisor_expr, 18
+    ) }}
 {%- endmacro %}
 
 {% macro clm_mrr_total(parts_sum_expr) -%}
