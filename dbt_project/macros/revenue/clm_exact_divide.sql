@@ -79,3 +79,65 @@
 {% macro clm_exact_divide(numerator_expr, divisor_expr) -%}
     {{ return(clm_exact_ratio(numerator_expr, divisor_expr, 10)) }}
 {%- endmacro %}
+
+{#
+    clm_exact_ratio_by_integer(numerator_expr, divisor_expr, scale): the digits of
+    clm_exact_ratio(numerator_expr, divisor_expr, scale), faster, for a divisor that is a positive integer
+    (an interval divisor, a count); null when it is 0 or null. `scale` from 10 to 18.
+    * Computed in integers: n = numerator x 10^10 rounded half away from zero to an integer (the numerator
+      rounded to 10 decimals, as clm_exact_ratio does), d = the divisor, and
+          q = trunc((2 x 10^(scale - 10) x n + sign(numerator) x d) / (2 x d))
+            = sign(n) x floor((2 x 10^(scale - 10) x |n| + d) / (2 x d)),
+      n x 10^(scale - 10) / d rounded half away from zero; the result is q x 10^-scale. Truncation toward
+      zero is DuckDB's `//` on HUGEINT and Postgres's div() on numeric. sign(numerator) equals sign(n) unless
+      n = 0, and then q = trunc(+-d / (2 x d)) = 0 all the same.
+    * Same digits as clm_exact_ratio: it scales the divisor by 10^10 too and computes
+      sign(n) x floor((2 x |n| x 10^scale + d x 10^10) / (2 x d x 10^10)), the same floor once numerator and
+      denominator are divided by 10^10. The divisor needs no DECIMAL cast, sign() or abs(), and n one cast
+      instead of two: on DuckDB each HUGEINT division or scale-reducing cast costs about 0.5 us a row, a
+      multiplication almost nothing. Measured on the 100,000-customer zone, old and new alternating in one
+      session (shared 2-core machine, medians of 3): int_invoice_lines__normalized (357,058 lines) 8.8 s ->
+      6.6 s; the MRR parts, see clm_mrr_part. 0 rows differ in any model (EXCEPT both ways).
+    * Range (DuckDB): the numerator x 10^10 is formed as a DECIMAL(38, s + 10) for a numerator with s
+      decimals, so |numerator| < 10^(28 - s): < 10^14 for amount x multiplier x rate (s = 14), < 10^24 for
+      amount x multiplier (s = 4); 2 x 10^(scale - 10) x n stays far inside HUGEINT there. BIGINT would not
+      do: at scale 18, 2 x 10^8 x n exceeds it once the numerator reaches 4.62. An overflow raises an error,
+      never other digits. A negative divisor would give wrong digits: callers guarantee d > 0.
+    Example: 280 x 1.0635 / 12 at scale 18: n = 2977800000000, q = trunc((2 x 10^8 x 2977800000000 + 12) / 24)
+    = 24815000000000000000 -> 24.815000000000000000; -100 / 3 at scale 10: n = -1000000000000,
+    q = trunc((2 x -1000000000000 - 3) / 6) = -333333333333 -> -33.3333333333.
+#}
+{% macro clm_exact_ratio_by_integer(numerator_expr, divisor_expr, scale) -%}
+    {%- if scale is not integer or scale < 10 or scale > 18 -%}
+        {{ exceptions.raise_compiler_error(
+            'clm_exact_ratio_by_integer: scale must be an integer from 10 to 18, got ' ~ scale
+        ) }}
+    {%- endif -%}
+    {{ return(adapter.dispatch('clm_exact_ratio_by_integer', 'clm')(numerator_expr, divisor_expr, scale)) }}
+{%- endmacro %}
+
+{% macro default__clm_exact_ratio_by_integer(numerator_expr, divisor_expr, scale) -%}
+    {%- set d = 'nullif(' ~ divisor_expr ~ ', 0)' -%}
+    cast(
+        div(
+            round(({{ numerator_expr }}) * 10000000000) * {{ 2 * 10 ** (scale - 10) }}
+            + sign({{ numerator_expr }}) * {{ d }},
+            2 * {{ d }}
+        ) * {{ clm_exact_ratio_unit(scale) }}
+        as decimal(38, {{ scale }})
+    )
+{%- endmacro %}
+
+{% macro duckdb__clm_exact_ratio_by_integer(numerator_expr, divisor_expr, scale) -%}
+    {%- set d = 'nullif(' ~ divisor_expr ~ ', 0)' -%}
+    cast(
+        cast(
+            (
+                cast(({{ numerator_expr }}) * 10000000000 as hugeint) * {{ 2 * 10 ** (scale - 10) }}
+                + sign({{ numerator_expr }}) * {{ d }}
+            ) // (2 * {{ d }})
+            as decimal(38, 0)
+        ) * {{ clm_exact_ratio_unit(scale) }}
+        as decimal(38, {{ scale }})
+    )
+{%- endmacro %}

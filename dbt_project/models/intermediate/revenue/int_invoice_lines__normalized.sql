@@ -4,8 +4,9 @@
     Lines that do not count towards MRR stay in the table with the reason (mrr_exclusion_reason), so that a
     reader can see why a line was left out; int_customer_months__mrr keeps counts_towards_mrr lines only.
 
-    monthly_amount = amount x interval_multiplier / interval_divisor, an exact fraction (macro clm_exact_divide,
-    10 decimals, identical on DuckDB and Postgres):
+    monthly_amount = amount x interval_multiplier / interval_divisor, an exact fraction rounded half away from
+    zero to 10 decimals (macro clm_exact_ratio_by_integer: interval_divisor is a positive integer on every line
+    that counts; identical on DuckDB and Postgres):
     month: amount / interval_count; year: amount / (12 x interval_count);
     week: amount x 52 / (12 x interval_count) (52 weeks in 12 months);
     day: amount x 365 / (12 x interval_count) (365 days in 12 months).
@@ -147,7 +148,7 @@ final as (
         interval_divisor,
         case
             when mrr_exclusion_reason is null
-                then {{ clm_exact_divide('amount * interval_multiplier', 'interval_divisor') }}
+                then {{ clm_exact_ratio_by_integer('amount * interval_multiplier', 'interval_divisor', 10) }}
         end as monthly_amount,
         period_start_at,
         period_end_at,
