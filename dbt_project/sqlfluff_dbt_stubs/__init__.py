@@ -122,6 +122,10 @@ def clm_exact_ratio(numerator_expr: str, denominator_expr: str, scale: object = 
     return f"cast({numerator_expr} as decimal(38, {scale})) / nullif({denominator_expr}, 0)"
 
 
+def clm_exact_ratio_by_integer(numerator_expr: str, divisor_expr: str, scale: object = 10) -> str:
+    return f"cast({numerator_expr} as decimal(38, {scale})) / {divisor_expr}"
+
+
 def clm_exact_divide(numerator_expr: str, divisor_expr: str) -> str:
     return f"cast({numerator_expr} as decimal(38, 10)) / {divisor_expr}"
 
