@@ -118,17 +118,17 @@ final as (
         cast(current_spells.stage as {{ clm_type_string() }}) as current_stage,
         cast(current_spells.valid_from as date) as current_stage_since,
         cast(
-            case when current_spells.stage = 'churned' then churn_types.churn_type end as varchar
+            case when current_spells.stage = 'churned' then churn_types.churn_type end as {{ clm_type_string() }}
         ) as churn_type,
         cast(
-            case when current_spells.stage = 'churned' then churn_types.churn_reason end as varchar
+            case when current_spells.stage = 'churned' then churn_types.churn_reason end as {{ clm_type_string() }}
         ) as churn_reason,
         cast(current_spells.stage = 'at_risk' as boolean) as is_at_risk,
         cast(
             case
                 when current_spells.stage = 'at_risk'
                     then {{ clm_concat_flags(clm_lifecycle_health_signals(), 'current_signals.is_') }}
-            end as varchar
+            end as {{ clm_type_string() }}
         ) as at_risk_reasons,
         {%- for signal in clm_lifecycle_health_signals() %}
         cast(coalesce(current_signals.is_{{ signal }}, false) as boolean) as has_{{ signal }},
