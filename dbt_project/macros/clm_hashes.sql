@@ -11,7 +11,7 @@
 {%- endmacro %}
 
 {% macro default__clm_pii_hash(expr) -%}
-    clm_pii_hash(cast({{ expr }} as varchar))
+    clm_pii_hash(cast({{ expr }} as {{ clm_type_string() }}))
 {%- endmacro %}
 
 {% macro postgres__clm_pii_hash(expr) -%}
@@ -25,7 +25,7 @@
     run and target (docs/identity.md#customer-ids).
 #}
 {% macro clm_id_hash(prefix, key_expr) -%}
-    cast(md5('{{ prefix }}:' || cast({{ key_expr }} as varchar)) as varchar)
+    cast(md5('{{ prefix }}:' || cast({{ key_expr }} as {{ clm_type_string() }})) as {{ clm_type_string() }})
 {%- endmacro %}
 
 {#

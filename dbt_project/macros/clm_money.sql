@@ -11,7 +11,7 @@
 #}
 {% macro clm_minor_to_major(amount_expr, digits_expr) -%}
     cast(
-        cast(nullif(trim(cast({{ amount_expr }} as varchar)), '') as decimal(38, 0))
+        cast(nullif(trim(cast({{ amount_expr }} as {{ clm_type_string() }})), '') as decimal(38, 0))
         * case {{ digits_expr }}
             when 0 then cast(1 as decimal(5, 4))
             when 1 then cast(0.1 as decimal(5, 4))

@@ -49,8 +49,8 @@
         {%- for column in columns %}
         {{ relation }}.{{ column }},
         {%- endfor %}
-        cast('{{ name }}' as varchar) as dimension,
-        cast(coalesce(cast({{ value_expr }} as varchar), 'unknown') as varchar) as dimension_value
+        cast('{{ name }}' as {{ clm_type_string() }}) as dimension,
+        cast(coalesce(cast({{ value_expr }} as {{ clm_type_string() }}), 'unknown') as {{ clm_type_string() }}) as dimension_value
     from {{ relation }}
     {%- if not loop.last %}
 
@@ -61,8 +61,8 @@
         {%- for column in columns %}
         {{ relation }}.{{ column }},
         {%- endfor %}
-        cast(null as varchar) as dimension,
-        cast(null as varchar) as dimension_value
+        cast(null as {{ clm_type_string() }}) as dimension,
+        cast(null as {{ clm_type_string() }}) as dimension_value
     from {{ relation }}
     where 1 = 0
     {%- endfor %}
@@ -75,11 +75,11 @@
 #}
 {% macro clm_dimension_names(dimensions) -%}
     {%- for dimension in dimensions %}
-    select cast('{{ dimension }}' as varchar) as dimension
+    select cast('{{ dimension }}' as {{ clm_type_string() }}) as dimension
     {%- if not loop.last %}
     union all
     {%- endif %}
     {%- else %}
-    select cast(null as varchar) as dimension where 1 = 0
+    select cast(null as {{ clm_type_string() }}) as dimension where 1 = 0
     {%- endfor %}
 {%- endmacro %}

@@ -126,6 +126,14 @@ def clm_exact_ratio_by_integer(numerator_expr: str, divisor_expr: str, scale: ob
     return f"cast({numerator_expr} as decimal(38, {scale})) / {divisor_expr}"
 
 
+def clm_type_string() -> str:
+    return "varchar"
+
+
+def clm_type_double() -> str:
+    return "double"
+
+
 def clm_exact_divide(numerator_expr: str, divisor_expr: str) -> str:
     return f"cast({numerator_expr} as decimal(38, 10)) / {divisor_expr}"
 

@@ -45,8 +45,8 @@ dimension_totals as (
 
 select
     'current does not sum to customers' as problem,
-    cast(null as varchar) as dimension,
-    cast(null as varchar) as stage
+    cast(null as {{ clm_type_string() }}) as dimension,
+    cast(null as {{ clm_type_string() }}) as stage
 from funnel
 having sum(customers_current) <> (select count(*) from {{ ref('dim_customers') }})
 
@@ -54,7 +54,7 @@ union all
 
 select
     'customers_ever differs from spells' as problem,
-    cast(null as varchar) as dimension,
+    cast(null as {{ clm_type_string() }}) as dimension,
     funnel.stage
 from funnel
 left join ever

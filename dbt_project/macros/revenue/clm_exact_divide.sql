@@ -72,6 +72,36 @@
 {%- endmacro %}
 
 {#
+    Spark: no HUGEINT, and a decimal operation's result scale follows the operands' declared types (a division
+    or a product with more than 38 digits in all is cut to 6 decimals). The same integer formula in
+    DECIMAL(38, 0), whose range matches DuckDB's HUGEINT (|numerator| x 10^(10 + scale) < 10^38), with every
+    step exact: floor(x / y) of non-negative integers is (x - x % y) / y (% is exact on decimals, and the
+    division then has no remainder); q x 10^-scale is assembled from q's integer part (up to 37 - scale
+    digits) plus its fraction, each typed so that Spark keeps all `scale` decimals. No sign() (DOUBLE on
+    Spark): the sign is a CASE. A zero divisor gives null (nullif).
+#}
+{% macro spark__clm_exact_ratio(numerator_expr, denominator_expr, scale) -%}
+    {%- set n = 'cast(cast((' ~ numerator_expr ~ ') as decimal(38, 10)) * 10000000000 as decimal(38, 0))' -%}
+    {%- set d = 'cast(cast((' ~ denominator_expr ~ ') as decimal(38, 10)) * 10000000000 as decimal(38, 0))' -%}
+    {%- set x = '(abs(' ~ n ~ ') * ' ~ 2 * 10 ** scale ~ ' + abs(' ~ d ~ '))' -%}
+    {%- set y = 'nullif(2 * abs(' ~ d ~ '), 0)' -%}
+    {%- set q = 'cast((' ~ x ~ ' - ' ~ x ~ ' % ' ~ y ~ ') / ' ~ y ~ ' as decimal(38, 0))' -%}
+    {%- if scale == 0 -%}
+        {%- set magnitude = q -%}
+    {%- else -%}
+        {%- set unit = 10 ** scale -%}
+        {%- set whole = 'cast((' ~ q ~ ' - ' ~ q ~ ' % ' ~ unit ~ ') / ' ~ unit ~ ' as decimal(' ~ (37 - scale) ~ ', 0))' -%}
+        {%- set fraction = 'cast(cast(' ~ q ~ ' % ' ~ unit ~ ' as decimal(18, 0)) * ' ~ clm_exact_ratio_unit(scale)
+            ~ ' as decimal(' ~ (scale + 1) ~ ', ' ~ scale ~ '))' -%}
+        {%- set magnitude = '(' ~ whole ~ ' + ' ~ fraction ~ ')' -%}
+    {%- endif -%}
+    cast(
+        case when ({{ n }} < 0) = ({{ d }} < 0) then {{ magnitude }} else -{{ magnitude }} end
+        as decimal(38, {{ scale }})
+    )
+{%- endmacro %}
+
+{#
     clm_exact_divide(numerator_expr, divisor_expr): numerator / divisor as DECIMAL(38,10), rounded half away
     from zero at the 10th decimal: clm_exact_ratio at scale 10 (kept for the intermediate models, whose
     amounts stay unrounded at 10 decimals). 100.0000 / 3 -> 33.3333333333; 2.0000 / 3 -> 0.6666666667.
@@ -140,4 +170,9 @@
         ) * {{ clm_exact_ratio_unit(scale) }}
         as decimal(38, {{ scale }})
     )
+{%- endmacro %}
+
+{#- Spark: the general form, whose digits these are by definition (Spark has no div() on DECIMAL). -#}
+{% macro spark__clm_exact_ratio_by_integer(numerator_expr, divisor_expr, scale) -%}
+    {{ spark__clm_exact_ratio(numerator_expr, divisor_expr, scale) }}
 {%- endmacro %}

@@ -73,8 +73,8 @@ summaries as (
 )
 
 select
-    cast(summaries.customer_id as varchar) as customer_id,
-    cast(coalesce(customers.segment, 'unknown') as varchar) as segment,
+    cast(summaries.customer_id as {{ clm_type_string() }}) as customer_id,
+    cast(coalesce(customers.segment, 'unknown') as {{ clm_type_string() }}) as segment,
     cast(summaries.frequency as integer) as frequency,
     cast({{ dbt.datediff('summaries.first_purchase_date', 'summaries.last_purchase_date', 'day') }} as integer)
         as recency_days,

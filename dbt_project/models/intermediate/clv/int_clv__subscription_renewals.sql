@@ -135,10 +135,10 @@ current_mrr as (
 )
 
 select
-    cast(periods.customer_id as varchar) as customer_id,
-    cast(coalesce(customers.segment, 'unknown') as varchar) as segment,
-    cast(periods.subscription_id as varchar) as subscription_id,
-    cast(periods.billing_interval as varchar) as billing_interval,
+    cast(periods.customer_id as {{ clm_type_string() }}) as customer_id,
+    cast(coalesce(customers.segment, 'unknown') as {{ clm_type_string() }}) as segment,
+    cast(periods.subscription_id as {{ clm_type_string() }}) as subscription_id,
+    cast(periods.billing_interval as {{ clm_type_string() }}) as billing_interval,
     cast(periods.interval_count as integer) as interval_count,
     cast(
         case periods.billing_interval

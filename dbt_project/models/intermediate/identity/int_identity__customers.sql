@@ -60,11 +60,11 @@ billing_only_customers as (
         customer_id,
         'billing' as anchor_source,
         billing_customer_id as anchor_key,
-        cast(null as varchar) as contact_id,
+        cast(null as {{ clm_type_string() }}) as contact_id,
         email,
-        cast(null as varchar) as country,
-        cast(null as varchar) as segment,
-        cast(null as varchar) as acquisition_channel,
+        cast(null as {{ clm_type_string() }}) as country,
+        cast(null as {{ clm_type_string() }}) as segment,
+        cast(null as {{ clm_type_string() }}) as acquisition_channel,
         created_at
     from billing_matches
     where match_method = 'unmatched'

@@ -500,8 +500,8 @@ signals as (
 )
 
 select
-    cast(customer_id as varchar) as customer_id,
-    cast(signal as varchar) as signal,
+    cast(customer_id as {{ clm_type_string() }}) as customer_id,
+    cast(signal as {{ clm_type_string() }}) as signal,
     cast(valid_from as date) as valid_from,
     cast(valid_to as date) as valid_to
 from signals

@@ -67,7 +67,7 @@ final as (
 
     select
         cast(channel_months.month as date) as month,
-        cast(channel_months.channel as varchar) as channel,
+        cast(channel_months.channel as {{ clm_type_string() }}) as channel,
         cast(coalesce(spend_by_channel_month.marketing_spend, 0) as decimal(38, 10)) as marketing_spend,
         cast(coalesce(acquisitions_by_channel_month.customers_acquired, 0) as integer) as customers_acquired,
         cast(

@@ -83,9 +83,9 @@ first_payments as (
 final as (
 
     select
-        cast(customers.customer_id as varchar) as customer_id,
-        cast(customers.contact_id as varchar) as contact_id,
-        cast(customers.acquisition_channel as varchar) as acquisition_channel,
+        cast(customers.customer_id as {{ clm_type_string() }}) as customer_id,
+        cast(customers.contact_id as {{ clm_type_string() }}) as contact_id,
+        cast(customers.acquisition_channel as {{ clm_type_string() }}) as acquisition_channel,
         coalesce(contacts.referred_by_contact_id is not null, false) as is_referred,
         cast(first_payments.first_paid_at as timestamp) as first_paid_at,
         {{ clm_month('first_payments.first_paid_at') }} as acquired_month

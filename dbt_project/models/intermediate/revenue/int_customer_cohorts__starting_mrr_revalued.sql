@@ -87,7 +87,7 @@ revalued as (
 final as (
 
     select
-        cast(customer_id as varchar) as customer_id,
+        cast(customer_id as {{ clm_type_string() }}) as customer_id,
         cast(cohort_month as date) as cohort_month,
         cast(month as date) as month,
         cast(starting_mrr_at_month_rate as decimal(18, 2)) as starting_mrr_at_month_rate

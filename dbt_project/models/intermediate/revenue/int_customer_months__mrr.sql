@@ -193,7 +193,7 @@ customer_months as (
 final as (
 
     select
-        cast(customer_months.customer_id as varchar) as customer_id,
+        cast(customer_months.customer_id as {{ clm_type_string() }}) as customer_id,
         cast(customer_months.month as date) as month,
         cast(snapshots.snapshot_date as date) as snapshot_date,
         case

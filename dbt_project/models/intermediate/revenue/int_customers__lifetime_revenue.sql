@@ -88,7 +88,7 @@ payments as (
 final as (
 
     select
-        cast(billing_matches.customer_id as varchar) as customer_id,
+        cast(billing_matches.customer_id as {{ clm_type_string() }}) as customer_id,
         cast(sum(payments.is_charge) as integer) as succeeded_charges,
         cast(count(*) - sum(payments.is_charge) as integer) as invoices_paid_out_of_band,
         cast(min(payments.paid_at) as timestamp) as first_payment_at,

@@ -14,14 +14,14 @@ parameters as (
 )
 
 select
-    cast(model as varchar) as model,
-    cast(segment as varchar) as segment,
-    cast(parameter as varchar) as parameter,
-    cast(value as double precision) as value,
-    cast(standard_error as double precision) as standard_error,
-    cast(log_likelihood as double precision) as log_likelihood,
+    cast(model as {{ clm_type_string() }}) as model,
+    cast(segment as {{ clm_type_string() }}) as segment,
+    cast(parameter as {{ clm_type_string() }}) as parameter,
+    cast(value as {{ clm_type_double() }}) as value,
+    cast(standard_error as {{ clm_type_double() }}) as standard_error,
+    cast(log_likelihood as {{ clm_type_double() }}) as log_likelihood,
     cast(n_customers as integer) as n_customers,
-    cast(time_unit as varchar) as time_unit,
+    cast(time_unit as {{ clm_type_string() }}) as time_unit,
     cast(converged as boolean) as converged,
     cast(fitted_at as timestamp) as fitted_at
 from parameters

@@ -86,7 +86,7 @@ combined as (
 final as (
 
     select
-        cast(customer_id as varchar) as customer_id,
+        cast(customer_id as {{ clm_type_string() }}) as customer_id,
         cast(lifetime_revenue as decimal(18, 2)) as lifetime_revenue,
         cast(cac as decimal(18, 2)) as cac,
         cast(round(lifetime_margin - coalesce(cac, 0), 2) as decimal(18, 2)) as historical_clv_net,

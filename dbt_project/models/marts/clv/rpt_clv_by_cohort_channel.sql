@@ -77,7 +77,7 @@ median_paybacks as (
 
 select
     cast(rolled_up.cohort_month as date) as cohort_month,
-    cast(rolled_up.acquisition_channel as varchar) as acquisition_channel,
+    cast(rolled_up.acquisition_channel as {{ clm_type_string() }}) as acquisition_channel,
     cast(rolled_up.customers as bigint) as customers,
     cast(rolled_up.lifetime_revenue as decimal(18, 2)) as lifetime_revenue,
     cast(rolled_up.cac as decimal(18, 2)) as cac,

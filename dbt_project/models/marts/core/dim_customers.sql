@@ -108,27 +108,27 @@ current_signals as (
 final as (
 
     select
-        cast(customers.customer_id as varchar) as customer_id,
-        cast({{ clm_pii_hash('customers.email') }} as varchar) as email_hash,
-        cast(customers.country as varchar) as country,
-        cast(customers.segment as varchar) as segment,
-        cast(customers.acquisition_channel as varchar) as acquisition_channel,
+        cast(customers.customer_id as {{ clm_type_string() }}) as customer_id,
+        cast({{ clm_pii_hash('customers.email') }} as {{ clm_type_string() }}) as email_hash,
+        cast(customers.country as {{ clm_type_string() }}) as country,
+        cast(customers.segment as {{ clm_type_string() }}) as segment,
+        cast(customers.acquisition_channel as {{ clm_type_string() }}) as acquisition_channel,
         cast(first_sightings.first_seen_at as timestamp) as first_seen_at,
         cast(customer_cac.first_paid_at as timestamp) as first_paid_at,
-        cast(current_spells.stage as varchar) as current_stage,
+        cast(current_spells.stage as {{ clm_type_string() }}) as current_stage,
         cast(current_spells.valid_from as date) as current_stage_since,
         cast(
-            case when current_spells.stage = 'churned' then churn_types.churn_type end as varchar
+            case when current_spells.stage = 'churned' then churn_types.churn_type end as {{ clm_type_string() }}
         ) as churn_type,
         cast(
-            case when current_spells.stage = 'churned' then churn_types.churn_reason end as varchar
+            case when current_spells.stage = 'churned' then churn_types.churn_reason end as {{ clm_type_string() }}
         ) as churn_reason,
         cast(current_spells.stage = 'at_risk' as boolean) as is_at_risk,
         cast(
             case
                 when current_spells.stage = 'at_risk'
                     then {{ clm_concat_flags(clm_lifecycle_health_signals(), 'current_signals.is_') }}
-            end as varchar
+            end as {{ clm_type_string() }}
         ) as at_risk_reasons,
         {%- for signal in clm_lifecycle_health_signals() %}
         cast(coalesce(current_signals.is_{{ signal }}, false) as boolean) as has_{{ signal }},

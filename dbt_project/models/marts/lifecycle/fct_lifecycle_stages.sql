@@ -45,8 +45,8 @@ spells as (
 final as (
 
     select
-        cast(spells.customer_id as varchar) as customer_id,
-        cast(spells.stage as varchar) as stage,
+        cast(spells.customer_id as {{ clm_type_string() }}) as customer_id,
+        cast(spells.stage as {{ clm_type_string() }}) as stage,
         cast(stages.stage_order as integer) as stage_order,
         cast(spells.spell_number as integer) as spell_number,
         cast(spells.valid_from as date) as valid_from,

@@ -29,10 +29,10 @@ paired as (
 final as (
 
     select
-        cast(customer_id as varchar) as customer_id,
+        cast(customer_id as {{ clm_type_string() }}) as customer_id,
         cast(spell_number - 1 as integer) as transition_number,
-        cast(from_stage as varchar) as from_stage,
-        cast(to_stage as varchar) as to_stage,
+        cast(from_stage as {{ clm_type_string() }}) as from_stage,
+        cast(to_stage as {{ clm_type_string() }}) as to_stage,
         cast(from_stage_order as integer) as from_stage_order,
         cast(to_stage_order as integer) as to_stage_order,
         cast(transitioned_at as date) as transitioned_at,

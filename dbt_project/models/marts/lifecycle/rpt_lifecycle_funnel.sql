@@ -29,7 +29,7 @@ whole_base as (
 {{ clm_lifecycle_funnel('whole_base') }}
 
 select
-    cast(stage as varchar) as stage,
+    cast(stage as {{ clm_type_string() }}) as stage,
     cast(stage_order as integer) as stage_order,
     cast(customers_current as bigint) as customers_current,
     cast(customers_ever as bigint) as customers_ever,

@@ -38,9 +38,9 @@ customer_dimensions as (
 {{ clm_lifecycle_funnel('customer_dimensions') }}
 
 select
-    cast(dimension as varchar) as dimension,
-    cast(dimension_value as varchar) as dimension_value,
-    cast(stage as varchar) as stage,
+    cast(dimension as {{ clm_type_string() }}) as dimension,
+    cast(dimension_value as {{ clm_type_string() }}) as dimension_value,
+    cast(stage as {{ clm_type_string() }}) as stage,
     cast(stage_order as integer) as stage_order,
     cast(customers_current as bigint) as customers_current,
     cast(customers_ever as bigint) as customers_ever,

@@ -105,12 +105,12 @@ classified as (
 final as (
 
     select
-        cast(customer_id as varchar) as customer_id,
+        cast(customer_id as {{ clm_type_string() }}) as customer_id,
         cast(month as date) as month,
         cast(mrr as decimal(18, 2)) as mrr,
         cast(previous_mrr as decimal(18, 2)) as previous_mrr,
         cast(mrr_change as decimal(18, 2)) as mrr_change,
-        cast(movement as varchar) as movement,
+        cast(movement as {{ clm_type_string() }}) as movement,
         cast(first_paid_month as date) as first_paid_month,
         month = first_paid_month as is_first_paid_month,
         cast(previous_mrr_at_current_rate as decimal(18, 2)) as previous_mrr_at_current_rate,

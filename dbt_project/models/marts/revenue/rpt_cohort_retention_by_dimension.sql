@@ -108,7 +108,7 @@ cohort_month_intervals as (
         cohort_members.customer_id,
         case
             when invoice_lines.interval_count = 1 then invoice_lines.billing_interval
-            else cast(invoice_lines.interval_count as varchar) || ' ' || invoice_lines.billing_interval || 's'
+            else cast(invoice_lines.interval_count as {{ clm_type_string() }}) || ' ' || invoice_lines.billing_interval || 's'
         end as billing_interval
     from cohort_members
     inner join paying_lines
@@ -157,8 +157,8 @@ members_by_dimension as (
         customer_id,
         cohort_month,
         starting_mrr,
-        cast('all' as varchar) as dimension,
-        cast('all' as varchar) as dimension_value
+        cast('all' as {{ clm_type_string() }}) as dimension,
+        cast('all' as {{ clm_type_string() }}) as dimension_value
     from member_attributes
 
     union all
@@ -299,8 +299,8 @@ measured as (
 final as (
 
     select
-        cast(dimension as varchar) as dimension,
-        cast(dimension_value as varchar) as dimension_value,
+        cast(dimension as {{ clm_type_string() }}) as dimension,
+        cast(dimension_value as {{ clm_type_string() }}) as dimension_value,
         cast(cohort_month as date) as cohort_month,
         cast(months_since_start as integer) as months_since_start,
         cast(cohort_customers as integer) as cohort_customers,
