@@ -29,7 +29,8 @@ problems as (
     union all
 
     select
-        'gap between ' || cast(first_month as {{ clm_type_string() }}) || ' and ' || cast(last_month as {{ clm_type_string() }}) as problem,
+        'gap between ' || cast(first_month as {{ clm_type_string() }})
+        || ' and ' || cast(last_month as {{ clm_type_string() }}) as problem,
         last_month as month
     from bounds
     where months <> {{ dbt.datediff('first_month', 'last_month', 'month') }} + 1

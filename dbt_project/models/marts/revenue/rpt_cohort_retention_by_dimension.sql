@@ -108,7 +108,9 @@ cohort_month_intervals as (
         cohort_members.customer_id,
         case
             when invoice_lines.interval_count = 1 then invoice_lines.billing_interval
-            else cast(invoice_lines.interval_count as {{ clm_type_string() }}) || ' ' || invoice_lines.billing_interval || 's'
+            else
+                cast(invoice_lines.interval_count as {{ clm_type_string() }}) || ' '
+                || invoice_lines.billing_interval || 's'
         end as billing_interval
     from cohort_members
     inner join paying_lines
