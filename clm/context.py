@@ -17,6 +17,10 @@ TARGETS = ("duckdb", "postgres")
 # The environment variable that carries a run's as-of date to every dbt command (macro clm_as_of_date reads
 # it when a model is compiled for execution, never while parsing; clm.dbt_vars sets it).
 AS_OF_ENV = "CLM_AS_OF"
+# What the previous build saw, for the incremental staging models (macro clm_incremental_since, set by
+# clm.increments): '<as-of>|<newest _loaded_at>'; empty for a build that must not rely on one. Also read only
+# at execution.
+SINCE_ENV = "CLM_INCREMENTAL_SINCE"
 
 
 @dataclass(frozen=True)

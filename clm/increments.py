@@ -13,21 +13,23 @@ staging amount reads it: with one configured, every build is a full one.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import duckdb
 
 from clm.config import Settings
-from clm.ingest.schemas import ENTITIES
+from clm.context import SINCE_ENV
+from clm.ingest.schemas import RAW_TABLES
+from clm.inputs import build_digest
 
 # In the build database only, never published: it describes the build, not the marts BI reads.
 STATE_SCHEMA = "clm_state"
 STATE_TABLE = f"{STATE_SCHEMA}.dbt_build_state"
-# The environment variable that tells the staging models what the previous build saw (macro
-# clm_incremental_since): '<as-of>|<newest _loaded_at>'; empty for a build that must not rely on one.
-SINCE_ENV = "CLM_INCREMENTAL_SINCE"
+__all__ = ["SINCE_ENV", "STATE_TABLE", "BuildPlan", "BuildState", "plan_build", "record_build"]
+
+
+ROLLED_BACK = "raw's newest row is older than the last build's (raw emptied or rolled back)"
 
 
 @dataclass(frozen=True)
@@ -51,25 +53,6 @@ class BuildPlan:
         return f"{self.since.as_of.isoformat()}|{loaded}"
 
 
-def build_key(settings: Settings, target: str) -> str:
-    """The digest of what the models read besides raw rows and the as-of date."""
-    # Imported here: clm.inputs imports the warehouse and run modules, which import nothing of this one.
-    from clm.inputs import _code, _settings
-
-    digest = hashlib.sha256()
-    _code(digest)
-    _settings(digest, settings, target)
-    return digest.hexdigest()
-
-
-def _raw_tables() -> list[str]:
-    tables = []
-    for ent in ENTITIES:
-        tables.append(ent.table)
-        tables += [child.table for child in ent.children]
-    return tables
-
-
 def newest_loaded_at(con: duckdb.DuckDBPyConnection) -> datetime | None:
     existing = {
         name
@@ -77,7 +60,7 @@ def newest_loaded_at(con: duckdb.DuckDBPyConnection) -> datetime | None:
             "select table_name from information_schema.tables where table_schema = 'raw'"
         ).fetchall()
     }
-    selects = [f"select max(_loaded_at) as t from raw.{t}" for t in _raw_tables() if t in existing]
+    selects = [f"select max(_loaded_at) as t from raw.{t}" for t in RAW_TABLES if t in existing]
     if not selects:
         return None
     return con.execute(f"select max(t) from ({' union all '.join(selects)})").fetchall()[0][0]
@@ -95,7 +78,7 @@ def plan_build(
     con: duckdb.DuckDBPyConnection, settings: Settings, target: str, as_of: date, full_refresh: bool
 ) -> BuildPlan:
     """The one decision: incremental or full, with what the build will have seen once it succeeds."""
-    now = BuildState(build_key(settings, target), as_of, newest_loaded_at(con))
+    now = BuildState(build_digest(settings, target), as_of, newest_loaded_at(con))
     previous = previous_state(con)
     if full_refresh:
         return BuildPlan(True, "clm run --full-refresh", None, now)
@@ -108,7 +91,8 @@ def plan_build(
     if as_of < previous.as_of:
         return BuildPlan(True, f"the as-of date moved back from {previous.as_of}", None, now)
     if previous.loaded_at is not None and (now.loaded_at is None or now.loaded_at < previous.loaded_at):
-        return BuildPlan(True, "raw holds fewer rows than the last build read", None, now)
+        # Rows the last build read are gone: raw was emptied or restored from an older copy.
+        return BuildPlan(True, ROLLED_BACK, None, now)
     return BuildPlan(False, f"incremental since the build as of {previous.as_of}", previous, now)
 
 

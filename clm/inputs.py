@@ -28,8 +28,7 @@ import duckdb
 
 from clm import runs
 from clm.config import REPO_ROOT, Settings
-from clm.context import AS_OF_ENV, today_utc
-from clm.increments import SINCE_ENV
+from clm.context import AS_OF_ENV, SINCE_ENV, today_utc
 from clm.landing import landing_fingerprint
 from clm.warehouse import connect_build
 
@@ -119,13 +118,21 @@ def _settings(digest: hashlib._Hash, settings: Settings, target: str) -> None:
     _update(digest, "libpq", {k: v for k, v in sorted(os.environ.items()) if k.startswith("PG")})
 
 
+def build_digest(settings: Settings, target: str) -> str:
+    """The digest of what the models read besides raw rows and the as-of date: the project's code, pinned
+    engine versions, the settings that change results, and the target (clm.increments keys builds on it)."""
+    digest = hashlib.sha256()
+    _code(digest)
+    _settings(digest, settings, target)
+    return digest.hexdigest()
+
+
 def inputs_digest(settings: Settings, as_of: date, target: str, today: date | None = None) -> str:
     """The digest of everything a run's published marts depend on."""
     digest = hashlib.sha256()
     _update(digest, "as_of", as_of.isoformat())
     _update(digest, "landing", landing_fingerprint(settings.raw_dir, today or today_utc()))
-    _code(digest)
-    _settings(digest, settings, target)
+    _update(digest, "build", build_digest(settings, target))
     return digest.hexdigest()
 
 

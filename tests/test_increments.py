@@ -17,6 +17,7 @@ from clm.ingest.schemas import ENTITIES
 
 AS_OF = date(2024, 3, 31)
 FIRST_LOAD = datetime(2024, 3, 31, 6, 0, 0, 250000)
+ROLLED_BACK = "raw's newest row is older than the last build's (raw emptied or rolled back)"
 
 
 @pytest.fixture
@@ -97,7 +98,20 @@ def test_raw_emptied_without_a_full_refresh_is_rebuilt(con, settings) -> None:
     built(con, settings)
     con.execute("delete from raw.crm__deals")
     plan = increments.plan_build(con, settings, "duckdb", AS_OF, False)
-    assert plan.full_refresh and plan.reason == "raw holds fewer rows than the last build read"
+    assert plan.full_refresh and plan.reason == ROLLED_BACK
+
+
+def test_raw_rolled_back_to_an_older_day_is_rebuilt(con, settings) -> None:
+    """A build file restored from the day before: the rows it still holds are older than what the last
+    build read, so keys that build derived from the lost rows would be kept without a full build."""
+    con.execute(
+        "insert into raw.crm__deals (deal_id, _load_date, _loaded_at) values ('d2', '2024-04-01', ?)",
+        [datetime(2024, 4, 1, 6, 0)],
+    )
+    built(con, settings, date(2024, 4, 1))
+    con.execute("delete from raw.crm__deals where _load_date = '2024-04-01'")
+    plan = increments.plan_build(con, settings, "duckdb", date(2024, 4, 1), False)
+    assert plan.full_refresh and plan.reason == ROLLED_BACK
 
 
 def test_a_failed_build_leaves_the_older_record(con, settings) -> None:

@@ -400,6 +400,10 @@ ENTITIES_BY_KEY: dict[tuple[str, str], Entity] = {(e.source, e.name): e for e in
 DEFAULT_ABSURD_AMOUNT = 10_000_000
 
 
+# Every raw table ingestion writes: each entity's, then its child tables (array fields).
+RAW_TABLES: tuple[str, ...] = tuple(t for e in ENTITIES for t in (e.table, *(c.table for c in e.children)))
+
+
 def entity(source: str, name: str) -> Entity:
     try:
         return ENTITIES_BY_KEY[(source, name)]

@@ -5,7 +5,7 @@ import dagster as dg
 from clm import runs
 from clm.ingest import ingest
 from clm.ingest.fx import fx_coverage
-from clm.ingest.schemas import ENTITIES
+from clm.ingest.schemas import ENTITIES, RAW_TABLES
 from clm.ingest.warnings import ingest_warnings
 from clm.publishing import recover
 from clm.warehouse import connect_build, reset_for_full_refresh
@@ -22,8 +22,7 @@ def _dagster_status(instance: dg.DagsterInstance, run_id: str) -> str | None:
 
 
 def raw_table_keys() -> list[dg.AssetKey]:
-    tables = [e.table for e in ENTITIES] + [c.table for e in ENTITIES for c in e.children]
-    return [dg.AssetKey(["raw", table]) for table in sorted(tables)]
+    return [dg.AssetKey(["raw", table]) for table in sorted(RAW_TABLES)]
 
 
 @dg.multi_asset(

@@ -8,7 +8,7 @@ import duckdb
 
 from clm.freshness import source_freshness, stale_sources
 from clm.ingest.load import ensure_raw_tables
-from clm.ingest.schemas import ENTITIES
+from clm.ingest.schemas import ENTITIES, RAW_TABLES
 
 
 def _raw(rows: dict[str, list[str]]) -> duckdb.DuckDBPyConnection:
@@ -28,8 +28,7 @@ def test_stale_sources_messages(defs):
     (warn after 7 days, error after 35)."""
     from orchestration.project import dbt_project
 
-    tables = [ent.table for ent in ENTITIES] + [child.table for ent in ENTITIES for child in ent.children]
-    fresh = {table: ["2024-04-15"] for table in tables}
+    fresh = {table: ["2024-04-15"] for table in RAW_TABLES}
     con = _raw(
         fresh
         # 45 days before the end of 2024-04-15: a drop that stopped arriving (error after 35 days)
@@ -47,7 +46,7 @@ def test_stale_sources_messages(defs):
         ("crm.deals", "freshness error: nothing loaded on or before the as-of date"),
     ]
     # Every raw table is a source with the thresholds of its source system (11 of them), the CLV results none.
-    assert len(source_freshness(con, dbt_project.manifest_path, date(2024, 4, 15))) == len(tables) == 11
+    assert len(source_freshness(con, dbt_project.manifest_path, date(2024, 4, 15))) == len(RAW_TABLES) == 11
 
 
 def test_a_dbt_error_before_any_model_ran_is_summarized_from_dbt_own_message(defs, tmp_path):
