@@ -120,7 +120,9 @@ def test_dbt_build_passes(duckdb_build):
     for result in run.results:
         key = (result["unique_id"].split(".")[0], result["status"])
         by_status[key] = by_status.get(key, 0) + 1
-    assert by_status.get(("unit_test", "pass"), 0) >= 7, by_status
+    # every unit test of every model built (the CLV phase's: tests/test_end_to_end_clv.py)
+    unit_tests = run.unit_test_statuses()
+    assert len(unit_tests) >= 80 and set(unit_tests.values()) == {"pass"}, unit_tests
     assert not [r for r in run.results if r["status"] in ("error", "fail", "skipped")]
     # the only warning: cus_e names CRM contact c999, which does not exist (orphan keys load with a warning)
     warnings = [r["unique_id"] for r in run.results if r["status"] == "warn"]
@@ -226,6 +228,14 @@ def test_as_of_defaults_to_newest_load_date(duckdb_build, tmp_path):
     # newest _load_date in the fixture's raw tables: the contacts drop of 2024-04-15
     assert "_load_date <= cast('2024-04-15' as date)" in compiled
     assert "current_date" not in compiled.lower()
+
+
+@pytest.mark.postgres
+def test_postgres_unit_tests_pass(postgres_build, duckdb_build):
+    """The unit tests run once per engine: the same ones as on DuckDB, all passing on Postgres."""
+    run, _ = postgres_build
+    unit_tests = run.unit_test_statuses()
+    assert unit_tests == dict.fromkeys(duckdb_build[1].unit_test_statuses(), "pass"), unit_tests
 
 
 @pytest.mark.postgres
