@@ -7,6 +7,8 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# npm packages of the CSS and JS that GX's Data Docs load (expectations/data_docs_offline.py copies them in)
+DOCS_ASSETS := expectations/data_docs_assets
 CLM_RAW_DIR ?= data/raw
 DEMO_CUSTOMERS ?= 2000
 DEMO_SEED ?= 42
@@ -24,10 +26,17 @@ export CLM_RAW_DIR
 
 .PHONY: run test test-dbt lint hooks venv generate ui bench clean
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt $(DOCS_ASSETS)/package-lock.json
 	@command -v $(PYTHON) >/dev/null || { echo "clm needs $(PYTHON) on PATH"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,spark]'
+	@if command -v npm >/dev/null; then \
+		echo "npm ci in $(DOCS_ASSETS) (the Data Docs' CSS and JS, so they work offline)"; \
+		cd $(DOCS_ASSETS) && npm ci --no-audit --no-fund --loglevel=error; \
+	else \
+		echo "npm not found: the Data Docs will load their CSS and JS from CDNs (offline they show blank pages);" \
+			"install Node.js with npm, then run: cd $(DOCS_ASSETS) && npm ci"; \
+	fi
 	@touch $(STAMP)
 
 venv: $(STAMP)
