@@ -65,6 +65,7 @@ class GateResult:
     tables_validated: tuple[str, ...]
     tables_missing: tuple[str, ...]
     seconds: float
+    data_docs_warning: str | None = None  # the Data Docs could not be made to work offline
 
     @property
     def message(self) -> str:
@@ -233,6 +234,7 @@ def run_gate(
         tables_validated=tuple(run.results),
         tables_missing=tuple(s.qualified_name for s in run.missing_tables),
         seconds=time.perf_counter() - started,
+        data_docs_warning=run.data_docs_warning,
     )
 
 

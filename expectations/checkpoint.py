@@ -6,8 +6,9 @@ logical schemas (``staging``, ``marts``); a ``Warehouse`` maps them to physical 
 logical names, so both targets give the same checks and messages.
 
 An ephemeral context keeps the run reproducible (no ``gx/`` folder to drift); only the data docs are
-written, under ``Settings.data_docs_dir``. The warehouse is opened read-only, and every engine is
-disposed before returning so nothing holds the file (or a Postgres connection) afterwards.
+written, under ``Settings.data_docs_dir``, with their CSS and JS copied in so they work offline
+(``data_docs_offline``). The warehouse is opened read-only, and every engine is disposed before returning so
+nothing holds the file (or a Postgres connection) afterwards.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from great_expectations.expectations.metadata_types import FailureSeverity
 
 from . import _gx_duckdb_patch
 from .config import GateConfig
+from .data_docs_offline import vendor_assets
 from .suites import SUITES, TableSuite
 
 SITE_NAME = "clm"
@@ -138,6 +140,7 @@ class CheckpointRun:
     missing_columns: tuple[MissingColumns, ...]
     data_docs_index: Path | None
     suites: tuple[TableSuite, ...] = field(default=())
+    data_docs_warning: str | None = None  # why the Data Docs still load assets from CDNs
 
 
 def unknown_config_checks(config: GateConfig, suites: Iterable[TableSuite] = SUITES) -> set[str]:
@@ -275,6 +278,7 @@ def run_checkpoint(
                 )
             )
         results: dict[str, ExpectationSuiteValidationResult] = {}
+        docs_warning: str | None = None
         if definitions:
             checkpoint = context.checkpoints.add(
                 gx.Checkpoint(
@@ -287,6 +291,7 @@ def run_checkpoint(
             results = {result.suite_name: result for result in outcome.run_results.values()}
             # Once for the run: GX's UpdateDataDocsAction rebuilds the index after every suite.
             context.build_data_docs(site_names=[SITE_NAME])
+            docs_warning = vendor_assets(data_docs_dir)  # GX's pages load CDN assets: make them local
     finally:
         _dispose(datasource)
     index = data_docs_dir / "index.html"
@@ -296,4 +301,5 @@ def run_checkpoint(
         missing_columns=tuple(missing_columns),
         data_docs_index=index if index.exists() else None,
         suites=suites,
+        data_docs_warning=docs_warning,
     )

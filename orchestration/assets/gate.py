@@ -33,6 +33,8 @@ def quality_gate(context: dg.AssetExecutionContext, clm: ClmResource) -> dg.Mate
         )
         for finding in (*result.failures, *result.warnings):
             context.log.warning(finding.message)
+        if result.data_docs_warning:
+            context.log.warning(result.data_docs_warning)
         if result.warnings:
             with connect_build(settings) as con:
                 found = [(w.check, w.message) for w in result.warnings]
