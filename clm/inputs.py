@@ -36,6 +36,8 @@ from clm.warehouse import connect_build
 CODE_DIRS = ("clm", "orchestration", "dbt_project", "expectations", "seeds")
 CODE_FILES = ("dbt_project.yml", "profiles.yml", "pyproject.toml", "constraints.txt")
 CODE_SUFFIXES = (".py", ".sql", ".yml", ".yaml", ".csv", ".json", ".md", ".toml", ".txt", ".jinja")
+# Installed, not written: the Data Docs' npm packages are pinned by their package-lock.json, which counts.
+SKIPPED_DIRS = frozenset({"__pycache__", "node_modules"})
 # Installed versions that compute the marts (a pip upgrade outside constraints.txt still counts).
 ENGINE_PACKAGES = ("duckdb", "dbt-core", "dbt-duckdb", "dbt-postgres", "great-expectations", "numpy", "scipy")
 # Settings that do not change what is published: how much memory and how many threads a run may use.
@@ -63,7 +65,7 @@ def _code(digest: hashlib._Hash) -> None:
         paths += [
             p
             for p in (REPO_ROOT / folder).rglob("*")
-            if p.is_file() and p.suffix in CODE_SUFFIXES and "__pycache__" not in p.parts
+            if p.is_file() and p.suffix in CODE_SUFFIXES and not SKIPPED_DIRS.intersection(p.parts)
         ]
     for path in sorted(paths):
         if path.is_file():

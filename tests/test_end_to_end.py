@@ -298,14 +298,35 @@ def test_rerun_with_nothing_new_publishes_nothing_and_is_recorded_unchanged(smal
 
 
 def test_full_refresh_reloads_every_file_and_rebuilds_identical_marts(small_run: dict) -> None:
+    """Also: only declared marts are published, and a stray table in the build's marts schema (what a
+    hand-run dbt build of a since-removed model leaves) is named in the run's warnings. Nothing new landed,
+    so only --full-refresh rebuilds (a plain rerun would be `unchanged`)."""
     serving = small_run["serving"]
     before = marts_digest(serving)
+    build = small_run["tmp"] / "warehouse" / "build" / "serving.duckdb"
+    with duckdb.connect(str(build)) as con:
+        con.execute("create table marts.old_model as select 1 as x")
     refreshed = clm("run", "--full-refresh", env=small_run["env"])
     assert refreshed.returncode == 0, refreshed.stdout + refreshed.stderr
     assert "ingested 10 new file(s): 27 rows read, 27 loaded, 0 quarantined" in refreshed.stdout
     assert marts_digest(serving) == before
     # The manifest now lists each file once, from the refreshing run: a rerun still loads nothing.
     assert query(serving, "select count(*), count(distinct run_id) from audit.load_manifest") == [(10, 1)]
+
+    published = query(
+        serving, "select table_name from duckdb_tables() where schema_name = 'marts' order by all"
+    )
+    # exactly the models under dbt_project/models/marts (all tagged 'published' in dbt_project.yml)
+    declared = sorted(p.stem for p in (ROOT / "dbt_project" / "models" / "marts").rglob("*.sql"))
+    assert [name for (name,) in published] == declared
+    assert len(declared) == 14  # 13 + rpt_revenue_reconciliation (issue 14)
+    warnings = query(
+        serving,
+        "select subject, message from audit.run_warnings where origin = 'publish' and run_id = "
+        "(select run_id from audit.runs order by started_at desc limit 1)",
+    )
+    assert [subject for subject, _ in warnings] == ["marts.old_model"]
+    assert "not declared as published" in warnings[0][1]
 
 
 def test_blocked_run_leaves_the_marts_unchanged_and_is_audited(small_run: dict, tmp_path: Path) -> None:
@@ -348,31 +369,6 @@ def test_blocked_run_leaves_the_marts_unchanged_and_is_audited(small_run: dict, 
         ("unchanged", 1),  # the rerun with nothing new, in BI's audit since the next publish
     ]
     assert query(serving, "select count(*) from audit.quarantine where entity = 'deals'") == [(1,)]
-
-
-def test_only_declared_marts_are_published_and_a_stray_table_is_named(small_run: dict) -> None:
-    build = small_run["tmp"] / "warehouse" / "build" / "serving.duckdb"
-    with duckdb.connect(str(build)) as con:  # what a hand-run dbt build of a since-removed model leaves
-        con.execute("create table marts.old_model as select 1 as x")
-    # Nothing new landed, so only --full-refresh rebuilds (a plain rerun would be `unchanged`).
-    rerun = clm("run", "--full-refresh", env=small_run["env"])
-    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
-
-    serving = small_run["serving"]
-    published = query(
-        serving, "select table_name from duckdb_tables() where schema_name = 'marts' order by all"
-    )
-    # exactly the models under dbt_project/models/marts (all tagged 'published' in dbt_project.yml)
-    declared = sorted(p.stem for p in (ROOT / "dbt_project" / "models" / "marts").rglob("*.sql"))
-    assert [name for (name,) in published] == declared
-    assert len(declared) == 14  # 13 + rpt_revenue_reconciliation (issue 14)
-    warnings = query(
-        serving,
-        "select subject, message from audit.run_warnings where origin = 'publish' and run_id = "
-        "(select run_id from audit.runs order by started_at desc limit 1)",
-    )
-    assert [subject for subject, _ in warnings] == ["marts.old_model"]
-    assert "not declared as published" in warnings[0][1]
 
 
 def test_as_of_drives_freshness_not_the_wall_clock(tmp_path: Path) -> None:
