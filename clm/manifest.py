@@ -28,6 +28,15 @@ class ManifestError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class GroupOwner:
+    """The owner of a dbt group (marts/_marts__groups.yml): dbt requires a name or an email; dbt 1.9+ also
+    accepts a list of emails."""
+
+    name: str = ""
+    emails: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class DeclaredMart:
     name: str
     unique_id: str
@@ -45,12 +54,16 @@ class DeclaredMart:
     # The YAML that documents the model, relative to the project ("" when no YAML names it) and the SQL file.
     yaml_path: str = ""
     sql_path: str = ""
+    # The dbt group (config +group) and its owner: who answers for the mart ("" / None without a group).
+    group: str = ""
+    owner: GroupOwner | None = None
 
 
 def declared_marts(manifest_path: Path) -> list[DeclaredMart]:
     """The enabled models tagged ``published`` in ``manifest_path``, sorted by name."""
     manifest = _load(Path(manifest_path))
-    marts = [_mart(node) for node in manifest["nodes"].values() if _is_published(node)]
+    owners = _group_owners(manifest)
+    marts = [_mart(node, owners) for node in manifest["nodes"].values() if _is_published(node)]
     return sorted(marts, key=lambda mart: mart.name)
 
 
@@ -119,11 +132,23 @@ def _is_published(node: dict[str, Any]) -> bool:
     )
 
 
-def _mart(node: dict[str, Any]) -> DeclaredMart:
+def _group_owners(manifest: dict[str, Any]) -> dict[str, GroupOwner]:
+    """Group unique id ("group.<package>.<name>") -> its owner."""
+    owners = {}
+    for unique_id, group in (manifest.get("groups") or {}).items():
+        owner = (group or {}).get("owner") or {}
+        email = owner.get("email") or ()
+        emails = (email,) if isinstance(email, str) else tuple(email)
+        owners[unique_id] = GroupOwner(name=(owner.get("name") or "").strip(), emails=emails)
+    return owners
+
+
+def _mart(node: dict[str, Any], owners: dict[str, GroupOwner]) -> DeclaredMart:
     config = node.get("config") or {}
     # config.contract is what the hook checks; the node-level contract is the same after parsing.
     contract = config.get("contract") or node.get("contract") or {}
     columns = node.get("columns") or {}
+    group = node.get("group") or config.get("group") or ""
     return DeclaredMart(
         name=node["name"],
         unique_id=node["unique_id"],
@@ -138,4 +163,6 @@ def _mart(node: dict[str, Any]) -> DeclaredMart:
         # patch_path is "<project>://<path>"
         yaml_path=(node.get("patch_path") or "").split("://")[-1],
         sql_path=node.get("original_file_path") or "",
+        group=group,
+        owner=owners.get(f"group.{node.get('package_name')}.{group}") if group else None,
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from clm.manifest import DeclaredMart, ManifestError, declared_marts, unpublishable
+from clm.manifest import DeclaredMart, GroupOwner, ManifestError, declared_marts, unpublishable
 from tests.dbt.conftest import REPO, run_dbt
 
 MARTS_DIR = REPO / "dbt_project" / "models" / "marts"
@@ -71,6 +71,9 @@ def test_marts_are_public_in_an_owned_group_and_intermediate_models_protected(pr
     (group,) = manifest["groups"].values()
     assert group["name"] == "customer_lifecycle"
     assert group["owner"]["name"] and "@" in group["owner"]["email"]
+    # What the Dagster assets of the published marts show as their owner (orchestration/assets/publish.py).
+    owner = GroupOwner(group["owner"]["name"], (group["owner"]["email"],))
+    assert {(m.group, m.owner) for m in declared_marts(project_manifest)} == {("customer_lifecycle", owner)}
 
 
 def test_the_serving_file_exposure_depends_on_every_published_mart(project_manifest):
@@ -213,6 +216,26 @@ def test_a_mart_without_descriptions_is_unpublishable_and_says_where_to_add_them
         "data_type and a `description:` under `columns:` in a YAML beside it, e.g. "
         "dbt_project/models/marts/core/_core__models.yml)",
     ]
+
+
+def test_a_marts_owner_is_its_dbt_groups(tmp_path):
+    emails, named, ungrouped = _model("dim_a"), _model("dim_b"), _model("dim_c")
+    for node, group in ((emails, "revenue"), (named, "lifecycle")):
+        node.update(package_name="clm", group=group)
+    path = _write(tmp_path, emails, named, ungrouped)
+    manifest = json.loads(path.read_text())
+    manifest["groups"] = {
+        # dbt 1.9+ accepts a list of emails; the name alone is enough for dbt
+        "group.clm.revenue": {"name": "revenue", "owner": {"name": "Finance", "email": ["a@x.io", "b@x.io"]}},
+        "group.clm.lifecycle": {"name": "lifecycle", "owner": {"name": " Growth "}},
+    }
+    path.write_text(json.dumps(manifest))
+
+    marts = {mart.name: mart for mart in declared_marts(path)}
+
+    assert marts["dim_a"].owner == GroupOwner("Finance", ("a@x.io", "b@x.io"))
+    assert (marts["dim_b"].group, marts["dim_b"].owner) == ("lifecycle", GroupOwner("Growth"))
+    assert (marts["dim_c"].group, marts["dim_c"].owner) == ("", None)
 
 
 def test_a_mart_whose_contract_is_only_on_the_node_counts(tmp_path):

@@ -1,6 +1,7 @@
 """Publishing is impossible without this run's quality gate passing, whatever assets a user selects.
 
-``serving_database`` calls ``clm.publishing.publish_run``, which refuses (``dg.Failure``) a run that did not
+The step ``serving_database`` (one asset per published mart plus ``serving/audit``, which only materialize
+together) calls ``clm.publishing.publish_run``, which refuses (``dg.Failure``) a run that did not
 ingest, has no passing gate result, or whose marts changed after its gate. Checked in-process on the job
 (every partial selection a UI user can make) and over the webserver that ``clm ui`` starts.
 """
@@ -27,7 +28,6 @@ from tests.test_end_to_end import CLM, FIXTURE, PII_KEY, ROOT, make_env, marts_d
 pytestmark = pytest.mark.slow
 
 JOB = "clm_pipeline"
-SERVING = dg.AssetKey(["serving_database"])
 GATE = dg.AssetKey(["quality_gate"])
 NEEDS_WHOLE_JOB = "publishing needs the whole clm_pipeline job in one run"
 NOTHING_PUBLISHED = "(nothing was published)"
@@ -79,6 +79,14 @@ def _ingest() -> list[dg.AssetKey]:
     return raw_table_keys()
 
 
+def _publish() -> list[dg.AssetKey]:
+    """Every asset of the serving_database step: the published marts and the audit (they publish together, so
+    selecting publishing in the UI selects them all)."""
+    from orchestration.assets.publish import serving_database
+
+    return sorted(serving_database.keys)
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -96,7 +104,7 @@ def test_publish_selected_alone_on_a_fresh_data_dir_is_refused(defs, tmp_path: P
     raw = _landing(tmp_path)
     data_dir = _point_settings_at(monkeypatch, tmp_path, raw)
 
-    result = _execute(defs, raw, [SERVING])
+    result = _execute(defs, raw, _publish())
 
     assert not result.success
     failures = _failures(result)
@@ -123,7 +131,9 @@ def published(defs, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         assert serving.exists()
         [(status,)] = query(serving, f"select status from audit.runs where run_id = '{result.run_id}'")
         assert status == "published"
+        events = result.get_asset_materialization_events()
         yield {
+            "materialized": {e.asset_key: e.materialization.metadata for e in events},
             "defs": defs,
             "mp": mp,
             "raw": raw,
@@ -135,11 +145,21 @@ def published(defs, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         }
 
 
+def test_the_whole_job_materializes_every_published_mart_with_its_served_rows(published: dict) -> None:
+    materialized = published["materialized"]
+    served = [key for key in _publish() if key.path[-1] != "audit"]
+    assert set(_publish()) <= set(materialized)
+    for key in served:
+        [(rows,)] = query(published["serving"], f'select count(*) from marts."{key.path[-1]}"')
+        assert materialized[key]["dagster/row_count"].value == rows, key
+        assert materialized[key]["published_to"].value == str(published["serving"])
+
+
 def test_publish_selected_alone_after_a_publish_is_refused(published: dict) -> None:
     serving = published["serving"]
     before, digest = _sha256(serving), marts_digest(serving)
 
-    result = _execute(published["defs"], published["raw"], [SERVING])
+    result = _execute(published["defs"], published["raw"], _publish())
 
     assert not result.success
     failures = _failures(result)
@@ -156,7 +176,7 @@ def test_gate_and_publish_without_ingest_are_refused(published: dict) -> None:
     serving = published["serving"]
     before = _sha256(serving)
 
-    result = _execute(published["defs"], published["raw"], [GATE, SERVING])
+    result = _execute(published["defs"], published["raw"], [GATE, *_publish()])
 
     assert not result.success
     failures = _failures(result)
@@ -172,7 +192,7 @@ def test_publish_without_the_gate_is_refused(published: dict) -> None:
     serving = published["serving"]
     digest = marts_digest(serving)
 
-    result = _execute(published["defs"], published["raw"], [*_ingest(), SERVING])
+    result = _execute(published["defs"], published["raw"], [*_ingest(), *_publish()])
 
     assert not result.success
     failures = _failures(result)
@@ -208,7 +228,7 @@ def test_marts_changed_after_the_gate_are_not_published(published: dict) -> None
         result = _execute(
             published["defs"],
             published["raw"],
-            [*_ingest(), GATE, SERVING],
+            [*_ingest(), GATE, *_publish()],
         )
     finally:
         published["mp"].setattr(publish_asset, "publish_run", real_publish_run)
@@ -276,7 +296,7 @@ query Failures($id: ID!) {
 """
 
 
-def test_publish_selected_alone_in_the_ui_is_refused(tmp_path: Path) -> None:
+def test_publish_selected_alone_in_the_ui_is_refused(defs, tmp_path: Path) -> None:
     raw = _landing(tmp_path)
     env = make_env(tmp_path, raw)
     data_dir = Path(env["CLM_DATA_DIR"])
@@ -307,7 +327,7 @@ def test_publish_selected_alone_in_the_ui_is_refused(tmp_path: Path) -> None:
                 "repositoryLocationName": repository["location"]["name"],
                 "repositoryName": repository["name"],
                 "jobName": JOB,
-                "assetSelection": [{"path": ["serving_database"]}],
+                "assetSelection": [{"path": key.path} for key in _publish()],
             },
         }
         launched = _graphql(port, LAUNCH, {"params": params})["launchRun"]
