@@ -1,6 +1,7 @@
 # clm: two commands do everything on a fresh machine.
 #   make run    set up .venv, generate demo extracts if the landing zone is empty, run the pipeline, publish
 #   make test   set up .venv and run lint + the whole test suite
+#   make notebooks  JupyterLab on notebooks/ (after make run: they read the published serving file)
 # For a pull request (CONTRIBUTING.md): make lint, make test-dbt SELECT=<dbt selection>, make hooks.
 SHELL := /bin/bash
 PYTHON ?= python3.11
@@ -18,13 +19,15 @@ TEST_WORKERS ?= auto
 # options of benchmarks/run.py, e.g. BENCH_ARGS="--keep --memory-limit 2GB".
 BENCH_SIZES ?= 10000
 BENCH_ARGS ?=
+# make notebooks: options of jupyter lab, e.g. NOTEBOOK_ARGS="--no-browser --port 8890".
+NOTEBOOK_ARGS ?=
 # make test-dbt: a dbt selection, e.g. SELECT=fct_mrr_movements+ (CONTRIBUTING.md).
 SELECT ?=
 # sqlfluff: one process per core; its 65 model and test files take about 60 s of CPU (about 30 s on 2 cores).
 SQLFLUFF := $(BIN)/sqlfluff lint dbt_project --processes 2 --disable-progress-bar
 export CLM_RAW_DIR
 
-.PHONY: run test test-dbt lint hooks venv generate ui bench clean
+.PHONY: run test test-dbt lint hooks venv generate ui bench notebooks clean
 
 $(STAMP): pyproject.toml constraints.txt $(DOCS_ASSETS)/package-lock.json
 	@command -v $(PYTHON) >/dev/null || { echo "clm needs $(PYTHON) on PATH"; exit 1; }
@@ -72,6 +75,13 @@ ui: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py --customers $(BENCH_SIZES) $(BENCH_ARGS)
+
+# JupyterLab (the dev extra) rooted at notebooks/, whose kernels read the serving file that make run published
+# (CLM_SERVING_DB, else data/warehouse/serving.duckdb); .PHONY, as a folder of that name exists.
+notebooks: $(STAMP)
+	@test -f "$${CLM_SERVING_DB:-data/warehouse/serving.duckdb}" || \
+		echo "No serving file yet: the notebooks need make run first (or CLM_SERVING_DB)"
+	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(NOTEBOOK_ARGS)
 
 clean:
 	rm -rf data target logs
