@@ -374,7 +374,8 @@ def test_whole_project_builds_in_eur(tmp_path):
     and the seed's rates: unit tests pin their own currency (overrides), so a user's reporting currency
     never fails them, and every data test holds in EUR (the bridge reconciles, the FX seed covers)."""
     args = ["build", *WITHOUT_CLV_PHASE]
-    run = build_duckdb(tmp_path, raw_fixture.load, args, reporting_currency="EUR").run
+    # one of the few builds with unit tests (tests/dbt/conftest.py): what they pin is what this test is about
+    run = build_duckdb(tmp_path, raw_fixture.load, args, unit_tests=True, reporting_currency="EUR").run
     run.assert_nothing_failed()
     statuses = {r["unique_id"].split(".")[-1]: r["status"] for r in run.results}
     assert statuses["assert_mrr_bridge_reconciles"] == "pass"
