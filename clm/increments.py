@@ -19,15 +19,12 @@ from datetime import date, datetime
 import duckdb
 
 from clm.config import Settings
-from clm.context import SINCE_ENV
 from clm.ingest.schemas import RAW_TABLES
 from clm.inputs import build_digest
 
 # In the build database only, never published: it describes the build, not the marts BI reads.
 STATE_SCHEMA = "clm_state"
 STATE_TABLE = f"{STATE_SCHEMA}.dbt_build_state"
-__all__ = ["SINCE_ENV", "STATE_TABLE", "BuildPlan", "BuildState", "plan_build", "record_build"]
-
 
 ROLLED_BACK = "raw's newest row is older than the last build's (raw emptied or rolled back)"
 

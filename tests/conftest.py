@@ -14,9 +14,9 @@ name_main_module()
 # `make test` runs `pytest -n N --dist loadfile --no-loadscope-reorder`: each file is one work unit (its
 # module fixtures, a whole `clm run` or a dbt build, are built once), handed out in the order collected
 # here. xdist's default order is by test count, which left a 4-test, 268 s file for last. The heaviest files
-# go first, so
-# that no worker starts a 4-minute file while the other has nothing left (measured in one `make test` on
-# 2026-12-07, worker seconds from 886 down to about 100; a stale entry costs balance, never results).
+# go first, so that no worker starts a 4-minute file while the other has nothing left (measured in one
+# `make test` on 2026-12-07, worker seconds from 886 down to about 100; a stale entry costs balance, never
+# results).
 # Not done: one worker for the files sharing tests/dbt's session builds (they are built once per worker);
 # xdist 3.8's loadgroup did not keep the groups set here (see the session 11 note).
 HEAVIEST_FIRST = (
@@ -40,5 +40,5 @@ HEAVIEST_FIRST = (
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     rank = {name: i for i, name in enumerate(HEAVIEST_FIRST)}
-    order = {id(item): i for i, item in enumerate(items)}
-    items.sort(key=lambda item: (rank.get(item.nodeid.split("::", 1)[0], len(rank)), order[id(item)]))
+    # A stable sort: the other files, and the tests within a file, keep their collected order.
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))

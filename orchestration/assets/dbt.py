@@ -10,6 +10,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from clm import increments, runs
+from clm.context import SINCE_ENV
 from clm.dbt_vars import dbt_environment, dbt_vars
 from clm.freshness import stale_sources
 
@@ -67,7 +68,7 @@ def _build(
                 plan = increments.plan_build(con, ctx.settings, target.name, ctx.as_of, ctx.full_refresh)
             for subject, message in stale:
                 context.log.warning(f"{subject}: {message}")
-            os.environ[increments.SINCE_ENV] = plan.since_env()
+            os.environ[SINCE_ENV] = plan.since_env()
             context.log.info(f"dbt build: {'full' if plan.full_refresh else 'incremental'} ({plan.reason})")
         # Unit tests check the SQL, not the data: CI runs them (tests/dbt, tests/test_end_to_end_clv.py), as
         # dbt's guidance has it; a production run builds and runs the data tests only.
