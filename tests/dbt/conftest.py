@@ -12,8 +12,8 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from contextlib import ExitStack, closing, contextmanager
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -21,6 +21,7 @@ import pytest
 
 from tests.dbt import raw_fixture
 from tests.postgres_server import scratch_database
+from tests.shared_fixture import shared_while_used
 
 REPO = Path(__file__).resolve().parents[2]
 AS_OF = "2024-03-31"
@@ -56,6 +57,13 @@ class DbtRun:
     output: str
     results: list[dict]
     target_path: Path
+
+    def to_json(self) -> dict:
+        return asdict(self) | {"target_path": str(self.target_path)}
+
+    @classmethod
+    def from_json(cls, data: dict) -> DbtRun:
+        return cls(**(data | {"target_path": Path(data["target_path"])}))
 
     def assert_ok(self) -> None:
         assert self.returncode == 0, f"{' '.join(self.command)} failed:\n{self.output[-6000:]}"
@@ -191,14 +199,19 @@ def build_duckdb(
 
 
 @pytest.fixture(scope="session")
-def duckdb_build(tmp_path_factory) -> tuple[Path, DbtRun]:
+def duckdb_build(tmp_path_factory) -> Iterator[tuple[Path, DbtRun]]:
     """The fixture raw layer in a fresh DuckDB file, then `dbt build` as of 2024-03-31: everything but the CLV
     marts, which read what the Python fits write between the two dbt phases of `clm run`
-    (tests/test_end_to_end_clv.py builds them)."""
-    workdir = tmp_path_factory.mktemp("dbt_duckdb")
-    build = build_duckdb(workdir, raw_fixture.load, ["build", *WITHOUT_CLV_PHASE], unit_tests=True)
-    assert build.database is not None
-    return build.database, build.run
+    (tests/test_end_to_end_clv.py builds them). Built once for all test workers: tests open the file
+    read-only, or a copy of it."""
+
+    def build(_: ExitStack) -> dict:
+        workdir = tmp_path_factory.mktemp("dbt_duckdb")
+        build = build_duckdb(workdir, raw_fixture.load, ["build", *WITHOUT_CLV_PHASE], unit_tests=True)
+        return {"database": str(build.database), "run": build.run.to_json()}
+
+    with shared_while_used(tmp_path_factory, "duckdb_build", build) as shared:
+        yield Path(shared["database"]), DbtRun.from_json(shared["run"])
 
 
 @pytest.fixture
@@ -235,6 +248,15 @@ def _pg_env(params: dict) -> dict[str, str]:
     }
 
 
+def _pg_query(conn) -> Query:
+    def query(sql: str) -> list[tuple]:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+            return cur.fetchall()
+
+    return query
+
+
 @contextmanager
 def build_postgres(
     name: str,
@@ -261,21 +283,28 @@ def build_postgres(
             env = _pg_env(params)
             args = without_unit_tests(args, unit_tests)
             run = run_dbt(args, workdir, env, as_of=as_of, schema_prefix=PG_SCHEMA_PREFIX, **dbt_vars)
-
-            def query(sql: str) -> list[tuple]:
-                with conn.cursor() as cur:
-                    cur.execute(sql)
-                    return cur.fetchall()
-
-            yield Build("postgres", run, query, env, schema_prefix=PG_SCHEMA_PREFIX)
+            yield Build("postgres", run, _pg_query(conn), env, schema_prefix=PG_SCHEMA_PREFIX)
         finally:
             conn.close()
 
 
 @pytest.fixture(scope="session")
-def postgres_build(tmp_path_factory):
-    """The same raw rows in a fresh Postgres database, `dbt build --target postgres`; dropped afterwards."""
-    workdir = tmp_path_factory.mktemp("dbt_postgres")
-    args = ["build", *WITHOUT_CLV_PHASE]
-    with build_postgres("clm_dbt_test", workdir, raw_fixture.load, args, unit_tests=True) as build:
-        yield build.run, build.query
+def postgres_build(tmp_path_factory) -> Iterator[tuple[DbtRun, Query]]:
+    """The same raw rows in a fresh Postgres database, `dbt build --target postgres`, built once for all test
+    workers; dropped when the last of them is done."""
+    import psycopg2
+
+    def build(stack: ExitStack) -> dict:
+        workdir = tmp_path_factory.mktemp("dbt_postgres")
+        args = ["build", *WITHOUT_CLV_PHASE]
+        build = stack.enter_context(
+            build_postgres("clm_dbt_test", workdir, raw_fixture.load, args, unit_tests=True)
+        )
+        return {"database": build.env["PGDATABASE"], "run": build.run.to_json()}
+
+    with (
+        shared_while_used(tmp_path_factory, "postgres_build", build) as shared,
+        closing(psycopg2.connect(**_pg_params(shared["database"]))) as conn,
+    ):
+        conn.autocommit = True
+        yield DbtRun.from_json(shared["run"]), _pg_query(conn)

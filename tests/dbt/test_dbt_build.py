@@ -6,8 +6,10 @@ Expected values are computed by hand from the fixture rows and seeds/fx_rates.cs
 from __future__ import annotations
 
 import hashlib
+import shutil
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -218,8 +220,14 @@ def test_no_personal_data_in_marts(duckdb_query):
         assert not leaked, (table, column, leaked)
 
 
+def private_copy(duckdb_build, tmp_path: Path) -> Path:
+    """A copy of the shared build's file: dbt opens its database read-write, which the other workers'
+    read-only connections to the shared file would refuse."""
+    return Path(shutil.copy(duckdb_build[0], tmp_path / "build.duckdb"))
+
+
 def test_as_of_defaults_to_newest_load_date(duckdb_build, tmp_path):
-    database, _ = duckdb_build
+    database = private_copy(duckdb_build, tmp_path)
     run = run_dbt(
         ["compile", "--select", "stg_crm__contacts"], tmp_path, {"CLM_BUILD_DB": str(database)}, as_of=None
     )
@@ -253,7 +261,7 @@ def test_postgres_dim_customers_identical(postgres_build, duckdb_query):
 def test_as_of_from_the_environment_needs_no_new_parse(duckdb_build, tmp_path):
     """clm run passes the as-of date as CLM_AS_OF (clm.dbt_vars), read only when a model is compiled for
     execution: the next day's date re-parses nothing, where a changed --vars re-parses the whole project."""
-    database, _ = duckdb_build
+    database = private_copy(duckdb_build, tmp_path)
     env = {"CLM_BUILD_DB": str(database), "CLM_AS_OF": "2024-03-01"}
     run_dbt(["parse"], tmp_path, env, as_of=None).assert_ok()
     args = ["--debug", "compile", "--select", "stg_crm__contacts"]
