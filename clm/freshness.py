@@ -80,3 +80,39 @@ def stale_sources(con: duckdb.DuckDBPyConnection, manifest_path: Path, as_of: da
     """(source.table, message) of every source past its warn or error threshold."""
     found = source_freshness(con, manifest_path, as_of)
     return [(f.subject, f.message()) for f in found if f.status != "pass"]
+
+
+# ------------------------------------------------------------------------------ the published marts' as-of
+@dataclass(frozen=True)
+class PublishedAsOf:
+    """Whether what BI reads is as of the newest data: the published run's as-of date against the newest drop
+    landed and against today (docs/marts.md#time)."""
+
+    ok: bool
+    message: str
+    published: date | None  # the as-of date of the newest published run
+    newest_drop: date | None  # the newest load date in the landing zone, on or before today
+    days_behind_today: int | None
+
+
+def published_as_of_check(
+    published: date | None, newest_drop: date | None, today: date, max_days_behind: int
+) -> PublishedAsOf:
+    """A daily run publishes the marts as of the day's drop. Late means: nothing published, a newer drop
+    landed than the published marts describe, or no drop at all for more than ``max_days_behind`` days."""
+    if published is None:
+        return PublishedAsOf(False, "nothing is published yet: run `clm run`", None, newest_drop, None)
+    behind = (today - published).days
+    if newest_drop is not None and newest_drop > published:
+        message = (
+            f"the marts are as of {published}, but drops up to {newest_drop} have landed: run `clm run` "
+            "(or start the daily_pipeline schedule or the new_drops sensor)"
+        )
+        return PublishedAsOf(False, message, published, newest_drop, behind)
+    if behind > max_days_behind:
+        message = (
+            f"the marts are as of {published}, {behind} days before today, and no newer drop has landed: "
+            "check that the extracts still arrive in the landing zone (CLM_RAW_DIR)"
+        )
+        return PublishedAsOf(False, message, published, newest_drop, behind)
+    return PublishedAsOf(True, f"as of {published}, the newest drop", published, newest_drop, behind)

@@ -57,6 +57,10 @@ class ClmResource(dg.ConfigurableResource):
     def target_for(self, ctx: RunContext) -> Target:
         return target_for(ctx.target, ctx.settings)
 
+    def target_for_name(self, settings: Settings) -> Target:
+        """This resource's target outside a run (no as-of date needed: what BI reads now)."""
+        return target_for(check_target(self.target), settings)
+
 
 class ClmDbtCliResource(DbtCliResource):
     """dagster-dbt's resource without two set-up costs of every dbt command, at any size (py-spy,

@@ -12,6 +12,9 @@ DAILY_AT_HOUR_UTC = 6
 # How long a scheduled run may take to publish before the marts count as late: a 10k-customer run takes about
 # 3 minutes on 2 cores (README "Benchmarks"); three hours leave room for a larger landing zone and a retry.
 PUBLISH_WITHIN_HOURS = 3
+# How many days the published as-of date may trail today (orchestration/checks.py): before the day's run
+# BI reads yesterday's marts; two days means a daily run was missed or no drop landed.
+AS_OF_WITHIN_DAYS = 1
 
 daily_pipeline = dg.ScheduleDefinition(
     name="daily_pipeline",

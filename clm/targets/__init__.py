@@ -7,7 +7,7 @@ A target answers the engine-specific questions of a run, and nothing else branch
 - ``read_clv_inputs`` / ``write_clv_results``: the CLV fits' input models and output tables;
 - ``built_marts`` / ``marts_fingerprint``: what the build holds, and a digest of exactly those rows;
 - ``publish`` / ``publish_audit``: swap in validated marts with the audit, or the audit alone;
-- ``published_marts`` / ``published_runs`` / ``location``: what BI reads now, and where;
+- ``published_marts`` / ``published_runs`` / ``published_as_of`` / ``location``: what BI reads now, and where;
 - ``clean_leftovers``: what a killed run left behind.
 
 Ingestion, the load manifest, quarantine and run records live in the DuckDB build file on every target.
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from datetime import date
 from typing import TYPE_CHECKING
 
 from clm.config import Settings
@@ -28,6 +29,11 @@ if TYPE_CHECKING:  # slow to import; only the steps that use them pay for it
 
     from clm.ingest.fx import RateMonths
     from expectations.checkpoint import Warehouse
+
+
+# What BI reads of the audit's runs: the published copy of audit.runs, on every target.
+PUBLISHED_RUNS_SQL = "select run_id from audit.runs where status = 'published'"
+PUBLISHED_AS_OF_SQL = "select max(as_of) from audit.runs where status = 'published'"
 
 
 class Target(ABC):
@@ -90,6 +96,10 @@ class Target(ABC):
     @abstractmethod
     def published_runs(self) -> set[str]:
         """Run ids whose status is ``published`` in the audit that BI reads."""
+
+    @abstractmethod
+    def published_as_of(self) -> date | None:
+        """The as-of date of the newest published run in the audit that BI reads (None: nothing published)."""
 
     @abstractmethod
     def location(self) -> str:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from datetime import date
 
 import duckdb
 import pandas as pd
 
 from clm import publish as serving
 from clm.clv import store
-from clm.targets import Target
+from clm.targets import PUBLISHED_AS_OF_SQL, PUBLISHED_RUNS_SQL, Target
 from clm.warehouse import connect, connect_build, duckdb_config
 
 
@@ -75,15 +76,22 @@ class DuckDBTarget(Target):
             ).fetchall()
         return [(name, int(size)) for name, size in rows]
 
-    def published_runs(self) -> set[str]:
+    def _published_audit(self, sql: str) -> list[tuple]:
+        """``sql`` on the serving file's audit; no rows before the first publish."""
         if not self.settings.serving_db.exists():
-            return set()
+            return []
         with connect(self.settings.serving_db, self.settings, read_only=True) as con:
             try:
-                rows = con.execute("select run_id from audit.runs where status = 'published'").fetchall()
+                return con.execute(sql).fetchall()
             except duckdb.CatalogException:
-                return set()
-        return {run_id for (run_id,) in rows}
+                return []
+
+    def published_runs(self) -> set[str]:
+        return {run_id for (run_id,) in self._published_audit(PUBLISHED_RUNS_SQL)}
+
+    def published_as_of(self) -> date | None:
+        rows = self._published_audit(PUBLISHED_AS_OF_SQL)
+        return rows[0][0] if rows else None
 
     def location(self) -> str:
         return str(self.settings.serving_db)

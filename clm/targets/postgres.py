@@ -20,6 +20,7 @@ import os
 import tempfile
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -30,7 +31,7 @@ from psycopg2 import sql
 from clm import audit_docs
 from clm.clv import store
 from clm.ingest.fx import RateMonths, postgres_rate_months
-from clm.targets import Target, pg_swap
+from clm.targets import PUBLISHED_AS_OF_SQL, PUBLISHED_RUNS_SQL, Target, pg_swap
 from clm.warehouse import connect_build
 
 BUILD_PREFIX = "build_"
@@ -341,13 +342,21 @@ class PostgresTarget(Target):
         with connection() as pg:
             return mart_row_counts(pg)
 
-    def published_runs(self) -> set[str]:
+    def _published_audit(self, query: str) -> list[tuple]:
+        """``query`` on the published audit schema; no rows before the first publish."""
         with connection() as pg, pg.cursor() as cur:
             cur.execute("select to_regclass('audit.runs')")
             if cur.fetchone()[0] is None:
-                return set()
-            cur.execute("select run_id from audit.runs where status = 'published'")
-            return {run_id for (run_id,) in cur.fetchall()}
+                return []
+            cur.execute(query)
+            return cur.fetchall()
+
+    def published_runs(self) -> set[str]:
+        return {run_id for (run_id,) in self._published_audit(PUBLISHED_RUNS_SQL)}
+
+    def published_as_of(self) -> date | None:
+        rows = self._published_audit(PUBLISHED_AS_OF_SQL)
+        return rows[0][0] if rows else None
 
     def location(self) -> str:
         return "Postgres schemas marts and audit (PG* environment)"
