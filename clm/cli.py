@@ -6,8 +6,10 @@ import contextlib
 import dataclasses
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 import traceback
 import uuid
 from collections.abc import Iterator
@@ -315,8 +317,48 @@ def ui(port: int) -> None:
     _dbt_parse()
     dagster = Path(sys.executable).with_name("dagster")
     cmd = [str(dagster), "dev", "-m", CODE_LOCATION, "--port", str(port)]
-    os.chdir(REPO_ROOT)
-    os.execv(str(dagster), cmd)
+    sys.exit(_serve_until_stopped(cmd, cwd=REPO_ROOT))
+
+
+# How long `dagster dev` gets to stop its webserver, daemon and code servers before they are killed.
+UI_STOP_TIMEOUT_S = 30
+
+
+def _serve_until_stopped(cmd: list[str], cwd: Path) -> int:
+    """Run ``cmd`` (dagster dev) in its own process group until it ends or this process is told to stop.
+
+    dagster dev shuts its webserver, daemon and code servers down on SIGINT (Ctrl-C) but not on SIGTERM,
+    which is what service managers, containers and CI send: both reach it here as one SIGINT to its group,
+    and whatever is still running after UI_STOP_TIMEOUT_S is killed. Exit code 0 after a requested stop.
+    """
+    proc = subprocess.Popen(cmd, cwd=cwd, start_new_session=True)
+    stopping: list[int] = []
+
+    def stop(signum: int, _frame: object) -> None:
+        if not stopping:
+            stopping.append(signum)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGINT)
+
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, stop)
+    deadline: float | None = None
+    while True:
+        try:
+            code = proc.wait(timeout=1)  # short waits: a signal's handler runs between them
+            break
+        except subprocess.TimeoutExpired:
+            if stopping and deadline is None:
+                deadline = time.monotonic() + UI_STOP_TIMEOUT_S
+            if deadline is not None and time.monotonic() > deadline:
+                _say(f"dagster dev did not stop within {UI_STOP_TIMEOUT_S} s: killing it", err=True)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                deadline = float("inf")
+    # Code servers and the daemon live in the same group: none may outlive the UI.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    return 0 if stopping else code
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -12,6 +13,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import psutil
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,8 +46,31 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _jobs(port: int, within_s: float) -> list[str]:
+    """The job names the webserver on ``port`` serves, once it answers (empty if it never does)."""
+    graphql = "{ repositoriesOrError { ... on RepositoryConnection { nodes { name jobs { name } } } } }"
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": graphql}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                nodes = json.load(response)["data"]["repositoriesOrError"].get("nodes", [])
+                return [job["name"] for node in nodes for job in node["jobs"]]
+        except OSError:
+            time.sleep(1)
+    return []
+
+
 @pytest.mark.slow
-def test_ui_serves_the_clm_code_location(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_ui_serves_the_code_location_and_stops_cleanly(tmp_path: Path, stop_signal: signal.Signals) -> None:
+    """`clm ui` serves the code location; SIGTERM (a service manager, a container) or SIGINT (Ctrl-C) sent
+    to clm alone stops it with exit code 0 and leaves none of dagster dev's processes (webserver, daemon,
+    code servers) running. dagster dev itself ignores SIGTERM."""
     port = _free_port()
     proc = subprocess.Popen(
         [CLM, "ui", "--port", str(port)],
@@ -53,29 +78,18 @@ def test_ui_serves_the_clm_code_location(tmp_path: Path) -> None:
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        start_new_session=True,  # dagster dev starts a webserver and a daemon: stop the whole group
+        start_new_session=True,  # to clean up after a failure: the whole group
     )
-    graphql = "{ repositoriesOrError { ... on RepositoryConnection { nodes { name jobs { name } } } } }"
-    query = {"query": graphql}
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql",
-        data=json.dumps(query).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    jobs: list[str] = []
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not jobs:
-            try:
-                with urllib.request.urlopen(request, timeout=5) as response:
-                    nodes = json.load(response)["data"]["repositoriesOrError"].get("nodes", [])
-                    jobs = [job["name"] for node in nodes for job in node["jobs"]]
-            except OSError:
-                time.sleep(1)
+        jobs = _jobs(port, within_s=120)
+        started = psutil.Process(proc.pid).children(recursive=True)
+        proc.send_signal(stop_signal)
+        code = proc.wait(timeout=60)
+        _, alive = psutil.wait_procs(started, timeout=5)
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
     assert "clm_pipeline" in jobs
+    assert len(started) >= 2, started  # dagster dev and at least its webserver
+    assert code == 0
+    assert [p.cmdline() for p in alive] == []
