@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import time
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -287,11 +288,13 @@ def run_checkpoint(
                     result_format="SUMMARY",
                 )
             )
+            started = time.time()
             outcome = checkpoint.run(run_id=RunIdentifier(run_name=run_name))
             results = {result.suite_name: result for result in outcome.run_results.values()}
             # Once for the run: GX's UpdateDataDocsAction rebuilds the index after every suite.
             context.build_data_docs(site_names=[SITE_NAME])
-            docs_warning = vendor_assets(data_docs_dir)  # GX's pages load CDN assets: make them local
+            # GX's pages load CDN assets: make this run's pages use local copies
+            docs_warning = vendor_assets(data_docs_dir, since=started)
     finally:
         _dispose(datasource)
     index = data_docs_dir / "index.html"

@@ -89,12 +89,18 @@ _URL = re.compile(
 _SRI = re.compile(r"""\s+(?:integrity|crossorigin)=(["'])[^"']*\1""")
 
 
-def vendor_assets(site: Path, node_modules: Path | None = None) -> str | None:
+# File times come from the kernel's coarse clock, which may trail time.time() read just before a write.
+MTIME_SLACK_S = 1.0
+
+
+def vendor_assets(site: Path, node_modules: Path | None = None, since: float | None = None) -> str | None:
     """Copy the assets into ``site`` and point its HTML pages at them; a one-line warning if it could not.
 
-    Only URLs still naming a CDN are rewritten, so a site holding earlier runs' pages is vendored again
-    safely. Nothing changes when an npm file is missing (no npm at ``make venv``): the pages keep their
-    CDN URLs, which work online. Never raises for files: the Data Docs must not fail the gate.
+    With ``since`` (a time.time()), only the pages written since then are read: the site keeps every earlier
+    run's pages, vendored when they were written, so a run costs its own pages, not the history's. Only
+    URLs still naming a CDN are rewritten, so vendoring a page again changes nothing. Nothing changes when an
+    npm file is missing (no npm at ``make venv``): the pages keep their CDN URLs, which work online. Never
+    raises for files: the Data Docs must not fail the gate.
     """
     node_modules = node_modules or NODE_MODULES
     vendored = sorted({path for path in SITE_FILES.values() if path.startswith(f"{VENDOR}/")})
@@ -112,6 +118,8 @@ def vendor_assets(site: Path, node_modules: Path | None = None) -> str | None:
         for folder in VENDOR_DIRS:
             shutil.copytree(node_modules / folder, site / VENDOR / folder, dirs_exist_ok=True)
         for page in site.rglob("*.html"):
+            if since is not None and page.stat().st_mtime < since - MTIME_SLACK_S:
+                continue
             html = page.read_text(encoding="utf-8")
             offline = _localize(html, site, page.parent)
             if offline != html:

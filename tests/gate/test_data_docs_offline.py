@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import re
 import shutil
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -142,3 +144,19 @@ def test_without_npm_assets_the_gate_passes_and_keeps_cdn_links(
     assert "\n" not in result.data_docs_warning
     assert "https://code.jquery.com/jquery-3.7.1.min.js" in loads(tmp_path / "docs" / "index.html")
     assert not (tmp_path / "docs" / VENDOR).exists()
+
+
+def test_only_the_pages_written_since_are_read(site: Path, tmp_path: Path):
+    """A run vendors its own pages, not the whole history: a page older than ``since`` keeps its CDN link
+    (it is not even read), one written since is pointed at the local copy."""
+    copy = tmp_path / "site"
+    shutil.copytree(site, copy)
+    cdn = next(url for url in SITE_FILES if url.endswith(".js"))
+    old, new = copy / "old.html", copy / "validations" / "new.html"
+    for page in (old, new):
+        page.write_text(f'<html><head><script src="{cdn}"></script></head></html>', encoding="utf-8")
+    os.utime(old, (1_000_000_000, 1_000_000_000))  # 2001
+    assert vendor_assets(copy, since=time.time() - 60) is None
+    assert cdn in old.read_text(encoding="utf-8")
+    assert cdn not in new.read_text(encoding="utf-8")
+    assert f'src="../{SITE_FILES[cdn]}"' in new.read_text(encoding="utf-8")
