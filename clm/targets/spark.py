@@ -6,7 +6,8 @@ here:
   the same settings, its table catalog (Derby metastore) and files under one directory instead of the
   working directory;
 - ``load_raw_from_duckdb``: the interim raw loader, the raw tables of a DuckDB build file copied to Spark;
-- ``register_functions``: the SQL functions the models call that Spark lacks (clm_pii_hash).
+- the PII hash needs no session function: macro spark__clm_pii_hash computes HMAC-SHA256 with sha2() from
+  two session settings (clm.pii.spark_pad_env, profiles.yml), so it works through a Thrift server too.
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
-
-from clm.pii import pii_hash
 
 if TYPE_CHECKING:  # pyspark is the optional extra `spark`, and slow to import
     from pyspark.sql import SparkSession
@@ -57,18 +56,6 @@ def session(spark_dir: Path, master: str = "local[2]") -> SparkSession:
     for key, value in session_settings(spark_dir).items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
-
-
-def register_functions(spark: SparkSession, pii_key: str) -> None:
-    """Session functions the models call: clm_pii_hash(string), the keyed hash of clm.pii (the same hex as
-    DuckDB's plugin UDF and Postgres's pgcrypto hmac). A temporary function, so the key stays in this
-    process and never appears in SQL."""
-    from pyspark.sql.types import StringType
-
-    def hash_value(value: str | None) -> str | None:
-        return None if value is None else pii_hash(value, pii_key)
-
-    spark.udf.register("clm_pii_hash", hash_value, StringType())
 
 
 def _raw_tables(duck: duckdb.DuckDBPyConnection) -> list[str]:

@@ -3,8 +3,9 @@
     Pass the normalized value (clm_normalize_email). The key never appears in SQL or logs:
     * duckdb: the UDF clm_pii_hash(varchar) registered by the dbt plugin clm.dbt_plugin from the environment;
     * postgres: pgcrypto's hmac() with the session setting clm.pii_key, which the caller sets through
-      PGOPTIONS='-c clm.pii_key=...' (CREATE EXTENSION pgcrypto first: macro clm_postgres_setup).
-    Both give identical hex for the same key and value; null stays null.
+      PGOPTIONS='-c clm.pii_key=...' (CREATE EXTENSION pgcrypto first: macro clm_postgres_setup);
+    * spark: HMAC computed with sha2() from two session settings (spark__clm_pii_hash).
+    All give identical hex for the same key and value; null stays null.
 #}
 {% macro clm_pii_hash(expr) -%}
     {{ return(adapter.dispatch('clm_pii_hash', 'clm')(expr)) }}
@@ -12,6 +13,30 @@
 
 {% macro default__clm_pii_hash(expr) -%}
     clm_pii_hash(cast({{ expr }} as {{ clm_type_string() }}))
+{%- endmacro %}
+
+{#- HMAC-SHA256 from SHA-256 (RFC 2104): sha256(outer pad || sha256(inner pad || value)). The pads are the
+    session settings clm.pii_inner_pad / clm.pii_outer_pad (profiles.yml, from CLM_PII_INNER_PAD and
+    CLM_PII_OUTER_PAD, which clm derives from CLM_PII_KEY), referenced as ${...}: Spark substitutes them, so
+    neither they nor the key are in compiled SQL. Unset pads stay as literal text, which fails the check below
+    with a clear error rather than hashing to null. -#}
+{% macro spark__clm_pii_hash(expr) -%}
+    {%- set inner = "'${clm.pii_inner_pad}'" -%}
+    {%- set outer = "'${clm.pii_outer_pad}'" -%}
+    case
+        when {{ inner }} rlike '^[0-9a-f]{128}$' and {{ outer }} rlike '^[0-9a-f]{128}$'
+            then sha2(
+                concat(
+                    unhex({{ outer }}),
+                    unhex(sha2(concat(unhex({{ inner }}), encode(cast({{ expr }} as string), 'UTF-8')), 256))
+                ),
+                256
+            )
+        else raise_error(concat(
+            'clm_pii_hash: the Spark session has no clm.pii_inner_pad and clm.pii_outer_pad settings: ',
+            'set CLM_PII_KEY and run through clm, or CLM_PII_INNER_PAD and CLM_PII_OUTER_PAD (clm.pii.spark_pad_env)'
+        ))
+    end
 {%- endmacro %}
 
 {% macro postgres__clm_pii_hash(expr) -%}

@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from clm.pii import SPARK_PAD_SETTINGS, hmac_pads, spark_pad_env
 from tests.dbt.conftest import PII_KEY, Build, duckdb_reader, run_dbt
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
@@ -106,7 +107,6 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     started = time.monotonic()
     spark = spark_target.session(spark_dir)
     spark.sparkContext.setLogLevel("ERROR")
-    spark_target.register_functions(spark, PII_KEY)
     loaded = spark_target.load_raw_from_duckdb(database, spark, workdir / "raw_parquet")
     load_seconds = time.monotonic() - started
     # The DuckDB build, on the same raw layer (after the export: dbt then writes the file)
@@ -114,10 +114,19 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     (workdir / "duckdb").mkdir()
     duck_run = run_dbt(["build", *SPARK_EXCLUDE], workdir / "duckdb", duck_env, as_of=AS_OF)
     duck = Build("duckdb", duck_run, duckdb_reader(database), duck_env, database)
-    spark_env = {"CLM_TARGET": "spark", "CLM_SPARK_DIR": str(spark_dir), "CLM_PII_KEY": PII_KEY}
+    # The PII hash's HMAC pads reach Spark as session settings (profiles.yml), as clm passes them.
+    spark_env = {"CLM_TARGET": "spark", "CLM_SPARK_DIR": str(spark_dir)} | spark_pad_env(PII_KEY)
     ok, statuses, build_seconds = _run_dbt_in_process(workdir / "spark_dbt", spark_env)
     print(f"Spark: start + raw load {load_seconds:.0f} s, dbt build {build_seconds:.0f} s")
-    yield {"spark": spark, "duckdb": duck, "ok": ok, "statuses": statuses, "loaded": loaded}
+    compiled = workdir / "spark_dbt" / "target" / "compiled"
+    yield {
+        "spark": spark,
+        "duckdb": duck,
+        "ok": ok,
+        "statuses": statuses,
+        "loaded": loaded,
+        "compiled": compiled,
+    }
     spark.stop()
 
 
@@ -169,8 +178,10 @@ def _assert_rows_equal(table: str, expected: list[tuple], actual: list[tuple]) -
     for want, got in zip(sorted(expected, key=_sort_key), sorted(actual, key=_sort_key), strict=True):
         for column, (a, b) in enumerate(zip(want, got, strict=True)):
             if isinstance(a, float) or isinstance(b, float):
-                assert a is not None and b is not None and math.isclose(
-                    a, b, rel_tol=FLOAT_TOLERANCE, abs_tol=FLOAT_TOLERANCE
+                assert (
+                    a is not None
+                    and b is not None
+                    and math.isclose(a, b, rel_tol=FLOAT_TOLERANCE, abs_tol=FLOAT_TOLERANCE)
                 ), (table, column, want, got)
             else:
                 # Decimal, date, datetime, str, int, bool: exactly, and of the same Python type
@@ -211,3 +222,22 @@ def test_money_and_dates_come_back_typed(builds: dict) -> None:
     assert isinstance(row[0], Decimal) and isinstance(row[1], datetime)
     (month,) = builds["spark"].sql("select month from marts.rpt_mrr_bridge limit 1").collect()[0]
     assert isinstance(month, date)
+
+
+def test_the_pii_hash_needs_no_function_and_no_key_in_sql(builds: dict) -> None:
+    """dim_customers' email_hash is the same hex as DuckDB's (test_mart_rows_equal_duckdb), computed by
+    sha2() from two session settings: the compiled SQL holds neither the key nor its pads, and a session
+    without the settings refuses to hash instead of writing nulls."""
+    sql = next(builds["compiled"].rglob("dim_customers.sql")).read_text()
+    assert "${clm.pii_inner_pad}" in sql
+    assert PII_KEY not in sql and not any(pad in sql for pad in hmac_pads(PII_KEY))
+    spark = builds["spark"]
+    saved = {name: spark.conf.get(name) for name in SPARK_PAD_SETTINGS}
+    for name in SPARK_PAD_SETTINGS:
+        spark.conf.unset(name)
+    try:
+        with pytest.raises(Exception, match="the Spark session has no clm.pii_inner_pad"):
+            spark.sql(sql).collect()
+    finally:
+        for name, value in saved.items():
+            spark.conf.set(name, value)
