@@ -1,0 +1,1 @@
+select * from marts.rpt_kpis_monthly order by month
