@@ -1,1 +1,0 @@
-select * from marts.rpt_kpis_monthly order by month
