@@ -279,7 +279,7 @@ def test_every_page_opens_without_errors_and_draws_its_charts_and_tables(pages: 
             # Drawn: a real share of the canvas is painted, and some series has points.
             assert chart["drawn_pixels"] > 5000, (path, chart["title"])
             assert any(series["points"] > 0 for series in chart["series"]), (path, chart["title"])
-            if chart["series"][0]["type"] != "heatmap":  # heatmaps carry a colour scale instead
+            if len(chart["series"]) > 1:  # one series is named by the axis title
                 assert chart["legend"], (path, chart["title"])
         for table in page["tables"]:
             assert table["rows"] > 0, path
