@@ -10,6 +10,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # npm packages of the CSS and JS that GX's Data Docs load (expectations/data_docs_offline.py copies them in)
 DOCS_ASSETS := expectations/data_docs_assets
+# The dashboard (an Evidence project) and the stamp of its npm packages, pinned by its package-lock.json
+DASHBOARDS := dashboards
+DASHBOARD_STAMP := $(DASHBOARDS)/node_modules/.clm-installed
+# The browser of the dashboard test (make browser installs Debian's package there).
+CHROMIUM ?= /usr/bin/chromium
 CLM_RAW_DIR ?= data/raw
 DEMO_CUSTOMERS ?= 2000
 DEMO_SEED ?= 42
@@ -27,7 +32,7 @@ SELECT ?=
 SQLFLUFF := $(BIN)/sqlfluff lint dbt_project --processes 2 --disable-progress-bar
 export CLM_RAW_DIR
 
-.PHONY: run test test-dbt lint hooks venv generate ui bench notebooks clean
+.PHONY: run test test-dbt lint hooks venv generate ui bench notebooks dashboard dashboard-packages browser clean
 
 $(STAMP): pyproject.toml constraints.txt $(DOCS_ASSETS)/package-lock.json
 	@command -v $(PYTHON) >/dev/null || { echo "clm needs $(PYTHON) on PATH"; exit 1; }
@@ -51,7 +56,7 @@ run: $(STAMP)
 	fi
 	$(BIN)/clm run
 
-test: $(STAMP)
+test: $(STAMP) $(DASHBOARD_STAMP) browser
 	$(BIN)/ruff check .
 	$(SQLFLUFF)
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
@@ -82,6 +87,34 @@ notebooks: $(STAMP)
 	@test -f "$${CLM_SERVING_DB:-data/warehouse/serving.duckdb}" || \
 		echo "No serving file yet: the notebooks need make run first (or CLM_SERVING_DB)"
 	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(NOTEBOOK_ARGS)
+
+# The dashboard's npm packages (Evidence 39, its DuckDB plugin, playwright-core for the test; about 700 MB,
+# 2 minutes): make test and make dashboard install them. Without npm, tests/dashboards skips.
+$(DASHBOARD_STAMP): $(DASHBOARDS)/package-lock.json
+	@if command -v npm >/dev/null; then \
+		echo "npm ci in $(DASHBOARDS) (the dashboard: Evidence and its DuckDB plugin)"; \
+		cd $(DASHBOARDS) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.clm-installed; \
+	else \
+		echo "npm not found: no dashboard (make dashboard) and its test skips; install Node.js with npm"; \
+	fi
+
+dashboard-packages: $(DASHBOARD_STAMP)
+
+# Debian's chromium, which tests/dashboards drives headless: installed when missing and we are root (CI is);
+# otherwise the dashboard test skips (CLM_REQUIRE_BROWSER=1, set by .ci/run, makes it fail instead).
+browser:
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "apt-get install chromium (for the dashboard test, tests/dashboards)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "no $(CHROMIUM): the dashboard test will skip (as root: apt-get install chromium)"; \
+	fi
+
+# The dashboard as static HTML in dashboards/build, from the serving file that make run published
+# (CLM_SERVING_DB, else $$CLM_DATA_DIR/serving.duckdb); serve it over HTTP, e.g. npm --prefix dashboards run preview.
+dashboard: $(STAMP) $(DASHBOARD_STAMP)
+	CLM_PYTHON=$(BIN)/python $(DASHBOARDS)/build.sh
 
 clean:
 	rm -rf data target logs

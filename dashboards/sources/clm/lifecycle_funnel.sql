@@ -1,0 +1,1 @@
+select * from marts.rpt_lifecycle_funnel order by stage_order

@@ -1,0 +1,1 @@
+select * from marts.rpt_mrr_bridge order by month
