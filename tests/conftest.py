@@ -21,6 +21,7 @@ name_main_module()
 # xdist 3.8's loadgroup did not keep the groups set here (see the session 11 note).
 HEAVIEST_FIRST = (
     "tests/dbt/test_revenue_policies.py",
+    "tests/dashboards/test_dashboard.py",
     "tests/test_end_to_end.py",
     "tests/targets/test_spark_build.py",
     "tests/dbt/test_fx.py",
