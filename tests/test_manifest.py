@@ -99,6 +99,17 @@ def test_each_notebook_has_an_exposure_on_exactly_the_marts_it_reads(project_man
         assert exposure["owner"]["email"], url
 
 
+def test_the_dashboard_exposure_is_on_exactly_the_marts_its_sources_read(project_manifest):
+    exposures = {e["name"]: e for e in _nodes(project_manifest)["exposures"].values()}
+    dashboard = exposures["dashboard"]
+    assert dashboard["type"] == "dashboard"
+    sources = (REPO / "dashboards" / "sources" / "clm").glob("*.sql")
+    read = {name for path in sources for name in re.findall(r"\bmarts\.(\w+)", path.read_text())}
+    # The four marts of tests/dashboards (funnel, MRR bridge, cohort retention, CLV by cohort and channel)
+    assert len(read) == 4
+    assert set(dashboard["depends_on"]["nodes"]) == {f"model.clm.{name}" for name in read}
+
+
 # ------------------------------------------------------------------------------ hand-written manifests
 
 
