@@ -558,10 +558,22 @@ def dbt_failure_summary(
             parts.append("; ".join(test.failure for test in tests))
             continue
         rows = f", {r['failures']} bad rows" if r.get("failures") else ""
-        message = (r.get("message") or "").strip().splitlines()[0:1]
-        parts.append(f"{name} ({r['status']}{rows}{': ' + message[0] if message else ''})")
+        message = _node_error(r.get("message") or "")
+        parts.append(f"{name} ({r['status']}{rows}{': ' + message if message else ''})")
     more = f" and {len(bad) - limit} more" if len(bad) > limit else ""
     return f"dbt build failed: {len(bad)} node(s): " + "; ".join(parts) + more
+
+
+def _node_error(message: str) -> str:
+    """A node's error on one line: dbt's first line, with the database's reason when dbt's first line only
+    frames it ("Runtime Error in model dim_customers (...)", then "Constraint Error: NOT NULL constraint
+    failed: dim_customers__dbt_tmp.customer_id" when a contract's constraint refuses a row)."""
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    if not lines:
+        return ""
+    if len(lines) > 1 and lines[0].startswith(("Runtime Error in ", "Database Error in ")):
+        return f"{lines[0]}: {lines[1]}"
+    return lines[0]
 
 
 # dbt's framing of an error, which says nothing about its cause

@@ -1,7 +1,6 @@
 """The not-null checks of a model folded into one data test node (generic test clm_not_null_columns, issue
 15): a null still fails, each column keeps its threshold under its former test name
-(not_null_<model>_<column>),
-and the messages name the column and its count.
+(not_null_<model>_<column>), and the messages name the column and its count.
 
 The raw fixture (raw_fixture.py) has four CRM contacts as of 2024-03-31: c1, c2 (its third version lands
 after the as-of date), c3 and c4 (soft-deleted, still a staging row), so stg_crm__contacts has 4 rows. The
@@ -15,10 +14,12 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 from clm.gate import (
     data_test_results,
@@ -29,7 +30,7 @@ from clm.gate import (
 )
 from expectations.config import GateConfig
 from tests.dbt import raw_fixture
-from tests.dbt.conftest import build_duckdb, duckdb_reader, run_dbt
+from tests.dbt.conftest import REPO, build_duckdb, duckdb_reader, run_dbt
 
 SHIPPED = data_tests_var(GateConfig())
 FOLDED = "not_null_stg_crm__contacts"
@@ -162,3 +163,71 @@ def test_thresholds_compare_as_the_macro_does():
     assert threshold_holds(1, ">1%", 4) and not threshold_holds(0, ">1%", 4)
     assert not threshold_holds(1, ">1", 4) and threshold_holds(2, ">=2", 0)
     assert threshold_holds(3, "!= 0", 0) and not threshold_holds(0, "!= 0", 0)
+
+
+def test_a_null_in_a_contracted_column_fails_the_build_on_duckdb(duckdb_build, tmp_path):
+    """The check the folded test leaves to DuckDB: dim_customers.customer_id has a not_null constraint in its
+    enforced contract. A copy of the fixture build gets one customer of int_identity__customers without its
+    id; rebuilding dim_customers then fails on that row, naming the table and column, before any test
+    runs (the first null row fails it: the contract is never relaxed)."""
+    source, _run = duckdb_build
+    database = tmp_path / "build.duckdb"
+    shutil.copyfile(source, database)
+    with duckdb.connect(str(database)) as con:
+        [(customer_id,)] = con.execute(
+            "select min(customer_id) from intermediate.int_identity__customers"
+        ).fetchall()
+        con.execute(
+            "update intermediate.int_identity__customers set customer_id = null where customer_id = ?",
+            [customer_id],
+        )
+    env = {"CLM_BUILD_DB": str(database), "CLM_TARGET": "duckdb"}
+    run = run_dbt(["run", "--select", "dim_customers"], tmp_path, env, clm_data_tests=SHIPPED)
+    assert run.returncode == 1
+    summary = dbt_failure_summary(run.target_path / "run_results.json", [], data_tests=SHIPPED)
+    assert summary == (
+        "dbt build failed: 1 node(s): dim_customers (error: Runtime Error in model dim_customers "
+        "(dbt_project/models/marts/core/dim_customers.sql): Constraint Error: NOT NULL constraint failed: "
+        "dim_customers__dbt_tmp.customer_id)"
+    )
+
+
+def _yaml_models() -> list[dict]:
+    files = sorted((REPO / "dbt_project" / "models").rglob("*.yml")) + [REPO / "seeds" / "_seeds.yml"]
+    found = []
+    for path in files:
+        content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        found += content.get("models") or []
+        found += content.get("seeds") or []
+    return found
+
+
+def test_not_nulls_are_folded_and_only_enforced_ones_are_spark_only():
+    """No column-level not_null test (one dbt node per column); a clm_not_null_columns test is enabled on
+    Spark only exactly when every one of its columns has a not_null constraint in an enforced contract (on
+    DuckDB and Postgres it would check nothing; with one column more, that column would go unchecked)."""
+    spark_only = "{{ target.type == 'spark' }}"
+    folded = 0
+    for model in _yaml_models():
+        for column in model.get("columns") or []:
+            kinds = [t if isinstance(t, str) else next(iter(t)) for t in column.get("data_tests") or []]
+            assert "not_null" not in kinds, f"{model['name']}.{column['name']}: use clm_not_null_columns"
+        enforced = ((model.get("config") or {}).get("contract") or {}).get("enforced")
+        constrained = {
+            c["name"]
+            for c in model.get("columns") or []
+            if any(k.get("type") == "not_null" for k in c.get("constraints") or [])
+        }
+        for test in model.get("data_tests") or []:
+            if not (isinstance(test, dict) and "clm_not_null_columns" in test):
+                continue
+            folded += 1
+            spec = test["clm_not_null_columns"]
+            assert spec["name"] == f"not_null_{model['name']}"
+            columns = [c["name"] if isinstance(c, dict) else c for c in spec["arguments"]["columns"]]
+            all_enforced = bool(enforced) and set(columns) <= constrained
+            enabled = (spec.get("config") or {}).get("enabled", True)
+            assert (enabled == spark_only) == all_enforced, model["name"]
+    # the 181 column-level not_null tests of 46 models and seeds before the fold (issue 15); the CLV
+    # source's not_null test stays as it was
+    assert folded == 46
