@@ -322,59 +322,76 @@ def data_test_threshold(node: dict, manifest: dict, data_tests: dict) -> DataTes
     )
 
 
-# ------------------------------------------------------------------- folded not-null tests (issue 15)
-# A model's not-null checks run as one test node, generic test clm_not_null_columns (named not_null_<model>);
-# each column keeps the name of its former single test, not_null_<model>_<column>, for its threshold and for
-# the messages. The same rules as the macros of dbt_project/macros/generic_tests/clm_not_null_columns.sql.
-FOLDED_NOT_NULL = "clm_not_null_columns"
+# ------------------------------------------------------------------- folded column checks (issue 15)
+# A model's not_null, unique, accepted_values and unique-combination checks run as one test node, generic test
+# clm_column_checks (named column_checks_<model>); each check keeps the name dbt gave its former single test
+# (not_null_<model>_<column>, unique_<model>_<column>, ...) for its threshold and for the messages. The same
+# rules as the macros of dbt_project/macros/generic_tests/clm_column_checks.sql.
+FOLDED_CHECKS = "clm_column_checks"
 
 
 @dataclass(frozen=True)
-class FoldedColumn:
-    column: str
-    test_name: str  # not_null_<model>_<column>: its entry in var clm_data_tests and its name in messages
+class FoldedCheck:
+    kind: str  # not_null, unique, accepted_values, unique_combination
+    test_name: str  # e.g. not_null_<model>_<column>: its entry in var clm_data_tests and its name in messages
     never_relaxed: bool
 
 
-def is_folded_not_null(node: dict | None) -> bool:
-    return bool(node) and (node.get("test_metadata") or {}).get("name") == FOLDED_NOT_NULL
+def is_folded(node: dict | None) -> bool:
+    return bool(node) and (node.get("test_metadata") or {}).get("name") == FOLDED_CHECKS
 
 
-def folded_not_null_columns(node: dict, manifest: dict, all_targets: bool = False) -> list[FoldedColumn]:
-    """The columns a clm_not_null_columns test node checks: on DuckDB and Postgres (the manifest's adapter
-    type) not those whose not_null contract constraint the build enforces, unless ``all_targets``."""
+def _name_part(value: object) -> str:
+    """dbt's rendering of an argument value in a test name (macro _clm_name_part)."""
+    return re.sub(r"[^0-9a-zA-Z_]+", "_", str(value))
+
+
+def folded_checks(node: dict, manifest: dict, all_targets: bool = False) -> list[FoldedCheck]:
+    """The checks of a clm_column_checks test node: on DuckDB and Postgres (the manifest's adapter type) not
+    the not-nulls whose contract constraint the build enforces, unless ``all_targets``."""
     attached = manifest.get("nodes", {}).get(node.get("attached_node") or "")
+    model = attached["name"] if attached else node["name"].removeprefix("column_checks_")
     enforced = manifest.get("metadata", {}).get("adapter_type") != "spark"
     published = attached is not None and "published" in attached.get("tags", [])
     contract = attached is not None and ((attached.get("config") or {}).get("contract") or {}).get("enforced")
+    kwargs = node["test_metadata"].get("kwargs") or {}
     found = []
-    for column in (node["test_metadata"].get("kwargs") or {}).get("columns") or []:
+    for column in kwargs.get("not_null") or []:
         name = column["name"] if isinstance(column, dict) else column
         spec = (attached or {}).get("columns", {}).get(name) or {}
         constrained = bool(contract) and any(c.get("type") == "not_null" for c in spec.get("constraints", []))
         if all_targets or not (constrained and enforced):
-            model = attached["name"] if attached else node["name"].removeprefix("not_null_")
-            found.append(FoldedColumn(name, f"not_null_{model}_{name}", published and constrained))
+            found.append(FoldedCheck("not_null", f"not_null_{model}_{name}", published and constrained))
+    for column in kwargs.get("unique") or []:
+        found.append(FoldedCheck("unique", f"unique_{model}_{column}", published))
+    for spec in kwargs.get("accepted_values") or []:
+        quote = spec.get("quote", True)
+        parts = [spec["column"], *([] if quote else ["False"]), *spec["values"]]
+        name = f"accepted_values_{model}_" + "__".join(_name_part(p) for p in parts)
+        found.append(FoldedCheck("accepted_values", name, False))
+    for columns in kwargs.get("unique_combinations") or []:
+        name = f"unique_combination_of_columns_{model}_" + "__".join(columns)
+        found.append(FoldedCheck("unique_combination", name, published))
     return found
 
 
-def folded_column_threshold(
-    node: dict, column: FoldedColumn, manifest: dict, data_tests: dict
+def folded_check_threshold(
+    node: dict, check: FoldedCheck, manifest: dict, data_tests: dict
 ) -> DataTestThreshold:
-    """A column's thresholds: `default`, then the folded test's entry, then the column's own, key by key."""
-    if column.never_relaxed:
+    """A check's thresholds: `default`, then the folded test's entry, then the check's own, key by key."""
+    if check.never_relaxed:
         settings = {"severity": "error", "warn_if": ">0", "error_if": ">0"}
     else:
         settings = {"severity": "error", "warn_if": "!= 0", "error_if": "!= 0"}
         settings |= data_tests.get("default") or {}
         settings |= data_tests.get(node["name"]) or {}
-        settings |= data_tests.get(column.test_name) or {}
+        settings |= data_tests.get(check.test_name) or {}
     return DataTestThreshold(
         severity=str(settings["severity"]).lower(),
         warn_if=str(settings["warn_if"]),
         error_if=str(settings["error_if"]),
         rows_of=_rows_of(node, manifest.get("nodes", {}), manifest.get("sources", {})),
-        never_relaxed=column.never_relaxed,
+        never_relaxed=check.never_relaxed,
     )
 
 
@@ -402,45 +419,45 @@ def threshold_holds(count: int, threshold: str, model_rows: int) -> bool:
 
 
 def _folded_results(
-    node: dict, result: dict, manifest: dict, data_tests: dict, column_counts
+    node: dict, result: dict, manifest: dict, data_tests: dict, check_counts
 ) -> list[DataTestResult]:
-    """A warned or failed clm_not_null_columns test as one result per column that has nulls, named as the
-    column's former single test, with its count and threshold: its rows (column_name, null_rows, model_rows)
-    are read again by ``column_counts(sql)``. Without it, or when that fails, one result for the node,
-    naming the model's checked columns."""
-    columns = folded_not_null_columns(node, manifest)
+    """A warned or failed clm_column_checks test as one result per check that failed or warned, named as the
+    check's former single test, with its count and threshold: the test's rows (check_name, failing_rows,
+    model_rows) are read again by ``check_counts(sql)``. Without it, or when that fails, one result for the
+    node, naming the model's checks."""
+    checks = folded_checks(node, manifest)
     counts = None
-    if column_counts is not None and result.get("compiled_code"):
+    if check_counts is not None and result.get("compiled_code"):
         try:
-            counts = {str(c): (int(n), int(rows)) for c, n, rows in column_counts(result["compiled_code"])}
+            counts = {str(c): (int(n), int(rows)) for c, n, rows in check_counts(result["compiled_code"])}
         except Exception:  # noqa: BLE001 - the node-level result below still names the test and count
             counts = None
     if counts is None:
         threshold = data_test_threshold(node, manifest, data_tests)
-        checked = ", ".join(c.column for c in columns)
         return [
             DataTestResult(
                 node["name"],
                 result["status"],
                 int(result.get("failures") or 0),
                 threshold,
-                f"nulls in {checked}",
+                "failing rows of " + ", ".join(c.test_name for c in checks),
                 result["unique_id"],
             )
         ]
     found = []
-    for column in columns:
-        nulls, model_rows = counts.get(column.column, (0, 0))
-        if not nulls:
+    for check in checks:
+        failing, model_rows = counts.get(check.test_name, (0, 0))
+        if not failing:
             continue
-        threshold = folded_column_threshold(node, column, manifest, data_tests)
-        if threshold.severity == "error" and threshold_holds(nulls, threshold.error_if, model_rows):
+        threshold = folded_check_threshold(node, check, manifest, data_tests)
+        if threshold.severity == "error" and threshold_holds(failing, threshold.error_if, model_rows):
             status = "fail"
-        elif threshold_holds(nulls, threshold.warn_if, model_rows):
+        elif threshold_holds(failing, threshold.warn_if, model_rows):
             status = "warn"
         else:
             continue
-        found.append(DataTestResult(column.test_name, status, nulls, threshold, "null", result["unique_id"]))
+        what = "null" if check.kind == "not_null" else ""
+        found.append(DataTestResult(check.test_name, status, failing, threshold, what, result["unique_id"]))
     return found
 
 
@@ -454,8 +471,8 @@ class DataTestResult:
     status: str  # warn, fail, error (run_results.json)
     failures: int
     threshold: DataTestThreshold | None  # None when the manifest does not know the test
-    what: str = ""  # what the rows have, for a folded not-null test: "null", "nulls in a, b"
-    unique_id: str = ""  # the dbt node (for a folded not-null test's column: the folded test)
+    what: str = ""  # what the rows are: "null" for a folded not-null check, or which checks they fail
+    unique_id: str = ""  # the dbt node (for a check of a folded test: the folded test)
 
     @property
     def warning(self) -> str:
@@ -477,7 +494,7 @@ class DataTestResult:
         return f"{self.name} (fail: {self._rows()}, {self.threshold.describe('error_if')})"
 
     def _rows(self) -> str:
-        """``2 rows``; ``2 null rows`` for a column of a folded not-null test."""
+        """``2 rows``; ``2 null rows`` for a not-null check of a folded test."""
         if not self.what:
             return _row_count(self.failures)
         if self.what == "null":
@@ -491,9 +508,10 @@ def data_test_results(
     """The data tests of a dbt invocation that warned or failed, with the thresholds they were held to.
 
     ``manifest_path`` defaults to the manifest.json beside run_results.json (dbt writes both). A folded
-    not-null test (clm_not_null_columns) that warned or failed counts as its columns that did, each under
-    its former test name (not_null_<model>_<column>), when ``column_counts`` (a function of its compiled SQL
-    to the rows it returns, e.g. ``warehouse_query(target.gate_warehouse())``) reads their nulls."""
+    test of a model's column checks (clm_column_checks) that warned or failed counts as its checks that did,
+    each under its former test name (e.g. not_null_<model>_<column>), when ``column_counts`` (a function of
+    its compiled SQL to the rows it returns, e.g. ``warehouse_query(target.gate_warehouse())``) reads their
+    counts."""
     if not run_results_path.exists():
         return []
     manifest_path = manifest_path or run_results_path.with_name("manifest.json")
@@ -505,7 +523,7 @@ def data_test_results(
         if not unique_id.startswith("test.") or result["status"] not in ("warn", "fail", "error"):
             continue
         node = nodes.get(unique_id)
-        if is_folded_not_null(node) and result["status"] in ("warn", "fail"):
+        if is_folded(node) and result["status"] in ("warn", "fail"):
             found += _folded_results(node, result, manifest, data_tests, column_counts)
             continue
         name = node["name"] if node else unique_id.split(".")[2]
@@ -517,7 +535,8 @@ def data_test_results(
 
 
 def warehouse_query(warehouse: Warehouse):
-    """``column_counts`` of data_test_results: runs a test's compiled SQL on the build warehouse."""
+    """``column_counts`` of data_test_results: runs a test's compiled SQL on the build warehouse (only a
+    folded test that warned or failed is read again)."""
 
     def run(sql: str) -> list[tuple]:
         engine = warehouse.create_engine()
@@ -554,7 +573,7 @@ def dbt_failure_summary(
         name = r["unique_id"].split(".", 2)[-1]
         tests = failed_tests.get(r["unique_id"]) if data_tests is not None else None
         if tests and r["status"] == "fail":
-            # a folded not-null test: each column that failed, under its own test name
+            # a folded test of column checks: each check that failed, under its own test name
             parts.append("; ".join(test.failure for test in tests))
             continue
         rows = f", {r['failures']} bad rows" if r.get("failures") else ""

@@ -6,9 +6,9 @@ and the suites (``suites.py``) keep the 130 that no dbt test makes on that table
 formats, currency codes, row counts, row-level identities). dbt runs before the gate, in the same `clm run`:
 
 * a generic test (``not_null``, ``unique``, ``accepted_values``, ``unique_combination_of_columns``) on the
-  same model and columns, with the same value set: named as ``dbt test --select <name>`` takes it, except a
-  not-null check, named ``not_null_<model>_<column>`` as its threshold is (a model's not-null checks are one
-  dbt node, ``not_null_<model>``, generic test ``clm_not_null_columns``);
+  same model and columns, with the same value set, named as dbt named its test (a model's column checks
+  are now one dbt node, ``column_checks_<model>``, generic test ``clm_column_checks``, and each keeps that
+  name for its threshold and messages);
 * ``contract: not_null constraint``: the published mart's enforced contract (``constraints: [not_null]``),
   so a null fails the model's build itself;
 * a singular test (``dbt_project/tests/<name>.sql``) reading the same table whose failing rows include the

@@ -24,7 +24,7 @@ from clm.gate import (
     data_test_threshold,
     data_tests_var,
     dbt_failure_summary,
-    folded_not_null_columns,
+    folded_checks,
 )
 from expectations.config import GateConfig, parse_config
 from tests.dbt import raw_fixture
@@ -208,14 +208,14 @@ def test_never_relaxed_rule_on_the_manifest(one_early):
         "assert_mrr_bridge_reconciles",
         "assert_lifecycle_one_current_spell_per_customer",
         "assert_lifecycle_stage_agrees_with_mrr",
-        "unique_dim_customers_customer_id",
     } <= set(never)
-    # dim_customers' not-null checks are one node (clm_not_null_columns, issue 15), each column under its
-    # former test name; on DuckDB the contract's constrained columns are checked by the build itself
+    # dim_customers' column checks are one node (clm_column_checks, issue 15), each check under its former
+    # test name; on DuckDB the contract's constrained columns are checked by the build itself
     folded = {
         c.test_name: c.never_relaxed
-        for c in folded_not_null_columns(tests["not_null_dim_customers"], manifest, all_targets=True)
+        for c in folded_checks(tests["column_checks_dim_customers"], manifest, all_targets=True)
     }
+    assert folded["unique_dim_customers_customer_id"]  # the grain of a published mart
     assert folded["not_null_dim_customers_customer_id"]  # constraint not_null in the contract
     assert folded["not_null_dim_customers_current_mrr"]  # constraint not_null in the contract
     assert not folded["not_null_dim_customers_first_seen_at"]  # no constraint

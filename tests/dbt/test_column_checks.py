@@ -1,13 +1,15 @@
-"""The not-null checks of a model folded into one data test node (generic test clm_not_null_columns, issue
-15): a null still fails, each column keeps its threshold under its former test name
-(not_null_<model>_<column>), and the messages name the column and its count.
+"""A model's column checks (not_null, unique, accepted_values, unique combinations) folded into one data
+test node (generic test clm_column_checks, issue 15): a failing row still fails, each check keeps its
+threshold under its former test name (e.g. not_null_<model>_<column>), and the messages name the check and
+its count.
 
 The raw fixture (raw_fixture.py) has four CRM contacts as of 2024-03-31: c1, c2 (its third version lands
 after the as-of date), c3 and c4 (soft-deleted, still a staging row), so stg_crm__contacts has 4 rows. The
-module builds only that model, then sets created_at to null on c1 and updated_at to null on c2 and c3: by
-hand, created_at has 1 null row, updated_at 2, contact_id and is_deleted none; the folded test's failures
-are 1 + 2 = 3. With the shipped defaults (warn_if >0, error_if >1% of the 4 rows, i.e. > 0.04), both
-columns fail.
+module builds only that model, then sets created_at to null on c1, updated_at to null on c2 and c3, and
+segment to 'whale' on c4. By hand: created_at has 1 null row, updated_at 2, contact_id and is_deleted none;
+contact_id stays unique; accepted_values on segment finds 1 value outside smb, mid_market, enterprise
+('whale'; dbt's accepted_values counts distinct values). The folded test's failures are 1 + 2 + 1 = 4. With
+the shipped defaults (warn_if >0, error_if >1% of the 4 rows, i.e. > 0.04), all three checks fail.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from clm.gate import (
     data_test_results,
     data_tests_var,
     dbt_failure_summary,
-    folded_not_null_columns,
+    folded_checks,
     threshold_holds,
 )
 from expectations.config import GateConfig
@@ -33,9 +35,10 @@ from tests.dbt import raw_fixture
 from tests.dbt.conftest import REPO, build_duckdb, duckdb_reader, run_dbt
 
 SHIPPED = data_tests_var(GateConfig())
-FOLDED = "not_null_stg_crm__contacts"
+FOLDED = "column_checks_stg_crm__contacts"
 CREATED = "not_null_stg_crm__contacts_created_at"
 UPDATED = "not_null_stg_crm__contacts_updated_at"
+SEGMENT = "accepted_values_stg_crm__contacts_segment__smb__mid_market__enterprise"
 ROWS_OF = "error_if >1% of the rows of stg_crm__contacts"
 
 
@@ -49,6 +52,7 @@ def contacts(tmp_path_factory) -> Path:
         assert con.execute("select count(*) from staging.stg_crm__contacts").fetchone() == (4,)
         con.execute("update staging.stg_crm__contacts set created_at = null where contact_id = 'c1'")
         con.execute("update staging.stg_crm__contacts set updated_at = null where contact_id in ('c2', 'c3')")
+        con.execute("update staging.stg_crm__contacts set segment = 'whale' where contact_id = 'c4'")
     return built.database
 
 
@@ -63,61 +67,67 @@ def _results(run, data_tests: dict, database: Path | None):
     return sorted((t.name, t.status, t.failures) for t in found), found
 
 
-def test_nulls_fail_and_the_message_names_each_column_and_count(contacts, tmp_path):
+def test_failing_checks_fail_and_the_message_names_each_check_and_count(contacts, tmp_path):
     run = _test(contacts, tmp_path, SHIPPED)
     assert run.returncode == 1
-    [(status, failures)] = [
-        (r["status"], r["failures"]) for r in run.results if r["unique_id"].startswith("test.")
-    ]
-    assert (status, failures) == ("fail", 3)
+    tests = [(r["status"], r["failures"]) for r in run.results if r["unique_id"].startswith("test.")]
+    assert tests == [("fail", 4)]
     found, _ = _results(run, SHIPPED, contacts)
-    assert found == [(CREATED, "fail", 1), (UPDATED, "fail", 2)]
+    assert found == [(SEGMENT, "fail", 1), (CREATED, "fail", 1), (UPDATED, "fail", 2)]
     summary = dbt_failure_summary(
         run.target_path / "run_results.json", [], data_tests=SHIPPED, column_counts=duckdb_reader(contacts)
     )
     assert summary == (
         f"dbt build failed: 1 node(s): {CREATED} (fail: 1 null row, {ROWS_OF}); "
-        f"{UPDATED} (fail: 2 null rows, {ROWS_OF})"
+        f"{UPDATED} (fail: 2 null rows, {ROWS_OF}); {SEGMENT} (fail: 1 row, {ROWS_OF})"
     )
 
 
 def test_each_column_keeps_its_own_threshold(contacts, tmp_path):
-    """updated_at configured severity warn under its former name: created_at alone still fails the test."""
-    data_tests = SHIPPED | {UPDATED: {"severity": "warn"}}
+    """updated_at and segment configured severity warn under their former names: created_at alone still
+    fails the test."""
+    data_tests = SHIPPED | {UPDATED: {"severity": "warn"}, SEGMENT: {"severity": "warn"}}
     run = _test(contacts, tmp_path, data_tests)
     assert run.returncode == 1
     found, _ = _results(run, data_tests, contacts)
-    assert found == [(CREATED, "fail", 1), (UPDATED, "warn", 2)]
+    assert found == [(SEGMENT, "warn", 1), (CREATED, "fail", 1), (UPDATED, "warn", 2)]
 
-    # created_at allowed 1 null (error_if >1, a count): nothing fails, both columns warn
-    data_tests = SHIPPED | {UPDATED: {"severity": "warn"}, CREATED: {"error_if": ">1"}}
+    # created_at allowed 1 null (error_if >1, a count): nothing fails, every check warns
+    data_tests = SHIPPED | {
+        UPDATED: {"severity": "warn"},
+        SEGMENT: {"severity": "warn"},
+        CREATED: {"error_if": ">1"},
+    }
     (tmp_path / "relaxed").mkdir()
     run = _test(contacts, tmp_path / "relaxed", data_tests)
     run.assert_ok()
     found, results = _results(run, data_tests, contacts)
-    assert found == [(CREATED, "warn", 1), (UPDATED, "warn", 2)]
+    assert found == [(SEGMENT, "warn", 1), (CREATED, "warn", 1), (UPDATED, "warn", 2)]
     assert {t.name: t.warning for t in results} == {
+        SEGMENT: "1 row (warn_if >0; severity warn, never fails the build)",
         CREATED: "1 null row (warn_if >0; fails the build at error_if >1)",
         UPDATED: "2 null rows (warn_if >0; severity warn, never fails the build)",
     }
 
 
-def test_an_entry_for_the_folded_test_applies_to_its_columns(contacts, tmp_path):
+def test_an_entry_for_the_folded_test_applies_to_its_checks(contacts, tmp_path):
     data_tests = SHIPPED | {FOLDED: {"severity": "warn"}}
     run = _test(contacts, tmp_path, data_tests)
     run.assert_ok()
     found, _ = _results(run, data_tests, contacts)
-    assert found == [(CREATED, "warn", 1), (UPDATED, "warn", 2)]
+    assert found == [(SEGMENT, "warn", 1), (CREATED, "warn", 1), (UPDATED, "warn", 2)]
 
 
-def test_without_the_warehouse_the_message_names_the_model_and_its_columns(contacts, tmp_path):
+def test_without_the_warehouse_the_message_names_the_test_and_its_checks(contacts, tmp_path):
     run = _test(contacts, tmp_path, SHIPPED)
     found, _ = _results(run, SHIPPED, None)
-    assert found == [(FOLDED, "fail", 3)]
+    assert found == [(FOLDED, "fail", 4)]
     summary = dbt_failure_summary(run.target_path / "run_results.json", [], data_tests=SHIPPED)
     assert summary == (
-        f"dbt build failed: 1 node(s): {FOLDED} (fail: 3 rows (nulls in contact_id, is_deleted, created_at, "
-        "updated_at), error_if >1% of the rows of stg_crm__contacts)"
+        f"dbt build failed: 1 node(s): {FOLDED} (fail: 4 rows (failing rows of "
+        "not_null_stg_crm__contacts_contact_id, not_null_stg_crm__contacts_is_deleted, "
+        f"{CREATED}, {UPDATED}, unique_stg_crm__contacts_contact_id, {SEGMENT}), "
+        "error_if >1% of the rows of stg_crm__contacts)"
     )
 
 
@@ -125,6 +135,7 @@ def test_a_never_relaxed_column_refuses_configuration_and_an_unknown_one_is_refu
     data_tests = SHIPPED | {
         "not_null_dim_customers_customer_id": {"severity": "warn"},  # contract constraint on a published mart
         "not_null_stg_crm__contacts_email": {"severity": "warn"},  # email is not checked for nulls
+        "unique_rpt_mrr_bridge_month": {"severity": "warn"},  # the grain of a published mart
     }
     env = {"CLM_BUILD_DB": str(tmp_path / "empty.duckdb"), "CLM_TARGET": "duckdb"}
     run = run_dbt(["build", "--select", "stg_crm__contacts"], tmp_path, env, clm_data_tests=data_tests)
@@ -133,7 +144,8 @@ def test_a_never_relaxed_column_refuses_configuration_and_an_unknown_one_is_refu
     assert (
         "are refused: not_null_dim_customers_customer_id: never relaxed, it errors on the first failing row "
         "whatever the configuration says (remove its entry); not_null_stg_crm__contacts_email: no data test "
-        "has this name"
+        "has this name; unique_rpt_mrr_bridge_month: never relaxed, it errors on the first failing row "
+        "whatever the configuration says (remove its entry)"
     ) in message
 
 
@@ -142,21 +154,24 @@ def test_the_columns_checked_on_each_target(contacts, tmp_path):
     Postgres enforce the constraint while building (the folded test leaves the column out); Spark does not,
     so there the folded test checks it, never relaxed."""
     env = {"CLM_BUILD_DB": str(contacts), "CLM_TARGET": "duckdb"}
-    run = run_dbt(["compile", "--select", "not_null_dim_customers"], tmp_path, env, clm_data_tests=SHIPPED)
+    run = run_dbt(
+        ["compile", "--select", "column_checks_dim_customers"], tmp_path, env, clm_data_tests=SHIPPED
+    )
     run.assert_ok()
     manifest = json.loads((run.target_path / "manifest.json").read_text())
-    [node] = [n for n in manifest["nodes"].values() if n["name"] == "not_null_dim_customers"]
-    duck = {c.test_name: c.never_relaxed for c in folded_not_null_columns(node, manifest)}
+    [node] = [n for n in manifest["nodes"].values() if n["name"] == "column_checks_dim_customers"]
+    duck = {c.test_name: c.never_relaxed for c in folded_checks(node, manifest)}
     assert "not_null_dim_customers_customer_id" not in duck
     assert duck["not_null_dim_customers_first_seen_at"] is False
     on_spark = manifest | {"metadata": {**manifest["metadata"], "adapter_type": "spark"}}
-    spark = {c.test_name: c.never_relaxed for c in folded_not_null_columns(node, on_spark)}
+    spark = {c.test_name: c.never_relaxed for c in folded_checks(node, on_spark)}
     assert spark["not_null_dim_customers_customer_id"] is True
     assert spark["not_null_dim_customers_first_seen_at"] is False
     # the SQL dbt compiled on DuckDB counts first_seen_at's nulls, not customer_id's
     [compiled] = [r["compiled_code"] for r in run.results if r["unique_id"] == node["unique_id"]]
     assert "first_seen_at is null" in compiled
     assert "customer_id is null" not in compiled
+    assert duck["unique_dim_customers_customer_id"] is True  # the grain of a published mart
 
 
 def test_thresholds_compare_as_the_macro_does():
@@ -202,32 +217,22 @@ def _yaml_models() -> list[dict]:
     return found
 
 
-def test_not_nulls_are_folded_and_only_enforced_ones_are_spark_only():
-    """No column-level not_null test (one dbt node per column); a clm_not_null_columns test is enabled on
-    Spark only exactly when every one of its columns has a not_null constraint in an enforced contract (on
-    DuckDB and Postgres it would check nothing; with one column more, that column would go unchecked)."""
-    spark_only = "{{ target.type == 'spark' }}"
+def test_column_checks_are_folded():
+    """No column-level not_null, unique or accepted_values test and no model-level
+    unique_combination_of_columns (one dbt node per check): each model has one clm_column_checks test,
+    named column_checks_<model>."""
     folded = 0
     for model in _yaml_models():
         for column in model.get("columns") or []:
             kinds = [t if isinstance(t, str) else next(iter(t)) for t in column.get("data_tests") or []]
-            assert "not_null" not in kinds, f"{model['name']}.{column['name']}: use clm_not_null_columns"
-        enforced = ((model.get("config") or {}).get("contract") or {}).get("enforced")
-        constrained = {
-            c["name"]
-            for c in model.get("columns") or []
-            if any(k.get("type") == "not_null" for k in c.get("constraints") or [])
-        }
+            assert not {"not_null", "unique", "accepted_values"} & set(kinds), (model["name"], column["name"])
+        tests = [t if isinstance(t, str) else next(iter(t)) for t in model.get("data_tests") or []]
+        assert "unique_combination_of_columns" not in tests, model["name"]
+        assert tests.count("clm_column_checks") <= 1, model["name"]
         for test in model.get("data_tests") or []:
-            if not (isinstance(test, dict) and "clm_not_null_columns" in test):
-                continue
-            folded += 1
-            spec = test["clm_not_null_columns"]
-            assert spec["name"] == f"not_null_{model['name']}"
-            columns = [c["name"] if isinstance(c, dict) else c for c in spec["arguments"]["columns"]]
-            all_enforced = bool(enforced) and set(columns) <= constrained
-            enabled = (spec.get("config") or {}).get("enabled", True)
-            assert (enabled == spark_only) == all_enforced, model["name"]
-    # the 181 column-level not_null tests of 46 models and seeds before the fold (issue 15); the CLV
-    # source's not_null test stays as it was
-    assert folded == 46
+            if isinstance(test, dict) and "clm_column_checks" in test:
+                folded += 1
+                assert test["clm_column_checks"]["name"] == f"column_checks_{model['name']}"
+    # the 250 column-level and grain tests of 48 models and seeds before the fold (issue 15: 181 not_null,
+    # 28 unique, 28 accepted_values, 21 unique combinations; the CLV source's tests stay as they were)
+    assert folded == 48
