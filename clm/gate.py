@@ -14,6 +14,7 @@ The build warehouse is the DuckDB build file by default; with ``--target postgre
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -321,6 +322,145 @@ def data_test_threshold(node: dict, manifest: dict, data_tests: dict) -> DataTes
     )
 
 
+# ------------------------------------------------------------------- folded column checks (issue 15)
+# A model's not_null, unique, accepted_values and unique-combination checks run as one test node, generic test
+# clm_column_checks (named column_checks_<model>); each check keeps the name dbt gave its former single test
+# (not_null_<model>_<column>, unique_<model>_<column>, ...) for its threshold and for the messages. The same
+# rules as the macros of dbt_project/macros/generic_tests/clm_column_checks.sql.
+FOLDED_CHECKS = "clm_column_checks"
+
+
+@dataclass(frozen=True)
+class FoldedCheck:
+    kind: str  # not_null, unique, accepted_values, unique_combination
+    test_name: str  # e.g. not_null_<model>_<column>: its entry in var clm_data_tests and its name in messages
+    never_relaxed: bool
+
+
+def is_folded(node: dict | None) -> bool:
+    return bool(node) and (node.get("test_metadata") or {}).get("name") == FOLDED_CHECKS
+
+
+def _name_part(value: object) -> str:
+    """dbt's rendering of an argument value in a test name (macro _clm_name_part)."""
+    return re.sub(r"[^0-9a-zA-Z_]+", "_", str(value))
+
+
+def folded_checks(node: dict, manifest: dict, all_targets: bool = False) -> list[FoldedCheck]:
+    """The checks of a clm_column_checks test node: on DuckDB and Postgres (the manifest's adapter type) not
+    the not-nulls whose contract constraint the build enforces, unless ``all_targets``."""
+    attached = manifest.get("nodes", {}).get(node.get("attached_node") or "")
+    model = attached["name"] if attached else node["name"].removeprefix("column_checks_")
+    enforced = manifest.get("metadata", {}).get("adapter_type") != "spark"
+    published = attached is not None and "published" in attached.get("tags", [])
+    contract = attached is not None and ((attached.get("config") or {}).get("contract") or {}).get("enforced")
+    kwargs = node["test_metadata"].get("kwargs") or {}
+    found = []
+    for column in kwargs.get("not_null") or []:
+        name = column["name"] if isinstance(column, dict) else column
+        spec = (attached or {}).get("columns", {}).get(name) or {}
+        constrained = bool(contract) and any(c.get("type") == "not_null" for c in spec.get("constraints", []))
+        if all_targets or not (constrained and enforced):
+            found.append(FoldedCheck("not_null", f"not_null_{model}_{name}", published and constrained))
+    for column in kwargs.get("unique") or []:
+        found.append(FoldedCheck("unique", f"unique_{model}_{column}", published))
+    for spec in kwargs.get("accepted_values") or []:
+        quote = spec.get("quote", True)
+        parts = [spec["column"], *([] if quote else ["False"]), *spec["values"]]
+        name = f"accepted_values_{model}_" + "__".join(_name_part(p) for p in parts)
+        found.append(FoldedCheck("accepted_values", name, False))
+    for columns in kwargs.get("unique_combinations") or []:
+        name = f"unique_combination_of_columns_{model}_" + "__".join(columns)
+        found.append(FoldedCheck("unique_combination", name, published))
+    return found
+
+
+def folded_check_threshold(
+    node: dict, check: FoldedCheck, manifest: dict, data_tests: dict
+) -> DataTestThreshold:
+    """A check's thresholds: `default`, then the folded test's entry, then the check's own, key by key."""
+    if check.never_relaxed:
+        settings = {"severity": "error", "warn_if": ">0", "error_if": ">0"}
+    else:
+        settings = {"severity": "error", "warn_if": "!= 0", "error_if": "!= 0"}
+        settings |= data_tests.get("default") or {}
+        settings |= data_tests.get(node["name"]) or {}
+        settings |= data_tests.get(check.test_name) or {}
+    return DataTestThreshold(
+        severity=str(settings["severity"]).lower(),
+        warn_if=str(settings["warn_if"]),
+        error_if=str(settings["error_if"]),
+        rows_of=_rows_of(node, manifest.get("nodes", {}), manifest.get("sources", {})),
+        never_relaxed=check.never_relaxed,
+    )
+
+
+_THRESHOLD = re.compile(r"^\s*(>=|<=|!=|<>|==|=|>|<)\s*([0-9]+(\.[0-9]+)?)\s*(%?)\s*$")
+
+
+def threshold_holds(count: int, threshold: str, model_rows: int) -> bool:
+    """``count <op> n`` as macro clm_threshold_sql has it; ``n%`` is n percent of ``model_rows``."""
+    match = _THRESHOLD.match(threshold)
+    if match is None:
+        raise ValueError(f"not a threshold: {threshold}")
+    op, value = match.group(1), float(match.group(2))
+    if match.group(4):
+        value = value / 100.0 * model_rows
+    return {
+        ">": count > value,
+        ">=": count >= value,
+        "<": count < value,
+        "<=": count <= value,
+        "=": count == value,
+        "==": count == value,
+        "!=": count != value,
+        "<>": count != value,
+    }[op]
+
+
+def _folded_results(
+    node: dict, result: dict, manifest: dict, data_tests: dict, check_counts
+) -> list[DataTestResult]:
+    """A warned or failed clm_column_checks test as one result per check that failed or warned, named as the
+    check's former single test, with its count and threshold: the test's rows (check_name, failing_rows,
+    model_rows) are read again by ``check_counts(sql)``. Without it, or when that fails, one result for the
+    node, naming the model's checks."""
+    checks = folded_checks(node, manifest)
+    counts = None
+    if check_counts is not None and result.get("compiled_code"):
+        try:
+            counts = {str(c): (int(n), int(rows)) for c, n, rows in check_counts(result["compiled_code"])}
+        except Exception:  # noqa: BLE001 - the node-level result below still names the test and count
+            counts = None
+    if counts is None:
+        threshold = data_test_threshold(node, manifest, data_tests)
+        return [
+            DataTestResult(
+                node["name"],
+                result["status"],
+                int(result.get("failures") or 0),
+                threshold,
+                "failing rows of " + ", ".join(c.test_name for c in checks),
+                result["unique_id"],
+            )
+        ]
+    found = []
+    for check in checks:
+        failing, model_rows = counts.get(check.test_name, (0, 0))
+        if not failing:
+            continue
+        threshold = folded_check_threshold(node, check, manifest, data_tests)
+        if threshold.severity == "error" and threshold_holds(failing, threshold.error_if, model_rows):
+            status = "fail"
+        elif threshold_holds(failing, threshold.warn_if, model_rows):
+            status = "warn"
+        else:
+            continue
+        what = "null" if check.kind == "not_null" else ""
+        found.append(DataTestResult(check.test_name, status, failing, threshold, what, result["unique_id"]))
+    return found
+
+
 def _row_count(count: int) -> str:
     return "1 row" if count == 1 else f"{count} rows"
 
@@ -331,33 +471,47 @@ class DataTestResult:
     status: str  # warn, fail, error (run_results.json)
     failures: int
     threshold: DataTestThreshold | None  # None when the manifest does not know the test
+    what: str = ""  # what the rows are: "null" for a folded not-null check, or which checks they fail
+    unique_id: str = ""  # the dbt node (for a check of a folded test: the folded test)
 
     @property
     def warning(self) -> str:
         """``3 rows (warn_if >0; error_if >1% of the rows of dim_customers)`` for audit.run_warnings."""
         if self.threshold is None:
-            return f"{_row_count(self.failures)} failed a warn-severity dbt test"
+            return f"{self._rows()} failed a warn-severity dbt test"
         then = (
             "severity warn, never fails the build"
             if self.threshold.severity == "warn"
             else f"fails the build at {self.threshold.describe('error_if')}"
         )
-        return f"{_row_count(self.failures)} ({self.threshold.describe('warn_if')}; {then})"
+        return f"{self._rows()} ({self.threshold.describe('warn_if')}; {then})"
 
     @property
     def failure(self) -> str:
         """``assert_x (fail: 2 rows, error_if >1% of the rows of dim_customers)`` for the run's message."""
         if self.threshold is None or self.status != "fail":
-            return f"{self.name} ({self.status}, {_row_count(self.failures)})"
-        return f"{self.name} (fail: {_row_count(self.failures)}, {self.threshold.describe('error_if')})"
+            return f"{self.name} ({self.status}, {self._rows()})"
+        return f"{self.name} (fail: {self._rows()}, {self.threshold.describe('error_if')})"
+
+    def _rows(self) -> str:
+        """``2 rows``; ``2 null rows`` for a not-null check of a folded test."""
+        if not self.what:
+            return _row_count(self.failures)
+        if self.what == "null":
+            return f"{self.failures} null row" + ("" if self.failures == 1 else "s")
+        return f"{_row_count(self.failures)} ({self.what})"
 
 
 def data_test_results(
-    run_results_path: Path, data_tests: dict, manifest_path: Path | None = None
+    run_results_path: Path, data_tests: dict, manifest_path: Path | None = None, column_counts=None
 ) -> list[DataTestResult]:
     """The data tests of a dbt invocation that warned or failed, with the thresholds they were held to.
 
-    ``manifest_path`` defaults to the manifest.json beside run_results.json (dbt writes both)."""
+    ``manifest_path`` defaults to the manifest.json beside run_results.json (dbt writes both). A folded
+    test of a model's column checks (clm_column_checks) that warned or failed counts as its checks that did,
+    each under its former test name (e.g. not_null_<model>_<column>), when ``column_counts`` (a function of
+    its compiled SQL to the rows it returns, e.g. ``warehouse_query(target.gate_warehouse())``) reads their
+    counts."""
     if not run_results_path.exists():
         return []
     manifest_path = manifest_path or run_results_path.with_name("manifest.json")
@@ -369,10 +523,30 @@ def data_test_results(
         if not unique_id.startswith("test.") or result["status"] not in ("warn", "fail", "error"):
             continue
         node = nodes.get(unique_id)
+        if is_folded(node) and result["status"] in ("warn", "fail"):
+            found += _folded_results(node, result, manifest, data_tests, column_counts)
+            continue
         name = node["name"] if node else unique_id.split(".")[2]
         threshold = data_test_threshold(node, manifest, data_tests) if node else None
-        found.append(DataTestResult(name, result["status"], int(result.get("failures") or 0), threshold))
+        found.append(
+            DataTestResult(name, result["status"], int(result.get("failures") or 0), threshold, "", unique_id)
+        )
     return found
+
+
+def warehouse_query(warehouse: Warehouse):
+    """``column_counts`` of data_test_results: runs a test's compiled SQL on the build warehouse (only a
+    folded test that warned or failed is read again)."""
+
+    def run(sql: str) -> list[tuple]:
+        engine = warehouse.create_engine()
+        try:
+            with engine.connect() as con:
+                return [tuple(row) for row in con.exec_driver_sql(sql).fetchall()]
+        finally:
+            engine.dispose()
+
+    return run
 
 
 def dbt_failure_summary(
@@ -380,6 +554,7 @@ def dbt_failure_summary(
     errors: list[str] | None = None,
     limit: int = 5,
     data_tests: dict | None = None,
+    column_counts=None,
 ) -> str:
     """One line naming what failed in a dbt build: node, status and failing-row count, and for a data test
     that failed its threshold (``data_tests``: var clm_data_tests of the build) the threshold; when dbt
@@ -389,21 +564,35 @@ def dbt_failure_summary(
         return f"dbt build failed before running any model{': ' + detail if detail else ' (see the run log)'}"
     results = json.loads(run_results_path.read_text())["results"]
     bad = [r for r in results if r["status"] in ("error", "fail", "runtime error")]
-    failed_tests = {
-        t.name: t for t in data_test_results(run_results_path, data_tests or {}) if t.status == "fail"
-    }
+    failed_tests: dict[str, list[DataTestResult]] = {}
+    for test in data_test_results(run_results_path, data_tests or {}, column_counts=column_counts):
+        if test.status == "fail":
+            failed_tests.setdefault(test.unique_id, []).append(test)
     parts = []
     for r in bad[:limit]:
         name = r["unique_id"].split(".", 2)[-1]
-        test = failed_tests.get(r["unique_id"].split(".")[2]) if data_tests is not None else None
-        if test and r["status"] == "fail":
-            parts.append(test.failure)
+        tests = failed_tests.get(r["unique_id"]) if data_tests is not None else None
+        if tests and r["status"] == "fail":
+            # a folded test of column checks: each check that failed, under its own test name
+            parts.append("; ".join(test.failure for test in tests))
             continue
         rows = f", {r['failures']} bad rows" if r.get("failures") else ""
-        message = (r.get("message") or "").strip().splitlines()[0:1]
-        parts.append(f"{name} ({r['status']}{rows}{': ' + message[0] if message else ''})")
+        message = _node_error(r.get("message") or "")
+        parts.append(f"{name} ({r['status']}{rows}{': ' + message if message else ''})")
     more = f" and {len(bad) - limit} more" if len(bad) > limit else ""
     return f"dbt build failed: {len(bad)} node(s): " + "; ".join(parts) + more
+
+
+def _node_error(message: str) -> str:
+    """A node's error on one line: dbt's first line, with the database's reason when dbt's first line only
+    frames it ("Runtime Error in model dim_customers (...)", then "Constraint Error: NOT NULL constraint
+    failed: dim_customers__dbt_tmp.customer_id" when a contract's constraint refuses a row)."""
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    if not lines:
+        return ""
+    if len(lines) > 1 and lines[0].startswith(("Runtime Error in ", "Database Error in ")):
+        return f"{lines[0]}: {lines[1]}"
+    return lines[0]
 
 
 # dbt's framing of an error, which says nothing about its cause

@@ -6,7 +6,9 @@ and the suites (``suites.py``) keep the 130 that no dbt test makes on that table
 formats, currency codes, row counts, row-level identities). dbt runs before the gate, in the same `clm run`:
 
 * a generic test (``not_null``, ``unique``, ``accepted_values``, ``unique_combination_of_columns``) on the
-  same model and columns, with the same value set: named as ``dbt test --select <name>`` takes it;
+  same model and columns, with the same value set, named as dbt named its test (a model's column checks
+  are now one dbt node, ``column_checks_<model>``, generic test ``clm_column_checks``, and each keeps that
+  name for its threshold and messages);
 * ``contract: not_null constraint``: the published mart's enforced contract (``constraints: [not_null]``),
   so a null fails the model's build itself;
 * a singular test (``dbt_project/tests/<name>.sql``) reading the same table whose failing rows include the

@@ -4,7 +4,8 @@
     (Spark's default source; no Delta jars), which refuse ALTER COLUMN ... SET NOT NULL: every contracted mart
     with a not_null constraint failed after its table was built. Here only an explicit delta file_format adds
     them; on Parquet the contract's column names and types still hold (checked before the build), and the
-    not_null data tests on those columns, never relaxed (clm_data_test_never_relaxed), check the rows.
+    not-null checks on those columns (clm_column_checks, which runs them on Spark only), never relaxed,
+    check the rows.
 #}
 {% macro spark__persist_constraints(relation, model) %}
   {%- set contract_config = config.get('contract') -%}

@@ -15,7 +15,7 @@ from clm.dbt_vars import dbt_environment, dbt_vars
 from clm.freshness import stale_sources
 
 # The one-line message of a failed build lives in clm.gate (no Dagster needed to word or test it).
-from clm.gate import data_test_results
+from clm.gate import data_test_results, warehouse_query
 from clm.gate import dbt_failure_summary as failure_summary
 from clm.warehouse import connect_build
 
@@ -45,10 +45,14 @@ class ClmDbtTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else "dbt"
 
 
-def warned_tests(run_results_path: Path, data_tests: dict | None = None) -> list[tuple[str, str]]:
+def warned_tests(
+    run_results_path: Path, data_tests: dict | None = None, column_counts=None
+) -> list[tuple[str, str]]:
     """dbt data tests that warned (below their error threshold, or severity warn) for audit.run_warnings:
-    (test name, failing rows and thresholds), e.g. ("assert_x", "3 rows (warn_if >0; ...)")."""
-    results = data_test_results(run_results_path, data_tests or {})
+    (test name, failing rows and thresholds), e.g. ("assert_x", "3 rows (warn_if >0; ...)"). A folded
+    not-null test counts as its columns, each under its former test name (``column_counts``, see
+    clm.gate.data_test_results)."""
+    results = data_test_results(run_results_path, data_tests or {}, column_counts=column_counts)
     return [(test.name, test.warning) for test in results if test.status == "warn"]
 
 
@@ -91,7 +95,9 @@ def _build(
                 increments.record_build(con, plan.now)
         run_results = invocation.target_path / "run_results.json"
         data_tests = json.loads(variables)["clm_data_tests"]
-        warnings = stale + warned_tests(run_results, data_tests)
+        # Only a folded not-null test that warned or failed is read again, for its columns' counts.
+        column_counts = warehouse_query(target.gate_warehouse())
+        warnings = stale + warned_tests(run_results, data_tests, column_counts)
         if warnings:
             with connect_build(ctx.settings) as con:
                 runs.record_warnings(con, ctx.run_id, "dbt", warnings)
@@ -99,7 +105,10 @@ def _build(
             raise dg.Failure(
                 # dagster-dbt keeps dbt's error-level log lines; there is no public accessor
                 description=failure_summary(
-                    run_results, getattr(invocation, "_error_messages", []), data_tests=data_tests
+                    run_results,
+                    getattr(invocation, "_error_messages", []),
+                    data_tests=data_tests,
+                    column_counts=column_counts,
                 ),
                 allow_retries=False,
             )

@@ -41,6 +41,23 @@ def _generic_tests(model: dict) -> Iterator[tuple[str, str]]:
                 f"unique_combination_of_columns_{name}_{'__'.join(combination)}",
                 f"{'+'.join(combination)}.unique",
             )
+        if isinstance(test, dict) and "clm_column_checks" in test:
+            # a model's column checks, one dbt node (issue 15); each check keeps its former test's name, the
+            # name its threshold and messages use (docs/bad-input.md#thresholds)
+            arguments = test["clm_column_checks"]["arguments"]
+            for column in arguments.get("not_null") or ():
+                column_name = column["name"] if isinstance(column, dict) else column
+                yield f"not_null_{name}_{column_name}", f"{column_name}.not_null"
+            for column_name in arguments.get("unique") or ():
+                yield f"unique_{name}_{column_name}", f"{column_name}.unique"
+            for spec in arguments.get("accepted_values") or ():
+                values = "__".join(map(str, spec["values"]))
+                yield f"accepted_values_{name}_{spec['column']}__{values}", f"{spec['column']}.in_set"
+            for combination in arguments.get("unique_combinations") or ():
+                yield (
+                    f"unique_combination_of_columns_{name}_{'__'.join(combination)}",
+                    f"{'+'.join(combination)}.unique",
+                )
     for column in model.get("columns") or ():
         for test in column.get("data_tests") or ():
             kind = test if isinstance(test, str) else next(iter(test))
