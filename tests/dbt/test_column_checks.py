@@ -225,7 +225,11 @@ def test_column_checks_are_folded():
     for model in _yaml_models():
         for column in model.get("columns") or []:
             kinds = [t if isinstance(t, str) else next(iter(t)) for t in column.get("data_tests") or []]
-            assert not {"not_null", "unique", "accepted_values"} & set(kinds), (model["name"], column["name"])
+            assert not {"not_null", "unique", "accepted_values"} & set(kinds), (
+                f"{model['name']}.{column['name']}: list its not_null / unique / accepted_values check "
+                "under the model's one clm_column_checks test (CONTRIBUTING.md), not as a column test: "
+                "each column test is a dbt node of its own in every production run"
+            )
         tests = [t if isinstance(t, str) else next(iter(t)) for t in model.get("data_tests") or []]
         assert "unique_combination_of_columns" not in tests, model["name"]
         assert tests.count("clm_column_checks") <= 1, model["name"]
