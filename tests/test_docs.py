@@ -183,6 +183,8 @@ def test_no_reference_to_the_outside_contract_by_section_number():
 def test_relative_markdown_links_resolve():
     problems = []
     for path, text in _texts().items():
+        if path.is_relative_to(DASHBOARD_PAGES):
+            continue  # Evidence pages link app routes: test_dashboard_links_name_its_pages
         if path.suffix == ".md":
             found = markdown_link_problems(text, path.parent, ROOT, own=path)
         elif path.suffix == ".ipynb":
@@ -191,6 +193,19 @@ def test_relative_markdown_links_resolve():
             continue
         problems += [f"{path.relative_to(ROOT)}: {p}" for p in found]
     assert not problems, "\n".join(problems)
+
+
+DASHBOARD_PAGES = ROOT / "dashboards" / "pages"
+
+
+def test_dashboard_links_name_its_pages():
+    """An Evidence page links another by its route, /<page> for dashboards/pages/<page>.md."""
+    pages = {f"/{page.stem}" for page in DASHBOARD_PAGES.glob("*.md") if page.stem != "index"}
+    linked = set()
+    for page in DASHBOARD_PAGES.glob("*.md"):
+        linked |= set(re.findall(r"\]\((/[^)#\s]*)", page.read_text(encoding="utf-8")))
+    assert linked, "the index links its pages"
+    assert linked <= pages, sorted(linked - pages)
 
 
 def test_short_docs_references_resolve():
