@@ -18,7 +18,7 @@ from pathlib import Path
 
 import click
 
-from clm import inputs, lock, runs
+from clm import dbt_parse_cache, inputs, lock, runs
 from clm.config import REPO_ROOT, Settings, SettingsError, load_settings
 from clm.context import TARGETS, RunContext, UsageError, check_as_of_gap, resolve_as_of
 from clm.generate.layout import APPEND_LIMIT_DAYS
@@ -165,7 +165,10 @@ def _dbt_parse(run: RunContext | None = None) -> None:
     if (target_dir / "manifest.json").is_file() and stamp.is_file() and stamp.read_text() == key:
         return
     stamp.unlink(missing_ok=True)
-    proc = subprocess.run(cmd, cwd=REPO_ROOT)
+    settings = run.settings if run is not None else load_settings()
+    key = [*cmd[2:], os.environ.get("CLM_TARGET", "")]  # profiles.yml's target without --target
+    with dbt_parse_cache.cached_parse(settings.dbt_parse_cache, target_dir, REPO_ROOT, key):
+        proc = subprocess.run(cmd, cwd=REPO_ROOT)
     if proc.returncode != 0:
         raise RuntimeError("dbt parse failed: the dbt project does not compile")
     stamp.write_text(key)

@@ -60,6 +60,9 @@ class Settings:
     # dbt vars every dbt command of a run gets on top of dbt_project.yml's (CLM_DBT_VARS), e.g. the revenue
     # policies and lifecycle windows; the dbt project validates the values (an invalid one fails the build)
     dbt_vars: Mapping[str, Any] = field(default_factory=dict)
+    # Where dbt's partial parse is kept between dbt target directories (CLM_DBT_PARSE_CACHE,
+    # clm.dbt_parse_cache): a new CLM_DATA_DIR then starts from a partial parse; None = not kept
+    dbt_parse_cache: Path | None = None
 
     @property
     def build_dir(self) -> Path:
@@ -125,6 +128,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         max_as_of_gap_days=_positive_int(env, "CLM_MAX_AS_OF_GAP_DAYS") or 45,
         max_record_bytes=_positive_int(env, "CLM_MAX_RECORD_BYTES") or DEFAULT_MAX_RECORD_BYTES,
         dbt_vars=_dbt_vars(env),
+        dbt_parse_cache=_path(env["CLM_DBT_PARSE_CACHE"]) if env.get("CLM_DBT_PARSE_CACHE") else None,
     )
 
 

@@ -2,12 +2,36 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+
 import pytest
 
 from clm._pyspark_main import name_main_module
 
 # An xdist worker's __main__ has neither __spec__ nor __file__: see clm._pyspark_main.
 name_main_module()
+
+
+# ------------------------------------------------------------------------------------ dbt's partial parse
+# Each test's dbt commands write to a new target directory, so each would parse the whole project (about
+# 12 s of CPU). With CLM_DBT_PARSE_CACHE (clm.dbt_parse_cache), set here for the whole test run before xdist
+# starts its workers (they inherit it), each starts from the parse an earlier command with the same vars
+# left. Not when the caller set it already.
+_PARSE_CACHE_SET_HERE = "_CLM_TEST_PARSE_CACHE_OWNER"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput") or os.environ.get("CLM_DBT_PARSE_CACHE"):
+        return
+    os.environ["CLM_DBT_PARSE_CACHE"] = tempfile.mkdtemp(prefix="clm-test-dbt-parse-")
+    os.environ[_PARSE_CACHE_SET_HERE] = str(os.getpid())
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if os.environ.get(_PARSE_CACHE_SET_HERE) == str(os.getpid()):
+        shutil.rmtree(os.environ.pop("CLM_DBT_PARSE_CACHE"), ignore_errors=True)
 
 
 # ------------------------------------------------------------------------------------ xdist scheduling

@@ -16,12 +16,14 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.environment import without_clm_settings
+
 ROOT = Path(__file__).resolve().parent.parent
 CLM = str(Path(sys.executable).with_name("clm"))
 
 
 def _env(tmp: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLM_")}
+    env = without_clm_settings()
     env.update(CLM_DATA_DIR=str(tmp / "warehouse"), CLM_RAW_DIR=str(tmp / "raw"))
     return env
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -22,6 +21,7 @@ import yaml
 
 from clm import audit_docs
 from clm.pii import pii_hash
+from tests.environment import without_clm_settings
 
 pytestmark = pytest.mark.slow
 
@@ -36,7 +36,7 @@ def clm(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 
 
 def make_env(tmp: Path, raw: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLM_")}
+    env = without_clm_settings()
     env.update(CLM_RAW_DIR=str(raw), CLM_DATA_DIR=str(tmp / "warehouse"), CLM_PII_KEY=PII_KEY)
     return env
 

@@ -36,6 +36,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.environment import without_clm_settings
+
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARDS = ROOT / "dashboards"
 SOURCES = DASHBOARDS / "sources" / "clm"
@@ -117,7 +119,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("dashboard")
     raw = tmp / "raw"
     shutil.copytree(FIXTURE, raw, ignore=shutil.ignore_patterns("README.md"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLM_")}
+    env = without_clm_settings()
     env.update(CLM_RAW_DIR=str(raw), CLM_DATA_DIR=str(tmp / "warehouse"))
     run = subprocess.run([CLM, "run"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout + run.stderr
@@ -211,7 +213,7 @@ def site(published: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         ignore=shutil.ignore_patterns("node_modules", "build", ".evidence", ".svelte-kit"),
     )
     (project / "node_modules").symlink_to(DASHBOARDS / "node_modules", target_is_directory=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLM_")}
+    env = without_clm_settings()
     env.update(CLM_SERVING_DB=str(published), CLM_PYTHON=sys.executable)
     built = subprocess.run(
         [str(project / "build.sh"), str(project)], env=env, capture_output=True, text=True, timeout=600

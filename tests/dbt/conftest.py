@@ -19,6 +19,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from clm import dbt_parse_cache
+from clm.config import load_settings
 from tests.dbt import raw_fixture
 from tests.postgres_server import scratch_database
 from tests.shared_fixture import shared_while_used
@@ -117,14 +119,19 @@ def run_dbt(
         "--log-path",
         str(workdir / "logs"),
     ]
-    if as_of is not None:
-        dbt_vars = {"as_of": as_of} | dbt_vars
     if dbt_vars:
         command += ["--vars", json.dumps(dbt_vars)]
-    # CLM_AS_OF only when the test gives it: an in-process pipeline test may have left the run's in os.environ
+    # The as-of date as `clm run` gives it (CLM_AS_OF, not a var, so most builds share one parse); only when
+    # the test gives it: an in-process pipeline test may have left the run's in os.environ.
     inherited = {k: v for k, v in os.environ.items() if k != "CLM_AS_OF"}
     full_env = inherited | {"CLM_PII_KEY": PII_KEY, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"} | env
-    proc = subprocess.run(command, cwd=workdir, env=full_env, capture_output=True, text=True, timeout=600)
+    if as_of is not None:
+        full_env["CLM_AS_OF"] = as_of
+    # The parse of an earlier command with the same vars and target (CLM_DBT_PARSE_CACHE, set for the whole
+    # test run by tests/conftest.py): about 6 s less per dbt command.
+    key = [json.dumps(dbt_vars, sort_keys=True), full_env.get("CLM_TARGET", "")]
+    with dbt_parse_cache.cached_parse(load_settings(full_env).dbt_parse_cache, target_path, project_dir, key):
+        proc = subprocess.run(command, cwd=workdir, env=full_env, capture_output=True, text=True, timeout=600)
     results_file = target_path / "run_results.json"
     results = json.loads(results_file.read_text())["results"] if results_file.exists() else []
     return DbtRun(command, proc.returncode, proc.stdout + proc.stderr, results, target_path)

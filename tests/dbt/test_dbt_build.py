@@ -238,6 +238,16 @@ def test_as_of_defaults_to_newest_load_date(duckdb_build, tmp_path):
     assert "current_date" not in compiled.lower()
 
 
+def test_as_of_var_wins_over_the_environment(duckdb_build, tmp_path):
+    """Plain `dbt build --vars '{as_of: ...}'` (macro clm_as_of_date): the var, when set, over CLM_AS_OF."""
+    database = private_copy(duckdb_build, tmp_path)
+    args = ["compile", "--select", "stg_crm__contacts", "--vars", '{"as_of": "2024-03-05"}']
+    run = run_dbt(args, tmp_path, {"CLM_BUILD_DB": str(database)}, as_of="2024-03-02")
+    run.assert_ok()
+    compiled = next((run.target_path / "compiled").rglob("stg_crm__contacts.sql")).read_text()
+    assert "_load_date <= cast('2024-03-05' as date)" in compiled
+
+
 @pytest.mark.postgres
 def test_postgres_unit_tests_pass(postgres_build, duckdb_build):
     """The unit tests run once per engine: the same ones as on DuckDB, all passing on Postgres."""
