@@ -68,11 +68,12 @@ def _jobs(port: int, within_s: float) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
-def test_ui_serves_the_code_location_and_stops_cleanly(tmp_path: Path, stop_signal: signal.Signals) -> None:
-    """`clm ui` serves the code location; SIGTERM (a service manager, a container) or SIGINT (Ctrl-C) sent
-    to clm alone stops it with exit code 0 and leaves none of dagster dev's processes (webserver, daemon,
-    code servers) running. dagster dev itself ignores SIGTERM."""
+def test_ui_serves_the_code_location_and_stops_cleanly(tmp_path: Path) -> None:
+    """`clm ui` serves the code location; SIGTERM (a service manager, a container) sent to clm alone stops
+    it with exit code 0 and leaves none of dagster dev's processes (webserver, daemon, code servers)
+    running. dagster dev itself ignores SIGTERM. The other signals take the same path
+    (test_the_served_process_group_stops_on_each_signal), without starting Dagster again."""
+    stop_signal = signal.SIGTERM
     port = _free_port()
     proc = subprocess.Popen(
         [CLM, "ui", "--port", str(port)],
@@ -95,3 +96,55 @@ def test_ui_serves_the_code_location_and_stops_cleanly(tmp_path: Path, stop_sign
     assert len(started) >= 2, started  # dagster dev and at least its webserver
     assert code == 0
     assert [p.cmdline() for p in alive] == []
+
+
+# A stand-in for dagster dev: a process that starts a child (as dagster dev starts its webserver) and ends
+# on SIGINT, or ignores it when told to (then clm must kill the group).
+_SERVED = """
+import signal, subprocess, sys, time
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+if sys.argv[1] == "ignore":
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+print(child.pid, flush=True)
+time.sleep(600)
+"""
+_WRAPPER = """
+import sys
+from pathlib import Path
+from clm import cli
+cli.UI_STOP_TIMEOUT_S = 2
+sys.exit(cli._serve_until_stopped([sys.executable, "-c", sys.argv[1], sys.argv[2]], cwd=Path.cwd()))
+"""
+
+
+@pytest.mark.parametrize(
+    ("stop_signal", "served"),
+    [
+        (signal.SIGTERM, "stops"),
+        (signal.SIGINT, "stops"),
+        (signal.SIGHUP, "stops"),
+        (signal.SIGTERM, "ignore"),
+    ],
+)
+def test_the_served_process_group_stops_on_each_signal(stop_signal: signal.Signals, served: str) -> None:
+    """clm.cli._serve_until_stopped, which `clm ui` runs dagster dev under: each stop signal reaches the
+    served process as SIGINT; whatever is left of its group is killed (at once when it has ended, after
+    UI_STOP_TIMEOUT_S when it ignores SIGINT); exit code 0 after a requested stop."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _WRAPPER, _SERVED, served],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        grandchild = psutil.Process(int(proc.stdout.readline()))
+        served_process = grandchild.parent()
+        proc.send_signal(stop_signal)
+        code = proc.wait(timeout=30)
+        _, alive = psutil.wait_procs([served_process, grandchild], timeout=5)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert code == 0
+    assert alive == []

@@ -1,7 +1,8 @@
 """The revenue policies (dbt vars, README "Revenue policies") on the hand-written raw layer of
-policies_fixture.py, as of 2024-05-20: a real `dbt build` (every model, unit and data test but the CLV phase)
-with the default policies and with each non-default setting, on DuckDB (and on Postgres with the postgres
-mark), asserting the exact MRR movements, the published stage and churn type, and the lifecycle spells.
+policies_fixture.py, as of 2024-05-20: a real `dbt build` (every model and data test but the CLV phase)
+with the default policies and with each non-default setting (what reads a policy and its children), on
+DuckDB (and on Postgres with the postgres mark), asserting the exact MRR movements, the published stage
+and churn type, and the lifecycle spells.
 
 USD only (rate 1). MRR is the month's snapshot: the last day of the month, for May the as-of date 05-20.
 Every build must pass every test, assert_lifecycle_stage_agrees_with_mrr (never relaxed) included: a policy
@@ -12,13 +13,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from tests.dbt import policies_fixture
-from tests.dbt.conftest import WITHOUT_CLV_PHASE, build_duckdb, build_postgres, run_dbt
+from tests.dbt.conftest import (
+    WITHOUT_CLV_PHASE,
+    build_duckdb,
+    build_postgres,
+    duckdb_reader,
+    run_dbt,
+    without_unit_tests,
+)
 
 
 def customer_id(anchor: str) -> str:
@@ -306,24 +316,63 @@ def assert_expected(setting: str, query, schema: str) -> None:
 _duckdb_builds: dict[str, tuple] = {}
 
 
+def policy_models(manifest: dict) -> list[str]:
+    """The models that read a revenue policy var, in their own SQL or through macros (transitively): these
+    and their children are all that a policy can change."""
+    policy_vars = {name for setting in SETTINGS.values() for name in setting}
+    reading = {uid for uid, m in manifest["macros"].items() if any(v in m["macro_sql"] for v in policy_vars)}
+    grown = True
+    while grown:
+        callers = {uid for uid, m in manifest["macros"].items() if set(m["depends_on"]["macros"]) & reading}
+        grown = not callers <= reading
+        reading |= callers
+    return sorted(
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+        and (set(node["depends_on"]["macros"]) & reading or any(v in node["raw_code"] for v in policy_vars))
+    )
+
+
 @pytest.fixture(scope="module")
 def duckdb_build(tmp_path_factory):
-    """`dbt build` of the fixture with one setting, once per setting for the module."""
+    """`dbt build` of the fixture with one setting, once per setting for the module: the whole project with
+    the default policies; for another setting, the models that read a policy and their children, rebuilt
+    (--full-refresh) on a copy of the default build, with every data test of theirs. What is not rebuilt
+    cannot depend on a policy, so every mart is what a whole build under that setting gives."""
 
     def build(setting: str):
         if setting not in _duckdb_builds:
             workdir = tmp_path_factory.mktemp(f"dbt_policies_{setting}")
             args, policy = ["build", *WITHOUT_CLV_PHASE], SETTINGS[setting]
-            build = build_duckdb(workdir, policies_fixture.load, args, policies_fixture.AS_OF, **policy)
-            _duckdb_builds[setting] = (build.run, build.query)
+            if setting == DEFAULT:
+                built = build_duckdb(workdir, policies_fixture.load, args, policies_fixture.AS_OF, **policy)
+                _duckdb_builds[setting] = (built.run, built.query, built.database)
+            else:
+                default_run, _, default_database = build(DEFAULT)
+                manifest = json.loads((default_run.target_path / "manifest.json").read_text())
+                database = Path(shutil.copy(default_database, workdir / "build.duckdb"))
+                selected = [f"{model}+" for model in policy_models(manifest)]
+                args = [*args, "--select", *selected, "--full-refresh"]
+                env = {"CLM_BUILD_DB": str(database), "CLM_TARGET": "duckdb"}
+                run = run_dbt(without_unit_tests(args, False), workdir, env, policies_fixture.AS_OF, **policy)
+                _duckdb_builds[setting] = (run, duckdb_reader(database), database)
         return _duckdb_builds[setting]
 
     return build
 
 
+def test_the_policy_builds_rebuild_what_reads_a_policy(duckdb_build):
+    """The models the partial builds start from (a missing one would leave a default-policy mart behind):
+    those calling clm_revenue_policy (grep), and the ones naming a policy var in comments, a superset."""
+    run, _, _ = duckdb_build(DEFAULT)
+    models = policy_models(json.loads((run.target_path / "manifest.json").read_text()))
+    assert {"fct_mrr_movements", "int_invoice_lines__paying_periods", "int_lifecycle__signals"} <= set(models)
+
+
 @pytest.mark.parametrize("setting", list(SETTINGS))
 def test_policy_duckdb(duckdb_build, setting):
-    run, query = duckdb_build(setting)
+    run, query, _ = duckdb_build(setting)
     assert_build_ok(run)
     # the policy is the only var (the as-of date is CLM_AS_OF, as in `clm run`)
     shown = run.command[run.command.index("--vars") + 1] if "--vars" in run.command else "{}"
@@ -393,7 +442,7 @@ FREE_EXPECTED = {
 
 @pytest.mark.parametrize("setting", [DEFAULT, FREE_ACTIVE])
 def test_free_subscriptions_counts_duckdb(duckdb_build, setting):
-    run, query = duckdb_build(setting)
+    run, query, _ = duckdb_build(setting)
     assert_build_ok(run)
     expected = FREE_EXPECTED[setting]
     assert query(BRIDGE_SQL.format(schema="marts")) == expected["bridge"]
@@ -431,8 +480,7 @@ def test_invalid_policy_refused(tmp_path, variables, message):
 @pytest.mark.parametrize("setting", [CANCELLATION, DELINQUENT_10, DELINQUENT_0, REACTIVATION_1, FREE_ACTIVE])
 def test_policy_postgres(tmp_path_factory, setting):
     """The same rows on Postgres. Only what the assertions read is built (30 of the 42 models, 204 of the 287
-    data tests, the never-relaxed ones included): the DuckDB builds above run the whole project under each
-    policy."""
+    data tests, the never-relaxed ones included), in a fresh database each."""
     workdir = tmp_path_factory.mktemp(f"dbt_policies_pg_{setting}")
     selected = ["--select", *(f"+{model}" for model in POSTGRES_MODELS), "--indirect-selection", "cautious"]
     args = ["build", *selected, *WITHOUT_CLV_PHASE]
