@@ -166,8 +166,8 @@ def _dbt_parse(run: RunContext | None = None) -> None:
         return
     stamp.unlink(missing_ok=True)
     settings = run.settings if run is not None else load_settings()
-    key = [*cmd[2:], os.environ.get("CLM_TARGET", "")]  # profiles.yml's target without --target
-    with dbt_parse_cache.cached_parse(settings.dbt_parse_cache, target_dir, REPO_ROOT, key):
+    flavour = [*cmd[2:], os.environ.get("CLM_TARGET", "")]  # profiles.yml's target without --target
+    with dbt_parse_cache.cached_parse(settings.dbt_parse_cache, target_dir, REPO_ROOT, flavour):
         proc = subprocess.run(cmd, cwd=REPO_ROOT)
     if proc.returncode != 0:
         raise RuntimeError("dbt parse failed: the dbt project does not compile")

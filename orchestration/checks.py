@@ -18,7 +18,7 @@ from clm.freshness import published_as_of_check
 from .assets.publish import publish_specs
 from .project import dbt_project
 from .resources import ClmResource
-from .schedules import AS_OF_WITHIN_DAYS, DAILY_AT_HOUR_UTC, PUBLISH_WITHIN_HOURS
+from .schedules import AS_OF_WITHIN_DAYS, DAILY_AT_HOUR_UTC, PUBLISH_WITHIN_HOURS, daily_schedule
 
 CHECK_NAME = "published_as_of"
 
@@ -69,12 +69,9 @@ published_as_of_job = dg.define_asset_job(
     description="Checks that the published marts are as of the newest landed drop (no pipeline step runs).",
 )
 
-published_as_of_schedule = dg.ScheduleDefinition(
-    name="published_as_of_schedule",
-    job=published_as_of_job,
-    # At the publish deadline of the daily run.
-    cron_schedule=f"0 {DAILY_AT_HOUR_UTC + PUBLISH_WITHIN_HOURS} * * *",
-    execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="Every day at the daily run's publish deadline.",
+published_as_of_schedule = daily_schedule(
+    "published_as_of_schedule",
+    published_as_of_job,
+    DAILY_AT_HOUR_UTC + PUBLISH_WITHIN_HOURS,
+    "Every day at the daily run's publish deadline",
 )

@@ -16,14 +16,25 @@ PUBLISH_WITHIN_HOURS = 3
 # BI reads yesterday's marts; two days means a daily run was missed or no drop landed.
 AS_OF_WITHIN_DAYS = 1
 
-daily_pipeline = dg.ScheduleDefinition(
-    name="daily_pipeline",
-    job=clm_pipeline,
-    cron_schedule=f"0 {DAILY_AT_HOUR_UTC} * * *",
-    execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.STOPPED,
-    description=f"Every day at {DAILY_AT_HOUR_UTC:02d}:00 UTC; start it in the UI or with "
-    "`dagster schedule start`.",
+
+
+def daily_schedule(
+    name: str, job: dg.UnresolvedAssetJobDefinition, at_hour_utc: int, description: str
+) -> dg.ScheduleDefinition:
+    """A job every day at ``at_hour_utc``:00 UTC, stopped until started in the UI or with `dagster schedule
+    start` (a new deployment never runs by itself before someone looks at it)."""
+    return dg.ScheduleDefinition(
+        name=name,
+        job=job,
+        cron_schedule=f"0 {at_hour_utc} * * *",
+        execution_timezone="UTC",
+        default_status=dg.DefaultScheduleStatus.STOPPED,
+        description=f"{description}; start it in the UI or with `dagster schedule start`.",
+    )
+
+
+daily_pipeline = daily_schedule(
+    "daily_pipeline", clm_pipeline, DAILY_AT_HOUR_UTC, f"Every day at {DAILY_AT_HOUR_UTC:02d}:00 UTC"
 )
 
 # The published marts' freshness (orchestration/assets/publish.py): published between the schedule's tick

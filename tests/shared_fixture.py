@@ -33,10 +33,15 @@ def workers_dir(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
 
 @contextmanager
 def shared_while_used(
-    tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[ExitStack], dict]
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    build: Callable[[ExitStack], dict],
+    releases: bool = True,
 ) -> Iterator[dict]:
     """What ``build`` returned (JSON-able), built once for the workers that use it at the same time;
-    ``build`` enters what must outlive it (a database) on the stack it is given."""
+    ``build`` enters what must outlive it (a database) on the stack it is given. With ``releases=False``
+    (files in the run's temporary directory, which pytest keeps after the run) nothing is released: the
+    builder does not wait for the others at its teardown, and a worker that asks later still reuses it."""
     shared = workers_dir(tmp_path_factory)
     with ExitStack() as stack:
         if shared is None:
@@ -52,7 +57,8 @@ def shared_while_used(
         try:
             yield data["value"]
         finally:
-            _leave(lock, state, builder)
+            if releases:
+                _leave(lock, state, builder)
 
 
 def _leave(lock: FileLock, state: Path, builder: bool) -> None:

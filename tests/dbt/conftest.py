@@ -217,7 +217,7 @@ def duckdb_build(tmp_path_factory) -> Iterator[tuple[Path, DbtRun]]:
         build = build_duckdb(workdir, raw_fixture.load, ["build", *WITHOUT_CLV_PHASE], unit_tests=True)
         return {"database": str(build.database), "run": build.run.to_json()}
 
-    with shared_while_used(tmp_path_factory, "duckdb_build", build) as shared:
+    with shared_while_used(tmp_path_factory, "duckdb_build", build, releases=False) as shared:
         yield Path(shared["database"]), DbtRun.from_json(shared["run"])
 
 
