@@ -81,12 +81,25 @@ ui: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py --customers $(BENCH_SIZES) $(BENCH_ARGS)
 
-# JupyterLab (the dev extra) rooted at notebooks/, whose kernels read the serving file that make run published
-# (CLM_SERVING_DB, else data/warehouse/serving.duckdb); .PHONY, as a folder of that name exists.
-notebooks: $(STAMP)
+# JupyterLab rooted at notebooks/, whose kernels read the serving file that make run published
+# (CLM_SERVING_DB, else data/warehouse/serving.duckdb); .PHONY, as a folder of that name exists. JupyterLab has
+# its own venv (requirements-notebooks.txt says why); the kernel it starts is .venv's Python, registered under
+# .venv/share/jupyter as python3 and found first through JUPYTER_PATH.
+LAB_VENV := .venv-notebooks
+LAB_STAMP := $(LAB_VENV)/.installed
+
+$(LAB_STAMP): requirements-notebooks.txt constraints.txt
+	@test -x $(LAB_VENV)/bin/python || $(PYTHON) -m venv $(LAB_VENV)
+	$(LAB_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt \
+		-r requirements-notebooks.txt
+	@touch $(LAB_STAMP)
+
+notebooks: $(STAMP) $(LAB_STAMP)
 	@test -f "$${CLM_SERVING_DB:-data/warehouse/serving.duckdb}" || \
 		echo "No serving file yet: the notebooks need make run first (or CLM_SERVING_DB)"
-	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(NOTEBOOK_ARGS)
+	$(BIN)/python -m ipykernel install --prefix $(VENV) --name python3 --display-name "Python 3 (clm)" >/dev/null
+	JUPYTER_PATH=$(abspath $(VENV))/share/jupyter $(LAB_VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks \
+		--KernelSpecManager.ensure_native_kernel=False $(NOTEBOOK_ARGS)
 
 # The dashboard's npm packages (Evidence 39, its DuckDB plugin, playwright-core for the test; about 700 MB,
 # 2 minutes): make test and make dashboard install them. Without npm, tests/dashboards skips.
