@@ -168,9 +168,10 @@ def _dbt_parse(run: RunContext | None = None) -> None:
     settings = run.settings if run is not None else load_settings()
     flavour = [*cmd[2:], os.environ.get("CLM_TARGET", "")]  # profiles.yml's target without --target
     with dbt_parse_cache.cached_parse(settings.dbt_parse_cache, target_dir, REPO_ROOT, flavour):
-        code, _manifest, _error = dbt_inprocess.invoke(cmd[1:])  # no dbt process to start (about 3 s)
+        code, _manifest, error = dbt_inprocess.invoke(cmd[1:])  # no dbt process to start (about 3 s)
     if code != 0:
-        raise RuntimeError("dbt parse failed: the dbt project does not compile")
+        why = " ".join(str(error).split()) if error is not None else "see the log"
+        raise RuntimeError(f"dbt parse failed: the dbt project does not compile: {why}")
     stamp.write_text(key)
 
 

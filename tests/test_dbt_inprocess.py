@@ -1,0 +1,82 @@
+"""clm.dbt_inprocess: dbt inside the process behaves as the subprocess it replaces, for clm and dagster-dbt.
+
+Each test runs real dbt commands on the repo's project, or on a copy of it in tmp when a model is added."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from clm import cli, dbt_inprocess
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _project_with_a_broken_model(destination: Path) -> Path:
+    destination.mkdir()
+    for name in ("dbt_project.yml", "profiles.yml"):
+        shutil.copy2(REPO / name, destination / name)
+    for name in ("dbt_project", "seeds"):
+        shutil.copytree(REPO / name, destination / name)
+    broken = destination / "dbt_project" / "models" / "intermediate" / "int_zz_broken.sql"
+    broken.write_text("select 1 from {{ ref('no_such_model') }}\n")
+    return destination
+
+
+def _args(project: Path, *command: str) -> list[str]:
+    return [*command, "--project-dir", str(project), "--profiles-dir", str(project)]
+
+
+def _env(tmp: Path) -> dict[str, str]:
+    paths = {"DBT_TARGET_PATH": str(tmp / "target"), "DBT_LOG_PATH": str(tmp / "logs")}
+    return {**os.environ, "CLM_BUILD_DB": str(tmp / "build.duckdb"), **paths}
+
+
+def test_the_command_sees_its_environment_and_the_process_keeps_its_own(tmp_path: Path) -> None:
+    seen: list[str | None] = []
+    env = {**_env(tmp_path), "CLM_INPROCESS_MARK": "command"}
+    code, _result, error = dbt_inprocess.invoke(
+        _args(REPO, "parse"),
+        env,
+        callbacks=[lambda _event: seen.append(os.environ.get("CLM_INPROCESS_MARK"))],
+    )
+    assert (code, error) == (0, None)
+    assert seen and set(seen) == {"command"}
+    assert "CLM_INPROCESS_MARK" not in os.environ
+
+
+def test_the_build_file_is_free_for_another_configuration_after_a_command(tmp_path: Path) -> None:
+    # dbt debug connects to the DuckDB build file; dbt-duckdb keeps it open between commands unless closed,
+    # and DuckDB then refuses a read-only connection of the same process.
+    code, _result, _error = dbt_inprocess.invoke(_args(REPO, "debug"), _env(tmp_path))
+    assert code == 0
+    with duckdb.connect(str(tmp_path / "build.duckdb"), read_only=True) as con:
+        assert con.execute("select 42").fetchall() == [(42,)]
+
+
+def test_a_failing_command_streams_json_lines_with_its_error_and_exit_code_2(tmp_path: Path) -> None:
+    project = _project_with_a_broken_model(tmp_path / "project")
+    process = dbt_inprocess.DbtProcess(["dbt", *_args(project, "parse")], env=_env(tmp_path))
+    with process.stdout:
+        events = [json.loads(line) for line in process.stdout]
+    assert process.wait(timeout=300) == 2
+    assert process.stdout.closed
+    levels = {event["info"]["level"] for event in events}
+    assert "debug" not in levels  # as dbt's console at its default level
+    errors = [event["info"]["msg"] for event in events if event["info"]["level"] == "error"]
+    assert any("no_such_model" in message for message in errors), errors
+
+
+def test_clm_says_why_the_project_does_not_compile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = _project_with_a_broken_model(tmp_path / "project")
+    monkeypatch.setattr(cli, "REPO_ROOT", project)
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "target"))
+    monkeypatch.setenv("DBT_LOG_PATH", str(tmp_path / "logs"))
+    monkeypatch.setenv("CLM_DATA_DIR", str(tmp_path / "data"))
+    with pytest.raises(RuntimeError, match="does not compile: .*int_zz_broken.*no_such_model"):
+        cli._dbt_parse()
