@@ -28,6 +28,11 @@ dbt = SimpleNamespace(
     datediff=lambda first, second, part: f"date_diff('{part}', {first}, {second})",
     dateadd=lambda part, interval, expr: f"date_add({expr}, interval ({interval}) {part})",
     date_trunc=lambda part, expr: f"date_trunc('{part}', {expr})",
+    # a query with one column date_<part> (metricflow_time_spine)
+    date_spine=lambda part, start, end: (
+        f"select cast(generated as date) as date_{part}"
+        f" from generate_series({start}, {end}, interval 1 {part}) as series (generated)"
+    ),
 )
 
 
