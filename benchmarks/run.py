@@ -593,12 +593,13 @@ def readme_cells(result: SizeResult, stamp: str, args: argparse.Namespace) -> li
         seconds_and_peak(result.pandas),
         f"{times(r.clm_floor_time)} time, {times(r.clm_floor_peak)} memory",
         f"{times(r.clm_pandas_time)} time, {times(r.clm_pandas_peak)} memory",
-        f"{stamp}, seed {args.seed}{limit}, commit {git_commit(args.code_root).split()[0]}",
+        f"{stamp}, seed {args.seed}{limit}, commit {args.commit}",
     ]
 
 
 def section(result: SizeResult, stamp: str, args: argparse.Namespace, host: str) -> list[str]:
-    limit = args.memory_limit or "DuckDB's default (80 % of RAM)"
+    unset = "clm's default (CLM_DUCKDB_MEMORY_LIMIT unset); the floor's, DuckDB's (80 % of RAM)"
+    limit = args.memory_limit or unset
     lines = [
         f"\n## {stamp}: `make bench`, {result.customers:,} customers, seed {args.seed}",
         f"Machine: {host}. DuckDB memory limit: {limit}.",
@@ -650,6 +651,7 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     args.code_root, args.generator_version = clm_code(dict(os.environ))
     host = machine(args.code_root)
+    args.commit = git_commit(args.code_root).split()[0]  # the code measured, even if HEAD moves meanwhile
     say(f"machine: {host}")
     can_append = help_has([CLM, "generate"], "--append-day", dict(os.environ))
     for customers in args.customers:
