@@ -200,6 +200,13 @@ def test_the_published_audit_says_published(runs: dict) -> None:
     assert files == 10
 
 
+def test_a_rerun_with_nothing_new_is_unchanged_without_a_server(runs: dict) -> None:
+    """Nothing new since the published run: recorded unchanged before any server would start."""
+    again = _clm("run", "--target", "spark", env=runs["spark_env"], timeout=300)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "UNCHANGED" in again.stdout
+
+
 def test_the_pii_hash_has_no_key_in_sql_and_needs_the_session_pads(runs: dict) -> None:
     """dim_customers' email_hash equals DuckDB's (above), computed by sha2() from two session settings that
     clm gives dbt's Thrift sessions: the compiled SQL holds neither the key nor its pads, and a session
