@@ -245,11 +245,13 @@ def run(raw_dir: Path | None, as_of: date | None, full_refresh: bool, target: st
     _say(f"clm run {run_id[:8]}: as of {resolved}, target {target}; full log: {show(log_path)}")
     _prepare_environment(settings)
     code, report = EXIT_FAILED, None
+    server = None
     try:
         # The id is printed and the lock held: from here on a kill must leave a row the next run settles.
         with connect_build(settings) as con:
             runs.start_run(con, run_id, resolved, target)
         with _output_to(log_path):
+            server = _start_spark_server(settings, target)
             _dbt_parse(ctx)
             from clm.pipeline import run_pipeline
 
@@ -264,14 +266,42 @@ def run(raw_dir: Path | None, as_of: date | None, full_refresh: bool, target: st
     except Exception as error:  # not handled by the pipeline: one line here, the traceback in the log
         with open(log_path, "a", encoding="utf-8") as log:
             traceback.print_exc(file=log)
+        _record_failed(settings, run_id, f"{type(error).__name__}: {error}")
         _say_safely(f"clm run {run_id[:8]}: FAILED: {type(error).__name__}: {error}", err=True)
         _say_safely(f"  full log with the traceback: {show(log_path)}", err=True)
     finally:
+        if server is not None:
+            server.stop()  # also on failure; a kill of this process ends it through its parent-death signal
         lock.release(settings.lock_path, owner="cli")
     if report is not None:
         # After the outcome is recorded: a reader that went away (`clm run | head -1`) changes no exit code.
         _say_safely(report)
     _exit_quietly(code)
+
+
+def _start_spark_server(settings: Settings, target: str):
+    """``--target spark`` without CLM_SPARK_HOST: a local Thrift server for this run (spark_server),
+    stopped when the run ends. None for any other target or with the user's server."""
+    if target != "spark" or settings.spark_host:
+        return None
+    from clm.targets.spark_server import LocalThriftServer
+
+    server = LocalThriftServer(settings.spark_dir, settings.spark_port)
+    endpoint = server.start()
+    print(
+        f"clm: local Spark Thrift server at {endpoint} answered after {server.start_seconds:.1f} s",
+        flush=True,
+    )
+    return server
+
+
+def _record_failed(settings: Settings, run_id: str, message: str) -> None:
+    """A run that failed outside the pipeline's steps (e.g. its Spark server did not start): failed in the
+    build's audit.runs, unless a step recorded it already."""
+    with contextlib.suppress(Exception):
+        record = runs.read_run(settings, run_id)
+        if record is not None and record["status"] == runs.RUNNING:
+            runs.record_outcome(settings, run_id, runs.FAILED, message)
 
 
 def _report_unchanged(settings: Settings, run_id: str, as_of: date, target: str, digest: str) -> bool:

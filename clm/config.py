@@ -63,6 +63,10 @@ class Settings:
     # Where dbt's partial parse is kept between dbt target directories (CLM_DBT_PARSE_CACHE,
     # clm.dbt_parse_cache): a new CLM_DATA_DIR then starts from a partial parse; None = not kept
     dbt_parse_cache: Path | None = None
+    # The Spark target (clm run --target spark): the user's Thrift server (CLM_SPARK_HOST; None = clm run
+    # starts a local one) and its port (CLM_SPARK_PORT; for a local server, the port it prefers)
+    spark_host: str | None = None
+    spark_port: int = 10000
 
     @property
     def build_dir(self) -> Path:
@@ -80,6 +84,11 @@ class Settings:
     @property
     def data_docs_dir(self) -> Path:
         return self.data_dir / "data_docs"
+
+    @property
+    def spark_dir(self) -> Path:
+        """The Spark target's files: the local Thrift server's catalog and tables, the raw and CLV Parquet."""
+        return self.data_dir / "spark"
 
     @property
     def dagster_home(self) -> Path:
@@ -129,6 +138,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         max_record_bytes=_positive_int(env, "CLM_MAX_RECORD_BYTES") or DEFAULT_MAX_RECORD_BYTES,
         dbt_vars=_dbt_vars(env),
         dbt_parse_cache=_path(env["CLM_DBT_PARSE_CACHE"]) if env.get("CLM_DBT_PARSE_CACHE") else None,
+        spark_host=(env.get("CLM_SPARK_HOST") or "").strip() or None,
+        spark_port=_positive_int(env, "CLM_SPARK_PORT") or 10000,
     )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from clm.config import Settings
 
-TARGETS = ("duckdb", "postgres")
+TARGETS = ("duckdb", "postgres", "spark")
 # The environment variable that carries a run's as-of date to every dbt command (macro clm_as_of_date reads
 # it when a model is compiled for execution, never while parsing; clm.dbt_vars sets it).
 AS_OF_ENV = "CLM_AS_OF"

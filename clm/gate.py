@@ -88,7 +88,11 @@ def _exception_message(info: Any) -> str | None:
     if not isinstance(info, dict):
         return None
     if info.get("raised_exception"):
-        return str(info.get("exception_message") or "error").splitlines()[0]
+        text = str(info.get("exception_message") or "error")
+        # PyHive wraps Spark's message in the whole Thrift response: keep Spark's own message
+        if "errorMessage=" in text:
+            text = text.split("errorMessage=", 1)[1].strip("'\"")
+        return text.splitlines()[0][:300]
     for nested in info.values():
         message = _exception_message(nested)
         if message:

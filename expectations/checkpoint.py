@@ -82,6 +82,19 @@ def duckdb_warehouse(build_db: Path, config: Mapping[str, str] | None = None) ->
     return Warehouse(sa.engine.URL.create("duckdb", database=str(build_db)), connect_args=connect_args)
 
 
+def spark_warehouse(
+    host: str, port: int, schema_prefix: str, configuration: Mapping[str, str] | None = None
+) -> Warehouse:
+    """The Spark build databases (``<prefix>staging``, ...) through a Thrift server, with PyHive's ``hive``
+    SQLAlchemy dialect; ``configuration``: the session's Spark settings."""
+    url = sa.engine.URL.create("hive", username=_os_user(), host=host, port=port, database="default")
+    return Warehouse(
+        url,
+        schemas={schema: f"{schema_prefix}{schema}" for schema in BUILD_SCHEMAS},
+        connect_args={"configuration": dict(configuration or {})},
+    )
+
+
 def _os_user() -> str:
     try:
         return getpass.getuser()
@@ -184,6 +197,8 @@ def _datasource(context: gx.data_context.AbstractDataContext, warehouse: Warehou
 
 def _present_columns(engine: sa.Engine, schemas: Iterable[str]) -> dict[tuple[str, str], set[str]]:
     """Columns of every table and view in the given (physical) schemas, by (schema, table)."""
+    if engine.dialect.name == "hive":
+        return _spark_columns(engine, schemas)
     query = sa.text(
         "select table_schema, table_name, column_name from information_schema.columns "
         "where table_catalog = current_database() and table_schema in :schemas"
@@ -192,6 +207,24 @@ def _present_columns(engine: sa.Engine, schemas: Iterable[str]) -> dict[tuple[st
     with engine.connect() as connection:
         for schema, table, column in connection.execute(query, {"schemas": sorted(set(schemas))}):
             columns.setdefault((schema, table), set()).add(column)
+    return columns
+
+
+def _spark_columns(engine: sa.Engine, schemas: Iterable[str]) -> dict[tuple[str, str], set[str]]:
+    """Spark has no information_schema for its Hive catalog: SHOW TABLES and DESCRIBE instead (PyHive's
+    inspector takes SHOW TABLES' first column, which on Spark is the database)."""
+    columns: dict[tuple[str, str], set[str]] = {}
+    with engine.connect() as connection:
+        databases = {row[0] for row in connection.exec_driver_sql("show databases")}
+        for schema in sorted(set(schemas) & databases):
+            for _db, table, temporary in connection.exec_driver_sql(f"show tables in `{schema}`").fetchall():
+                if temporary:
+                    continue
+                found = columns.setdefault((schema, table), set())
+                for name, *_ in connection.exec_driver_sql(f"describe `{schema}`.`{table}`").fetchall():
+                    if not name or name.startswith("#"):
+                        break
+                    found.add(name)
     return columns
 
 

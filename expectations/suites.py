@@ -31,9 +31,15 @@ from great_expectations.expectations.expectation import Expectation
 from great_expectations.expectations.metadata_types import FailureSeverity
 
 # Builds the GX expectation from the configured `mostly`, severity and the warehouse's SQLAlchemy dialect
-# name ("duckdb", "postgresql"); only SQL checks look at the dialect.
+# name ("duckdb", "postgresql", "hive" for Spark through its Thrift server); only SQL checks look at the
+# dialect.
 MakeExpectation = Callable[[float, FailureSeverity, str], Expectation]
-DIALECTS = ("duckdb", "postgresql")
+DIALECTS = ("duckdb", "postgresql", "hive")
+
+
+def quote(column: str, dialect: str) -> str:
+    """A column name in the dialect's SQL: Spark reads "x" as a string, `x` as a name."""
+    return f"`{column}`" if dialect == "hive" else f'"{column}"'
 
 
 @dataclass(frozen=True)
@@ -134,10 +140,10 @@ def rows_where(name: str, columns: tuple[str, ...], bad_rows: str | Mapping[str,
     plain filter: one scan of the table instead of the bad rows twice and a count of the table.
     """
     forms = {dialect: bad_rows for dialect in DIALECTS} if isinstance(bad_rows, str) else dict(bad_rows)
-    # Only the named columns: GX buffers every returned row (see _gx_duckdb_patch), so keep rows narrow.
-    selected = ", ".join(f'"{column}"' for column in columns) or "1 as bad"
 
     def make(mostly: float, sev: FailureSeverity, dialect: str) -> Expectation:
+        # Only the named columns: GX buffers every returned row (see _gx_duckdb_patch), so keep rows narrow.
+        selected = ", ".join(quote(column, dialect) for column in columns) or "1 as bad"
         if dialect not in forms:
             raise ValueError(
                 f"check {name!r} has no SQL for the {dialect} dialect (it has: {', '.join(sorted(forms))})"
@@ -162,7 +168,8 @@ def matches(column: str, regex: str, kind: str = "format") -> Check:
     Keep ``regex`` to the syntax that RE2 (DuckDB) and Postgres' ARE share: classes, ``{m,n}``, ``|``, groups.
     """
     pattern = regex.replace("'", "''")
-    quoted = f'"{column}"'
+    quoted = quote(column, "duckdb")
+    spark = quote(column, "hive")
     return rows_where(
         f"{column}.{kind}",
         (column,),
@@ -170,6 +177,8 @@ def matches(column: str, regex: str, kind: str = "format") -> Check:
             "duckdb": f"{quoted} is not null and not regexp_full_match({quoted}, '{pattern}')",
             # a plain group: "(?:" followed by a letter reads as a SQLAlchemy bind parameter (":all")
             "postgresql": f"{quoted} is not null and not ({quoted} ~ '^({pattern})$')",
+            # Spark: Java regexes, rlike finds a match anywhere (so anchored)
+            "hive": f"{spark} is not null and not ({spark} rlike '^({pattern})$')",
         },
     )
 
@@ -279,8 +288,18 @@ CLV_MODEL_PARAMETERS: dict[str, tuple[str, ...]] = {
 CLV_SEGMENT = f"(all|segment:({'|'.join((*SEGMENTS, 'unknown'))})|billing_period:(month|year|[0-9]+_months))"
 CLV_TIME_UNIT = "(day|reporting_currency|billing_period|month|year|[0-9]+_months)"
 # Parameters and likelihoods are doubles: NaN (above every number on DuckDB and Postgres) and +-Infinity
-# fail these bounds, so one condition is valid and NaN-safe on both dialects.
+# fail these bounds (on Spark too, where NaN is above every number), so one condition is NaN-safe everywhere;
+# Spark's SQL has no "double precision".
 INFINITY = "cast('Infinity' as double precision)"
+
+
+def with_spark_double(condition: str) -> dict[str, str]:
+    """``condition`` on DuckDB and Postgres, with Spark's name for a double on Spark."""
+    return {
+        "duckdb": condition,
+        "postgresql": condition,
+        "hive": condition.replace("double precision", "double"),
+    }
 
 
 def parameter_valid_for_model() -> str:
@@ -357,11 +376,16 @@ SUITES: tuple[TableSuite, ...] = (
         (
             stage_order_matches("stage", "stage_order", ("customer_id", "spell_number")),
             non_negative("days_in_stage"),
-            # Closed spells: the days between valid_from and valid_to (date - date is whole days on both).
+            # Closed spells: the days between valid_from and valid_to (date - date is whole days on DuckDB and
+            # Postgres, an interval on Spark).
             rows_where(
                 "days_in_stage.equals_span",
                 ("customer_id", "spell_number", "valid_from", "valid_to", "days_in_stage"),
-                "valid_to is not null and days_in_stage <> valid_to - valid_from",
+                {
+                    "duckdb": "valid_to is not null and days_in_stage <> valid_to - valid_from",
+                    "postgresql": "valid_to is not null and days_in_stage <> valid_to - valid_from",
+                    "hive": "valid_to is not null and days_in_stage <> datediff(valid_to, valid_from)",
+                },
             ),
         ),
     ),
@@ -558,14 +582,14 @@ SUITES: tuple[TableSuite, ...] = (
             rows_where(
                 "value.positive_finite",
                 ("model", "segment", "parameter", "value"),
-                f"not (value > 0 and value < {INFINITY})",
+                with_spark_double(f"not (value > 0 and value < {INFINITY})"),
             ),
             # Null or NaN where the observed information is singular.
             non_negative("standard_error"),
             rows_where(
                 "log_likelihood.finite",
                 ("model", "segment", "log_likelihood"),
-                f"not (log_likelihood > -{INFINITY} and log_likelihood < {INFINITY})",
+                with_spark_double(f"not (log_likelihood > -{INFINITY} and log_likelihood < {INFINITY})"),
             ),
             # sBG's likelihood is a probability. BG/NBD's is a density of the purchase times in days, above 1
             # only if customers bought several times a day (wrong time unit). Gamma-Gamma's is a density of

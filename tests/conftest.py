@@ -45,9 +45,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 # xdist 3.8's loadgroup did not keep the groups set here (see the session 11 note).
 HEAVIEST_FIRST = (
     "tests/dbt/test_revenue_policies.py",
+    "tests/targets/test_spark_run.py",
     "tests/dashboards/test_dashboard.py",
     "tests/test_end_to_end.py",
-    "tests/targets/test_spark_build.py",
     "tests/dbt/test_fx.py",
     "tests/test_incremental_runs.py",
     "tests/dbt/test_dbt_build.py",

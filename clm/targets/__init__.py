@@ -116,6 +116,10 @@ def target_for(name: str, settings: Settings) -> Target:
         from clm.targets.postgres import PostgresTarget
 
         return PostgresTarget(settings)
+    if name == "spark":
+        from clm.targets.spark import SparkTarget
+
+        return SparkTarget(settings)
     from clm.targets.duckdb import DuckDBTarget
 
     return DuckDBTarget(settings)

@@ -1,33 +1,71 @@
-"""Spark (issue 16), first step: dbt builds every model on Spark from a copy of the DuckDB raw layer.
+"""The Spark target (issue 16): `clm run --target spark`, through one Spark Thrift server for the whole run.
 
-Not yet a ``Target``: ingestion, the CLV fits, the gate and publishing on Spark come in later steps. What is
-here:
-- ``session``: the in-process Spark that profiles.yml's ``spark`` output (method session) also starts, with
-  the same settings, its table catalog (Derby metastore) and files under one directory instead of the
-  working directory;
-- ``load_raw_from_duckdb``: the interim raw loader, the raw tables of a DuckDB build file copied to Spark;
-- the PII hash needs no session function: macro spark__clm_pii_hash computes HMAC-SHA256 with sha2() from
-  two session settings (clm.pii.spark_pad_env, profiles.yml), so it works through a Thrift server too.
+Spark's in-process session (method session) keeps an embedded Derby metastore that only one process may
+open, and dbt runs as a subprocess: so every dbt command of a run and clm's own steps share one Thrift
+server, the user's (``CLM_SPARK_HOST``/``CLM_SPARK_PORT``) or a local one that ``clm run`` starts and stops
+(``clm.targets.spark_server``). What runs where:
+
+1. ingestion stays the DuckDB ingester (validation, quarantine, load manifest in the DuckDB build file, as on
+   every target); ``prepare_build`` exports its raw tables as Parquet under ``CLM_DATA_DIR/spark/files`` and
+   registers them as the Spark tables ``raw.<table>`` (README "Spark": why, measured, and at 100x);
+2. dbt builds through the Thrift server into the databases ``build_staging``, ``build_intermediate``,
+   ``build_marts``, ``build_reference``, ``build_clv`` (var ``schema_prefix``);
+3. the CLV fits read their inputs from ``build_intermediate`` and write ``build_clv`` (Parquet, then a typed
+   table);
+4. the gate runs its suites on Spark (``gate_warehouse``, PyHive's ``hive://`` SQLAlchemy dialect);
+5. publishing copies the declared marts and the audit tables into partition ``clm_version=<n>`` of tables in
+   the database ``clm_serving``, and BI reads the views ``marts.<mart>`` and ``audit.<table>``, each of which
+   selects the partition that one pointer view names (``clm_serving.current_version``). The switch is ONE
+   catalog operation (``create or replace view clm_serving.current_version``): a query resolves the pointer
+   once and sees the old version of every mart or the new one, never a mix. Older versions are dropped one
+   publish later, so a query that started on the previous version finishes on it.
+
+The PII hash needs no session function: macro spark__clm_pii_hash computes HMAC-SHA256 with sha2() from two
+session settings (clm.pii.spark_pad_env; profiles.yml gives them to dbt's Thrift sessions as
+set:hiveconf:<key>), so the key is in no compiled SQL.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import os
-import sys
+import shutil
+import time
+from collections.abc import Iterator, Sequence
+from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from clm.targets import Target
+from clm.targets.spark_server import Endpoint, endpoint_path, read_endpoint
+
 if TYPE_CHECKING:  # pyspark is the optional extra `spark`, and slow to import
-    from pyspark.sql import SparkSession
+    import pandas as pd
 
 RAW_SCHEMA = "raw"
+BUILD_PREFIX = "build_"
+SERVING_DB = "clm_serving"
+POINTER_VIEW = f"{SERVING_DB}.current_version"
+VERSION_COLUMN = "clm_version"
+PUBLISHED = ("marts", "audit")
+# Session settings of clm's own connections, as profiles.yml gives dbt's (UTC wall time; division by zero and
+# overflow give null, as dbt-spark asks). A Thrift server applies only those named set:hiveconf:<key>.
+THRIFT_SESSION = {
+    "set:hiveconf:spark.sql.session.timeZone": "UTC",
+    "set:hiveconf:spark.sql.ansi.enabled": "false",
+}
+# The run ids BI reads as published, kept beside the local server's catalog: `clm run` asks before it starts
+# any server whether anything is new (clm.inputs.unchanged_since).
+PUBLISHED_RUNS_FILE = "published_runs.json"
 
 
 def session_settings(spark_dir: Path) -> dict[str, str]:
     """Spark settings of profiles.yml's spark output (server_side_parameters) for the catalog in
-    ``spark_dir``; kept equal to it so that dbt's session and this one are the same session."""
+    ``spark_dir``: the local Thrift server starts with them (clm.targets.spark_server)."""
     return {
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.warehouse.dir": str(spark_dir / "warehouse"),
@@ -41,23 +79,6 @@ def session_settings(spark_dir: Path) -> dict[str, str]:
     }
 
 
-def session(spark_dir: Path, master: str = "local[2]") -> SparkSession:
-    """The process's Spark session with the catalog in ``spark_dir`` (created if missing). dbt run in the
-    same process (dbtRunner, profile method session) then builds in this session: getOrCreate returns it."""
-    from pyspark.sql import SparkSession
-
-    spark_dir.mkdir(parents=True, exist_ok=True)
-    # Python UDF workers run the interpreter of this process (its venv has clm).
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    builder = SparkSession.builder.master(master).appName("clm").enableHiveSupport()
-    # One shuffle partition per local core instead of 200: small builds are dominated by task overhead.
-    builder = builder.config("spark.sql.shuffle.partitions", "2")
-    builder = builder.config("spark.ui.showConsoleProgress", "false")
-    for key, value in session_settings(spark_dir).items():
-        builder = builder.config(key, value)
-    return builder.getOrCreate()
-
-
 def _raw_tables(duck: duckdb.DuckDBPyConnection) -> list[str]:
     rows = duck.execute(
         "select table_name from information_schema.tables where table_schema = ? order by 1", [RAW_SCHEMA]
@@ -65,21 +86,443 @@ def _raw_tables(duck: duckdb.DuckDBPyConnection) -> list[str]:
     return [name for (name,) in rows]
 
 
-def load_raw_from_duckdb(build_db: Path, spark: SparkSession, parquet_dir: Path) -> dict[str, int]:
-    """Interim raw loader (issue 16, first step; Spark's own ingestion replaces it): every table of schema
-    raw in the DuckDB build file ``build_db``, as `clm run` ingested it, exported as Parquet to
-    ``parquet_dir`` and registered as the Spark table raw.<name> over that file (replacing any earlier one;
-    the files must stay as long as the tables are read). Column types carry over through Parquet (VARCHAR ->
-    string, DATE, BIGINT, TIMESTAMP -> timestamp_ntz). Returns the rows of each table as Spark counts them."""
-    parquet_dir.mkdir(parents=True, exist_ok=True)
-    spark.sql(f"create database if not exists {RAW_SCHEMA}")
-    counts: dict[str, int] = {}
-    with duckdb.connect(str(build_db), read_only=True) as duck:
-        for table in _raw_tables(duck):
-            path = parquet_dir / f"{table}.parquet"
-            spark.sql(f"drop table if exists {RAW_SCHEMA}.{table}")
-            duck.execute(f"copy {RAW_SCHEMA}.\"{table}\" to '{path}' (format parquet)")
-            # An external table over the file: no copy, only the footer is read for the schema.
-            spark.sql(f"create table {RAW_SCHEMA}.{table} using parquet location '{path}'")
-            counts[table] = spark.table(f"{RAW_SCHEMA}.{table}").count()
-    return counts
+# ------------------------------------------------------------------------------------------ Thrift access
+@contextlib.contextmanager
+def thrift_connection(endpoint: Endpoint, configuration: dict[str, str] | None = None) -> Iterator[Any]:
+    """A PyHive connection to the Thrift server at ``endpoint`` (SASL PLAIN, no password: a local server or
+    a cluster's gateway without authentication), with clm's session settings."""
+    from pyhive import hive
+
+    conn = hive.connect(
+        host=endpoint.host,
+        port=endpoint.port,
+        username=os.environ.get("USER") or "clm",
+        configuration={**THRIFT_SESSION, **(configuration or {})},
+    )
+    try:
+        yield conn
+    finally:
+        with contextlib.suppress(Exception):
+            conn.close()
+
+
+def _convert(type_code: str | None, value: object) -> object:
+    """PyHive gives DATE as text (DECIMAL and TIMESTAMP it converts itself)."""
+    if value is not None and type_code == "DATE_TYPE" and isinstance(value, str):
+        return date.fromisoformat(value)
+    return value
+
+
+def fetch(cursor: Any, sql: str) -> list[tuple]:
+    """Rows of ``sql``, typed as DuckDB gives them: Decimal, date, datetime, str, int, float, bool."""
+    cursor.execute(sql)
+    if cursor.description is None:
+        return []
+    types = [column[1] for column in cursor.description]
+    return [tuple(_convert(t, v) for t, v in zip(types, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _ident(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def table_names(cursor: Any, database: str) -> list[str]:
+    """Tables and views of ``database`` (none when it does not exist)."""
+    try:
+        rows = fetch(cursor, f"show tables in {_ident(database)}")
+    except Exception as error:  # pyhive's OperationalError, with Spark's message inside
+        if "SCHEMA_NOT_FOUND" in str(error) or "not found" in str(error).lower():
+            return []
+        raise
+    return sorted(name for _db, name, temporary in rows if not temporary)
+
+
+def columns(cursor: Any, relation: str) -> list[tuple[str, str]]:
+    """(name, Spark type) of ``relation``'s columns, in order (DESCRIBE up to its first blank or # row)."""
+    found = []
+    for name, kind, *_ in fetch(cursor, f"describe {relation}"):
+        if not name or name.startswith("#"):
+            break
+        found.append((name, kind))
+    return found
+
+
+# Spark types of the CLV outputs' SQL types (clm.clv.pipeline)
+_SPARK_TYPES = {
+    "varchar": "string",
+    "integer": "int",
+    "boolean": "boolean",
+    "double precision": "double",
+    "timestamp": "timestamp",
+}
+
+
+class SparkTargetError(RuntimeError):
+    """The Spark target cannot go on; the message says what is missing."""
+
+
+class SparkTarget(Target):
+    name = "spark"
+
+    # -------------------------------------------------------------------------------- where and how
+    @property
+    def spark_dir(self) -> Path:
+        return self.settings.spark_dir
+
+    @property
+    def files_dir(self) -> Path:
+        """Parquet files the server reads (raw tables, CLV results): for a remote server this path must be
+        one it reads too (a shared filesystem), README "Spark"."""
+        return self.spark_dir / "files"
+
+    def endpoint(self) -> Endpoint:
+        if self.settings.spark_host:
+            return Endpoint(self.settings.spark_host, self.settings.spark_port)
+        found = read_endpoint(self.spark_dir)
+        if found is None:
+            raise SparkTargetError(
+                "no Spark Thrift server for --target spark: set CLM_SPARK_HOST (and CLM_SPARK_PORT) to a "
+                "running server's, or use `clm run --target spark`, which starts a local one for the run"
+            )
+        return found
+
+    @contextlib.contextmanager
+    def cursor(self) -> Iterator[Any]:
+        with thrift_connection(self.endpoint()) as conn:
+            cursor = conn.cursor()
+            try:
+                yield cursor
+            finally:
+                with contextlib.suppress(Exception):
+                    cursor.close()
+
+    def dbt_vars(self) -> dict[str, str]:
+        # Build beside the published databases; publishing copies the declared marts out of build_marts.
+        return {"schema_prefix": BUILD_PREFIX}
+
+    def dbt_env(self) -> dict[str, str]:
+        from clm.pii import spark_pad_env
+
+        endpoint = self.endpoint()
+        return {
+            "CLM_SPARK_METHOD": "thrift",
+            "CLM_SPARK_HOST": endpoint.host,
+            "CLM_SPARK_PORT": str(endpoint.port),
+            "CLM_SPARK_DIR": str(self.spark_dir),
+        } | spark_pad_env(self.settings.pii_key)
+
+    # -------------------------------------------------------------------------------- build
+    def _fresh_dir(self, kind: str) -> Path:
+        """A new folder for this step's Parquet files; earlier ones of the same kind are removed once the
+        tables point at the new one (``_remove_older``)."""
+        path = self.files_dir / kind / str(time.time_ns())
+        path.mkdir(parents=True)
+        return path
+
+    @staticmethod
+    def _remove_older(current: Path) -> None:
+        for other in current.parent.iterdir():
+            if other != current:
+                shutil.rmtree(other, ignore_errors=True)
+
+    def prepare_build(self) -> str:
+        """The DuckDB build file's raw tables as Parquet, registered as Spark's raw.<table>."""
+        from clm.warehouse import connect_build
+
+        started = time.monotonic()
+        target_dir = self._fresh_dir("raw")
+        counts: dict[str, int] = {}
+        with connect_build(self.settings, read_only=True) as duck, self.cursor() as cur:
+            cur.execute(f"create database if not exists {RAW_SCHEMA}")
+            for table in _raw_tables(duck):
+                path = target_dir / f"{table}.parquet"
+                duck.execute(f"copy {RAW_SCHEMA}.\"{table}\" to '{path}' (format parquet)")
+                counts[table] = duck.execute(f'select count(*) from {RAW_SCHEMA}."{table}"').fetchall()[0][0]
+                cur.execute(f"drop table if exists {RAW_SCHEMA}.{_ident(table)}")
+                cur.execute(
+                    f"create table {RAW_SCHEMA}.{_ident(table)} using parquet location {_literal(str(path))}"
+                )
+        self._remove_older(target_dir)
+        seconds = time.monotonic() - started
+        return (
+            f"registered {len(counts)} raw tables ({sum(counts.values()):,} rows) on Spark as Parquet "
+            f"in {seconds:.1f} s"
+        )
+
+    def gate_warehouse(self):
+        from expectations.checkpoint import spark_warehouse
+
+        endpoint = self.endpoint()
+        return spark_warehouse(endpoint.host, endpoint.port, BUILD_PREFIX, THRIFT_SESSION)
+
+    def read_clv_inputs(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        import pandas as pd
+
+        from clm.clv import store
+
+        frames = []
+        with self.cursor() as cur:
+            for sql in store.input_queries(BUILD_PREFIX):
+                rows = fetch(cur, sql)
+                frames.append(pd.DataFrame(rows, columns=[c[0].split(".")[-1] for c in cur.description]))
+        return store._typed_inputs(*frames)
+
+    def write_clv_results(self, frames: dict[str, pd.DataFrame]) -> None:
+        """build_clv.<table>: each frame written as Parquet, copied into a table of the declared types."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        from clm.clv import store
+
+        target_dir = self._fresh_dir("clv")
+        schema = f"{BUILD_PREFIX}clv"
+        with self.cursor() as cur:
+            cur.execute(f"create database if not exists {schema}")
+            for table, spec in store.OUTPUTS.items():
+                frame = frames[table][[name for name, _ in spec]]
+                path = target_dir / f"{table}.parquet"
+                # microseconds: Spark reads no nanosecond Parquet timestamps
+                table_data = pa.Table.from_pandas(frame, preserve_index=False)
+                pq.write_table(table_data, path, coerce_timestamps="us", allow_truncated_timestamps=True)
+                body = ", ".join(f"{_ident(name)} {_SPARK_TYPES[kind]}" for name, kind in spec)
+                select = ", ".join(f"cast({_ident(name)} as {_SPARK_TYPES[kind]})" for name, kind in spec)
+                cur.execute(f"drop table if exists {schema}.{table}")
+                cur.execute(f"create table {schema}.{table} ({body}) using parquet")
+                cur.execute(f"insert into {schema}.{table} select {select} from parquet.{_ident(str(path))}")
+        shutil.rmtree(target_dir, ignore_errors=True)
+
+    def built_marts(self) -> list[str]:
+        with self.cursor() as cur:
+            return table_names(cur, BUILD_PREFIX + "marts")
+
+    def marts_fingerprint(self, marts: Sequence[str]) -> str:
+        digest = hashlib.sha256()
+        with self.cursor() as cur:
+            for name in sorted(marts):
+                # xxhash64 of the whole row, xor-ed: independent of row order, as on DuckDB
+                ((count, rows),) = fetch(
+                    cur,
+                    "select count(*), coalesce(bit_xor(xxhash64(*)), 0) "
+                    f"from {BUILD_PREFIX}marts.{_ident(name)}",
+                )
+                digest.update(f"{name}\0{count}\0{rows}\n".encode())
+        return digest.hexdigest()
+
+    # -------------------------------------------------------------------------------- publish
+    def _pointer(self, cur: Any) -> tuple[int, int] | None:
+        """(marts version, audit version) that BI reads now; None before the first publish."""
+        if "current_version" not in table_names(cur, SERVING_DB):
+            return None
+        ((marts, audit),) = fetch(cur, f"select marts_version, audit_version from {POINTER_VIEW}")
+        return int(marts), int(audit)
+
+    @staticmethod
+    def _versions(cur: Any, table: str) -> list[int]:
+        rows = fetch(cur, f"show partitions {SERVING_DB}.{_ident(table)}")
+        return [int(spec.split("=", 1)[1]) for (spec,) in rows]
+
+    def _next_version(self, cur: Any) -> tuple[int, tuple[int, int]]:
+        for database in (SERVING_DB, *PUBLISHED):
+            cur.execute(f"create database if not exists {database}")
+        pointer = self._pointer(cur)
+        if pointer is None:
+            pointer = (0, 0)
+            cur.execute(
+                f"create or replace view {POINTER_VIEW} as select 0 as marts_version, 0 as audit_version"
+            )
+        newest = max(pointer)
+        for table in table_names(cur, SERVING_DB):
+            if table != "current_version":
+                newest = max([newest, *self._versions(cur, table)])
+        return newest + 1, pointer
+
+    def _stage(self, cur: Any, kind: str, name: str, source: str, version: int) -> int:
+        """Copy ``source`` into partition ``version`` of clm_serving.<kind>__<name>__<schema hash> and point
+        the view <kind>.<name> at that table's current partition (the pointer still names the old one)."""
+        cols = [(c, "timestamp" if t == "timestamp_ntz" else t) for c, t in columns(cur, source)]
+        shape = hashlib.sha256(json.dumps(cols).encode()).hexdigest()[:12]
+        table = f"{kind}__{name}__{shape}"
+        body = ", ".join(f"{_ident(c)} {t}" for c, t in cols)
+        cur.execute(
+            f"create table if not exists {SERVING_DB}.{_ident(table)} ({body}, {VERSION_COLUMN} int) "
+            f"using parquet partitioned by ({VERSION_COLUMN})"
+        )
+        select = ", ".join(f"cast({_ident(c)} as {t})" for c, t in cols)
+        cur.execute(
+            f"insert overwrite table {SERVING_DB}.{_ident(table)} partition ({VERSION_COLUMN} = {version}) "
+            f"select {select} from {source}"
+        )
+        names = ", ".join(_ident(c) for c, _ in cols)
+        cur.execute(
+            f"create or replace view {kind}.{_ident(name)} as "
+            f"select {names} from {SERVING_DB}.{_ident(table)} "
+            f"where {VERSION_COLUMN} = (select {kind}_version from {POINTER_VIEW})"
+        )
+        ((count,),) = fetch(cur, f"select count(*) from {source}")
+        return int(count)
+
+    def _stage_audit(self, cur: Any, version: int, published_run: tuple[str, str] | None) -> dict[str, int]:
+        """The DuckDB build's audit tables (the run marked published in the copy, as on DuckDB)."""
+        from clm.warehouse import connect_build
+
+        target_dir = self._fresh_dir("audit")
+        counts = {}
+        with connect_build(self.settings, read_only=True) as duck:
+            tables = [
+                name
+                for (name,) in duck.execute(
+                    "select table_name from information_schema.tables where table_schema = 'audit' order by 1"
+                ).fetchall()
+            ]
+            for table in tables:
+                path = target_dir / f"{table}.parquet"
+                query = f'select * from audit."{table}"'
+                if table == "runs" and published_run is not None:
+                    run_id, message = published_run
+                    found = duck.execute("select count(*) from audit.runs where run_id = ?", [run_id])
+                    if found.fetchall()[0][0] != 1:
+                        raise RuntimeError(f"publish: run {run_id} has no row in the build's audit.runs")
+                    this = f"run_id = {_duck_literal(run_id)}"
+                    query = (
+                        "select * replace ("
+                        f"case when {this} then 'published' else status end as status, "
+                        f"case when {this} then now()::timestamp else finished_at end as finished_at, "
+                        f"case when {this} then {_duck_literal(message)} else message end as message"
+                        ") from audit.runs"
+                    )
+                duck.execute(f"copy ({query}) to '{path}' (format parquet)")
+                view = f"clm_audit_{table}"
+                cur.execute(
+                    f"create or replace temporary view {view} using parquet "
+                    f"options (path {_literal(str(path))})"
+                )
+                counts[f"audit.{table}"] = self._stage(cur, "audit", table, view, version)
+        shutil.rmtree(target_dir, ignore_errors=True)  # copied into clm_serving
+        return counts
+
+    def _switch(self, cur: Any, marts_version: int, audit_version: int, kept: tuple[int, int]) -> None:
+        """The one catalog operation that publishes; then versions older than the previous one go."""
+        cur.execute(
+            f"create or replace view {POINTER_VIEW} as "
+            f"select {marts_version} as marts_version, {audit_version} as audit_version"
+        )
+        keep = {marts_version, audit_version, *kept}
+        for table in table_names(cur, SERVING_DB):
+            if table == "current_version":
+                continue
+            for version in self._versions(cur, table):
+                if version not in keep and version < max(keep):
+                    cur.execute(
+                        f"alter table {SERVING_DB}.{_ident(table)} drop if exists partition "
+                        f"({VERSION_COLUMN} = {version})"
+                    )
+
+    def _drop_views(self, cur: Any, kind: str, keep: set[str]) -> None:
+        for name in table_names(cur, kind):
+            if name not in keep:
+                cur.execute(f"drop view if exists {kind}.{_ident(name)}")
+
+    def publish(self, marts: Sequence[str], run_id: str, message: str) -> dict[str, int]:
+        with self.cursor() as cur:
+            version, previous = self._next_version(cur)
+            counts = {
+                f"marts.{name}": self._stage(
+                    cur, "marts", name, f"{BUILD_PREFIX}marts.{_ident(name)}", version
+                )
+                for name in marts
+            }
+            counts |= self._stage_audit(cur, version, (run_id, message))
+            self._switch(cur, version, version, previous)
+            self._drop_views(cur, "marts", set(marts))
+            self._drop_views(
+                cur, "audit", {name.split(".", 1)[1] for name in counts if name.startswith("audit.")}
+            )
+            self._remember_published(cur)
+        return counts
+
+    def publish_audit(self) -> None:
+        with self.cursor() as cur:
+            version, previous = self._next_version(cur)
+            self._stage_audit(cur, version, None)
+            self._switch(cur, previous[0], version, previous)
+            self._remember_published(cur)
+
+    def _remember_published(self, cur: Any) -> None:
+        runs = sorted(
+            run_id for (run_id,) in fetch(cur, "select run_id from audit.runs where status = 'published'")
+        )
+        (self.spark_dir / PUBLISHED_RUNS_FILE).write_text(json.dumps(runs))
+
+    # -------------------------------------------------------------------------------- what BI reads
+    def published_marts(self) -> list[tuple[str, int]]:
+        with self.cursor() as cur:
+            if self._pointer(cur) in (None, (0, 0)):
+                return []
+            return [
+                (name, int(fetch(cur, f"select count(*) from marts.{_ident(name)}")[0][0]))
+                for name in table_names(cur, "marts")
+            ]
+
+    def _published_audit(self, sql: str) -> list[tuple]:
+        with self.cursor() as cur:
+            if "runs" not in table_names(cur, "audit"):
+                return []
+            return fetch(cur, sql)
+
+    def published_runs(self) -> set[str]:
+        from clm.targets import PUBLISHED_RUNS_SQL
+
+        if not self.settings.spark_host and read_endpoint(self.spark_dir) is None:
+            # No server runs between local runs: what the last publish recorded beside its catalog.
+            path = self.spark_dir / PUBLISHED_RUNS_FILE
+            return set(json.loads(path.read_text())) if path.is_file() else set()
+        return {run_id for (run_id,) in self._published_audit(PUBLISHED_RUNS_SQL)}
+
+    def published_as_of(self) -> date | None:
+        from clm.targets import PUBLISHED_AS_OF_SQL
+
+        rows = self._published_audit(PUBLISHED_AS_OF_SQL)
+        return rows[0][0] if rows else None
+
+    def location(self) -> str:
+        where = (
+            f"the Spark Thrift server {self.settings.spark_host}:{self.settings.spark_port}"
+            if self.settings.spark_host
+            else f"the local Spark catalog in {self.spark_dir} (served while clm run --target spark runs)"
+        )
+        return f"Spark databases marts and audit, {where}"
+
+    def clean_leftovers(self) -> list[str]:
+        """A killed publish's partitions (newer than the pointer) and stray Parquet folders."""
+        removed: list[str] = []
+        with self.cursor() as cur:
+            pointer = self._pointer(cur)
+            if pointer is not None:
+                for table in table_names(cur, SERVING_DB):
+                    if table == "current_version":
+                        continue
+                    for version in self._versions(cur, table):
+                        if version > max(pointer):
+                            cur.execute(
+                                f"alter table {SERVING_DB}.{_ident(table)} drop if exists partition "
+                                f"({VERSION_COLUMN} = {version})"
+                            )
+                            removed.append(f"{SERVING_DB}.{table} partition {VERSION_COLUMN}={version}")
+        for kind in ("audit", "clv"):
+            folder = self.files_dir / kind
+            if folder.is_dir():
+                for stray in folder.iterdir():
+                    shutil.rmtree(stray, ignore_errors=True)
+                    removed.append(str(stray))
+        return removed
+
+
+def _duck_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+__all__ = ["SparkTarget", "SparkTargetError", "endpoint_path", "fetch", "thrift_connection"]

@@ -25,7 +25,7 @@ from .gate import quality_gate
 SERVING = "serving"
 AUDIT_KEY = dg.AssetKey([SERVING, "audit"])
 # Either engine may receive a run's publish (the resource's target, chosen per run).
-KINDS = {"duckdb", "postgres"}
+KINDS = {"duckdb", "postgres", "spark"}
 
 
 def serving_key(mart: str) -> dg.AssetKey:

@@ -103,3 +103,26 @@ def test_sql_check_without_a_form_for_the_dialect_is_an_error():
     # One condition for all dialects.
     neutral = rows_where("x.null", ("x",), "x is null").make(1.0, CRITICAL, "postgresql")
     assert "x is null" in neutral.unexpected_rows_query
+
+
+def test_spark_forms_quote_names_with_backquotes_and_match_with_rlike():
+    spark = matches("country", "[A-Z]{2}").make(1.0, CRITICAL, "hive")
+    assert "select `country` from" in spark.unexpected_rows_query
+    assert "`country` rlike '^([A-Z]{{2}})$'" in spark.unexpected_rows_query
+    # Spark reads "x" as a string: no double-quoted name in any of its SQL checks
+    for suite in SUITES:
+        for check in suite.checks:
+            made = check.make(1.0, CRITICAL, "hive")
+            query = getattr(made, "unexpected_rows_query", None) or ""
+            assert '"' not in query and "double precision" not in query, suite.check_name(check)
+
+
+def test_spark_warehouse_maps_the_build_databases():
+    from expectations.checkpoint import spark_warehouse
+
+    warehouse = spark_warehouse(
+        "127.0.0.1", 10001, "build_", {"set:hiveconf:spark.sql.session.timeZone": "UTC"}
+    )
+    assert warehouse.dialect == "hive"
+    assert warehouse.physical("marts") == "build_marts" and warehouse.physical("raw") == "raw"
+    assert warehouse.connect_args["configuration"]["set:hiveconf:spark.sql.session.timeZone"] == "UTC"

@@ -1,0 +1,245 @@
+"""A local Spark Thrift server for one `clm run --target spark` (issue 16).
+
+Spark's in-process session keeps an embedded Derby metastore that only one process may open, and dbt runs as
+a subprocess (dagster-dbt): so the run's dbt commands and clm's own steps (raw tables, CLV inputs and
+results, gate, publish) all go through one Thrift server. With ``CLM_SPARK_HOST`` set that is the user's
+server; without it ``clm run --target spark`` starts this one from pyspark's own jars:
+
+- ``spark-submit --class org.apache.spark.sql.hive.thriftserver.HiveThriftServer2``, bound to 127.0.0.1, on
+  ``CLM_SPARK_PORT`` (default 10000) when that port is free, else on a free port;
+- its table catalog (Derby metastore) and table files under ``CLM_DATA_DIR/spark``, its log in
+  ``CLM_DATA_DIR/spark/thriftserver.log``;
+- ``start`` waits until the server answers a query; ``stop`` ends the JVM (SIGTERM, then SIGKILL);
+- no orphan JVM: the JVM runs in its own process group with a parent-death signal (Linux
+  ``PR_SET_PDEATHSIG``), so it gets SIGTERM when the process that started it dies, even by SIGKILL;
+  ``stop`` runs on every exit path;
+- while it runs, ``CLM_DATA_DIR/spark/thrift.endpoint`` holds ``host:port``: ``SparkTarget`` finds the server
+  there (also in a Dagster step of the same run), and ``clean_leftovers`` removes a killed run's file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+THRIFT_SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
+LOCAL_HOST = "127.0.0.1"
+DEFAULT_PORT = 10000
+ENDPOINT_FILE = "thrift.endpoint"
+LOG_FILE = "thriftserver.log"
+# A cold JVM, Hive's metastore schema created in Derby and the first query: about 30-60 s on 2 shared cores.
+START_TIMEOUT_S = 300
+STOP_TIMEOUT_S = 30
+_PR_SET_PDEATHSIG = 1
+
+
+class SparkServerError(RuntimeError):
+    """The local Thrift server could not start; the message says why and where its log is."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+def endpoint_path(spark_dir: Path) -> Path:
+    return spark_dir / ENDPOINT_FILE
+
+
+def read_endpoint(spark_dir: Path) -> Endpoint | None:
+    """The running local server's endpoint, if ``spark_dir`` has one."""
+    path = endpoint_path(spark_dir)
+    try:
+        host, _, port = path.read_text().strip().rpartition(":")
+        return Endpoint(host, int(port))
+    except (OSError, ValueError):
+        return None
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((LOCAL_HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def choose_port(preferred: int | None) -> int:
+    """``preferred`` when it is free (a stable port keeps dbt's partial parse: the profile is part of it),
+    else one the kernel hands out."""
+    if preferred and _port_is_free(preferred):
+        return preferred
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((LOCAL_HOST, 0))
+        return probe.getsockname()[1]
+
+
+def spark_submit() -> Path:
+    """pyspark's own spark-submit (the `spark` extra)."""
+    try:
+        import pyspark
+    except ImportError as error:
+        raise SparkServerError(
+            "clm run --target spark without CLM_SPARK_HOST starts a local Spark Thrift server from pyspark's "
+            "jars: install the spark extra (pip install -e '.[spark]') or set CLM_SPARK_HOST"
+        ) from error
+    return Path(pyspark.__file__).parent / "bin" / "spark-submit"
+
+
+def server_settings(spark_dir: Path) -> dict[str, str]:
+    """The server's Spark settings: the catalog and the tables' files under ``spark_dir``."""
+    from clm.targets.spark import session_settings
+
+    settings = session_settings(spark_dir)
+    settings["spark.sql.shuffle.partitions"] = "2"
+    return settings
+
+
+def command(spark_dir: Path, port: int, master: str = "local[2]") -> list[str]:
+    cmd = [str(spark_submit()), "--master", master, "--class", THRIFT_SERVER_CLASS, "--name", "clm-thrift"]
+    for key, value in server_settings(spark_dir).items():
+        cmd += ["--conf", f"{key}={value}"]
+    hive = {
+        "hive.server2.thrift.bind.host": LOCAL_HOST,
+        "hive.server2.thrift.port": str(port),
+        # Hive's scratch and operation logs beside the catalog, not in /tmp/<user>
+        "hive.exec.local.scratchdir": str(spark_dir / "scratch"),
+        "hive.server2.logging.operation.log.location": str(spark_dir / "operation_logs"),
+    }
+    for key, value in hive.items():
+        cmd += ["--hiveconf", f"{key}={value}"]
+    return [*cmd, "spark-internal"]
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def answers(endpoint: Endpoint, timeout_s: float = 10.0) -> bool:
+    """True when the server at ``endpoint`` runs a query."""
+    from clm.targets.spark import thrift_connection
+
+    try:
+        with socket.create_connection((endpoint.host, endpoint.port), timeout=timeout_s):
+            pass
+        with thrift_connection(endpoint) as conn:
+            cursor = conn.cursor()
+            cursor.execute("select 1")
+            return cursor.fetchall() == [(1,)]
+    except Exception:
+        return False
+
+
+class LocalThriftServer:
+    """One local Thrift server: ``start()`` (waits until it answers), ``stop()``; or ``with`` it."""
+
+    def __init__(self, spark_dir: Path, port: int | None = DEFAULT_PORT):
+        self.spark_dir = spark_dir
+        self.preferred_port = port
+        self.process: subprocess.Popen | None = None
+        self.endpoint: Endpoint | None = None
+        self.start_seconds: float | None = None
+
+    @property
+    def log_path(self) -> Path:
+        return self.spark_dir / LOG_FILE
+
+    def start(self, timeout_s: float = START_TIMEOUT_S) -> Endpoint:
+        if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+            raise SparkServerError(
+                "the local Spark Thrift server needs Java 17 (java on PATH, or JAVA_HOME); or set "
+                "CLM_SPARK_HOST to a running server"
+            )
+        self.spark_dir.mkdir(parents=True, exist_ok=True)
+        endpoint_path(self.spark_dir).unlink(missing_ok=True)
+        port = choose_port(self.preferred_port)
+        env = dict(os.environ)
+        # Python UDF workers (none in clm's SQL) would run this interpreter; SPARK_HOME is pyspark's.
+        env.setdefault("PYSPARK_PYTHON", sys.executable)
+        env["SPARK_HOME"] = str(spark_submit().parent.parent)
+        started = time.monotonic()
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                command(self.spark_dir, port),
+                cwd=self.spark_dir,  # derby.log and anything else relative lands here
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
+        endpoint = Endpoint(LOCAL_HOST, port)
+        deadline = started + timeout_s
+        try:
+            while True:
+                if self.process.poll() is not None:
+                    raise SparkServerError(
+                        f"the local Spark Thrift server exited with code {self.process.returncode} while "
+                        f"starting: see {self.log_path}"
+                    )
+                if answers(endpoint, timeout_s=5):
+                    break
+                if time.monotonic() > deadline:
+                    raise SparkServerError(
+                        f"the local Spark Thrift server did not answer within {timeout_s:.0f} s: see "
+                        f"{self.log_path}"
+                    )
+                time.sleep(1)
+        except BaseException:
+            self.stop()
+            raise
+        self.start_seconds = time.monotonic() - started
+        self.endpoint = endpoint
+        endpoint_path(self.spark_dir).write_text(f"{endpoint}\n")
+        return endpoint
+
+    def stop(self) -> None:
+        """End the JVM and its process group (SIGTERM, SIGKILL after STOP_TIMEOUT_S); idempotent."""
+        endpoint_path(self.spark_dir).unlink(missing_ok=True)
+        proc, self.process, self.endpoint = self.process, None, None
+        if proc is None:
+            return
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=STOP_TIMEOUT_S)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=STOP_TIMEOUT_S)
+
+    def __enter__(self) -> LocalThriftServer:
+        self.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+
+@contextlib.contextmanager
+def local_server(spark_dir: Path, port: int | None = DEFAULT_PORT) -> Iterator[LocalThriftServer]:
+    server = LocalThriftServer(spark_dir, port)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,263 @@
+"""`clm run --target spark` end to end through a Spark Thrift server (issue 16, step 2), compared mart by mart
+with `clm run` on DuckDB.
+
+The module runs the fixture landing zone tests/fixtures/landing_small twice with `clm run` (subprocesses, as
+a user runs it): on DuckDB, and with `--target spark` and no CLM_SPARK_HOST, so that clm starts its own
+local Thrift server for the run and stops it at the end. It then starts one local Thrift server on the same
+Spark catalog (clm.targets.spark_server.LocalThriftServer, as a BI reader's server would be) and reads the
+published views marts.* and audit.* through it: every published mart holds the same rows as DuckDB's
+serving file (money, DECIMAL, and dates exactly; floats within FLOAT_TOLERANCE).
+
+It replaces issue 16's first-step module (a dbt build in an in-process Spark session, compared with DuckDB):
+everything that module checked is checked here through the Thrift server (every model and test builds, as
+the run publishes; every mart equals DuckDB's; money and dates come back typed; the PII hash has no key in
+SQL), so CI starts Spark for one module only. The session method stays for a plain `dbt build --target
+spark` by hand (profiles.yml).
+
+Needs Java and the `spark` extra; skips without them, fails instead when CLM_REQUIRE_SPARK=1 (CI).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.environment import without_clm_settings
+
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
+
+# DOUBLE columns (rates, medians, model outputs) computed by two engines may differ in the last bits.
+FLOAT_TOLERANCE = 1e-9
+
+
+def _require_spark() -> None:
+    """Skip (fail when CLM_REQUIRE_SPARK=1) without Java or pyspark."""
+    missing = []
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        missing.append("java (Java 17) on PATH or JAVA_HOME")
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        missing.append("pyspark (pip install -e '.[spark]')")
+    if missing:
+        message = "Spark tests need " + " and ".join(missing)
+        if os.environ.get("CLM_REQUIRE_SPARK") == "1":
+            pytest.fail(message + " (CLM_REQUIRE_SPARK=1)")
+        pytest.skip(message)
+
+
+ROOT = Path(__file__).resolve().parents[2]
+CLM = str(Path(sys.executable).with_name("clm"))
+FIXTURE = ROOT / "tests" / "fixtures" / "landing_small"
+PII_KEY = "test-key"
+
+
+def _clm(*args: str, env: dict[str, str], timeout: int = 1500) -> subprocess.CompletedProcess:
+    return subprocess.run([CLM, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+def _java_processes(spark_dir: Path) -> list[int]:
+    """JVMs whose command line names ``spark_dir`` (a Thrift server of this module)."""
+    import psutil
+
+    found = []
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        cmdline = " ".join(proc.info.get("cmdline") or [])
+        if "java" in cmdline and str(spark_dir) in cmdline:
+            found.append(proc.info["pid"])
+    return found
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    _require_spark()
+    from clm.targets.spark_server import LocalThriftServer
+
+    tmp = tmp_path_factory.mktemp("spark_run")
+    raw = tmp / "raw"
+    shutil.copytree(FIXTURE, raw, ignore=shutil.ignore_patterns("README.md"))
+    base = without_clm_settings() | {"CLM_RAW_DIR": str(raw), "CLM_PII_KEY": PII_KEY}
+    duck_env = base | {"CLM_DATA_DIR": str(tmp / "duckdb")}
+    duck = _clm("run", env=duck_env)
+    assert duck.returncode == 0, duck.stdout + duck.stderr
+    spark_env = base | {"CLM_DATA_DIR": str(tmp / "spark")}
+    started = time.monotonic()
+    spark = _clm("run", "--target", "spark", env=spark_env)
+    spark_seconds = time.monotonic() - started
+    spark_dir = tmp / "spark" / "spark"
+    left = _java_processes(spark_dir)
+    endpoint_left = (spark_dir / "thrift.endpoint").exists()  # before the reader's server writes its own
+    reader = LocalThriftServer(spark_dir, port=None)
+    if spark.returncode == 0:
+        reader.start()
+        print(
+            f"clm run --target spark: {spark_seconds:.0f} s; reader server start {reader.start_seconds:.1f} s"
+        )
+    try:
+        yield {
+            "tmp": tmp,
+            "duck": duck,
+            "spark": spark,
+            "serving": tmp / "duckdb" / "serving.duckdb",
+            "spark_env": spark_env,
+            "java_left": left,
+            "endpoint_left": endpoint_left,
+            "reader": reader,
+        }
+    finally:
+        reader.stop()
+
+
+def _spark_rows(runs: dict, sql: str) -> list[tuple]:
+    from clm.targets.spark import fetch, thrift_connection
+
+    assert runs["reader"].endpoint is not None, "the reader's Thrift server did not start"
+    with thrift_connection(runs["reader"].endpoint) as conn:
+        return fetch(conn.cursor(), sql)
+
+
+def _duck_rows(runs: dict, sql: str) -> list[tuple]:
+    with duckdb.connect(str(runs["serving"]), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_clm_run_on_spark_publishes(runs: dict) -> None:
+    result = runs["spark"]
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PUBLISHED" in result.stdout
+    assert "Spark databases marts and audit" in result.stdout
+
+
+def test_the_local_thrift_server_is_stopped_with_the_run(runs: dict) -> None:
+    assert runs["java_left"] == [], "clm run left its Spark Thrift server running"
+    assert not runs["endpoint_left"]
+
+
+def _published(runs: dict) -> list[str]:
+    return [
+        name
+        for (name,) in _duck_rows(
+            runs, "select table_name from duckdb_tables() where schema_name = 'marts' order by 1"
+        )
+    ]
+
+
+def test_the_same_marts_are_published(runs: dict) -> None:
+    spark = sorted(name for _db, name, _tmp in _spark_rows(runs, "show tables in marts"))
+    assert spark == _published(runs)
+
+
+def _sort_key(row: tuple) -> tuple:
+    return tuple((v is None, str(type(v)), str(round(v, 9) if isinstance(v, float) else v)) for v in row)
+
+
+def _assert_rows_equal(table: str, expected: list[tuple], actual: list[tuple]) -> None:
+    assert len(actual) == len(expected), f"{table}: {len(actual)} rows on Spark, {len(expected)} on DuckDB"
+    for want, got in zip(sorted(expected, key=_sort_key), sorted(actual, key=_sort_key), strict=True):
+        for column, (a, b) in enumerate(zip(want, got, strict=True)):
+            if isinstance(a, float) or isinstance(b, float):
+                assert (
+                    a is not None
+                    and b is not None
+                    and math.isclose(a, b, rel_tol=FLOAT_TOLERANCE, abs_tol=FLOAT_TOLERANCE)
+                ), (table, column, want, got)
+            else:
+                # Decimal (money to the cent), date, datetime, str, int, bool: exactly, and of the same type
+                assert type(a) is type(b) and a == b, (table, column, want, got)
+
+
+def test_every_published_mart_holds_duckdbs_rows(runs: dict) -> None:
+    marts = _published(runs)
+    assert len(marts) >= 10
+    for table in marts:
+        duck = _duck_rows(runs, f"select * from marts.{table}")
+        spark = _spark_rows(runs, f"select * from marts.{table}")
+        _assert_rows_equal(table, duck, spark)
+
+
+def test_money_and_dates_are_typed(runs: dict) -> None:
+    ((mrr, month),) = _spark_rows(
+        runs, "select ending_mrr, month from marts.rpt_mrr_bridge order by month desc limit 1"
+    )
+    assert isinstance(mrr, Decimal) and isinstance(month, date)
+
+
+def test_the_published_audit_says_published(runs: dict) -> None:
+    rows = _spark_rows(runs, "select status, target from audit.runs")
+    assert ("published", "spark") in rows
+    ((files,),) = _spark_rows(runs, "select count(*) from audit.load_manifest")
+    assert files == 10
+
+
+def test_a_rerun_with_nothing_new_is_unchanged_without_a_server(runs: dict) -> None:
+    """Nothing new since the published run: recorded unchanged before any server would start."""
+    again = _clm("run", "--target", "spark", env=runs["spark_env"], timeout=300)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "UNCHANGED" in again.stdout
+
+
+def test_the_pii_hash_has_no_key_in_sql_and_needs_the_session_pads(runs: dict) -> None:
+    """dim_customers' email_hash equals DuckDB's (above), computed by sha2() from two session settings that
+    clm gives dbt's Thrift sessions: the compiled SQL holds neither the key nor its pads, and a session
+    without them (clm's own connections) refuses to hash instead of writing nulls."""
+    from clm.pii import hmac_pads
+
+    target_dir = runs["tmp"] / "spark" / "dbt_target"
+    compiled = next(target_dir.rglob("compiled/**/dim_customers.sql")).read_text()
+    assert "${clm.pii_inner_pad}" in compiled
+    assert PII_KEY not in compiled and not any(pad in compiled for pad in hmac_pads(PII_KEY))
+    with pytest.raises(Exception, match="clm.pii_inner_pad"):
+        _spark_rows(runs, compiled)
+
+
+def test_a_reader_never_sees_half_a_publish(runs: dict) -> None:
+    """Publish again, with every row of two build marts doubled, while a reader counts both published marts
+    in one query, again and again: each answer is the old version of both or the new version of both.
+    (Last in the module: it changes what is published.)"""
+    import threading
+
+    from clm.config import load_settings
+    from clm.targets.spark import SparkTarget, fetch, thrift_connection
+
+    endpoint = runs["reader"].endpoint
+    env = runs["spark_env"] | {"CLM_SPARK_HOST": endpoint.host, "CLM_SPARK_PORT": str(endpoint.port)}
+    target = SparkTarget(load_settings(env))
+    both = "select (select count(*) from marts.dim_customers), (select count(*) from marts.rpt_mrr_bridge)"
+    ((run_id,),) = _spark_rows(runs, "select run_id from audit.runs where status = 'published'")
+    ((customers, months),) = _spark_rows(runs, both)
+    with thrift_connection(endpoint) as conn:
+        cur = conn.cursor()
+        for table in ("dim_customers", "rpt_mrr_bridge"):
+            cur.execute(f"insert into build_marts.{table} select * from build_marts.{table}")
+    seen: set[tuple] = set()
+    stop = threading.Event()
+
+    def read() -> None:
+        with thrift_connection(endpoint) as conn:
+            cur = conn.cursor()
+            while not stop.is_set():
+                seen.add(fetch(cur, both)[0])
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        time.sleep(1)
+        counts = target.publish(_published(runs), run_id, "published again by the reader test")
+        time.sleep(1)
+    finally:
+        stop.set()
+        reader.join(timeout=120)
+    assert counts["marts.dim_customers"] == 2 * customers
+    assert seen <= {(customers, months), (2 * customers, 2 * months)}, seen
+    assert (customers, months) in seen and (2 * customers, 2 * months) in seen, seen
