@@ -1,8 +1,8 @@
 """The Spark target (issue 16): `clm run --target spark`, through one Spark Thrift server for the whole run.
 
-Spark's in-process session (method session) keeps an embedded Derby metastore that only one process may
-open, and dbt runs as a subprocess: so every dbt command of a run and clm's own steps share one Thrift
-server, the user's (``CLM_SPARK_HOST``/``CLM_SPARK_PORT``) or a local one that ``clm run`` starts and stops
+The way clm talks to a cluster, locally too: every dbt command of a run and clm's own steps share one Thrift
+server and its catalog (Spark's in-process session keeps an embedded Derby metastore that only one process
+may open), the user's (``CLM_SPARK_HOST``/``CLM_SPARK_PORT``) or a local one that ``clm run`` starts and stops
 (``clm.targets.spark_server``). What runs where:
 
 1. ingestion stays the DuckDB ingester (validation, quarantine, load manifest in the DuckDB build file, as on

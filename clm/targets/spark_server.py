@@ -1,8 +1,8 @@
 """A local Spark Thrift server for one `clm run --target spark` (issue 16).
 
-Spark's in-process session keeps an embedded Derby metastore that only one process may open, and dbt runs as
-a subprocess (dagster-dbt): so the run's dbt commands and clm's own steps (raw tables, CLV inputs and
-results, gate, publish) all go through one Thrift server. With ``CLM_SPARK_HOST`` set that is the user's
+The run's dbt commands and clm's own steps (raw tables, CLV inputs and results, gate, publish) all go through
+one Thrift server, as they would through a cluster's (Spark's in-process session keeps an embedded Derby
+metastore that only one process may open). With ``CLM_SPARK_HOST`` set that is the user's
 server; without it ``clm run --target spark`` starts this one from pyspark's own jars:
 
 - ``spark-submit --class org.apache.spark.sql.hive.thriftserver.HiveThriftServer2``, bound to 127.0.0.1, on
@@ -28,7 +28,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,10 +126,28 @@ def command(spark_dir: Path, port: int, master: str = "local[2]") -> list[str]:
     return [*cmd, "spark-internal"]
 
 
-def _die_with_parent() -> None:  # runs in the child between fork and exec
-    with contextlib.suppress(Exception):
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+def _die_with_parent_hook() -> Callable[[], None] | None:
+    """The ``preexec_fn`` that asks the kernel for SIGTERM when this process dies (Linux ``prctl``), or None.
+
+    libc is loaded here, in the parent: loading a library between fork and exec can deadlock on a lock
+    another thread held at the fork, and an error there was silently lost. The child also checks that its
+    parent is still the one that forked it: a parent killed before the ``prctl`` sends no signal."""
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def hook() -> None:  # runs in the child between fork and exec: no allocation-heavy work
+        # An ignored or blocked SIGTERM survives exec: a parent that ignores it (a test worker, a shell's
+        # `trap '' TERM`) would leave the server deaf to the parent-death signal.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return hook
 
 
 def answers(endpoint: Endpoint, timeout_s: float = 10.0) -> bool:
@@ -184,7 +202,7 @@ class LocalThriftServer:
                 stderr=subprocess.STDOUT,
                 env=env,
                 start_new_session=True,
-                preexec_fn=_die_with_parent,
+                preexec_fn=_die_with_parent_hook(),
             )
         endpoint = Endpoint(LOCAL_HOST, port)
         deadline = started + timeout_s

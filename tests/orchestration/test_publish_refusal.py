@@ -8,6 +8,7 @@ ingest, has no passing gate result, or whose marts changed after its gate. Check
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -21,8 +22,10 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import psutil
 import pytest
 
+from clm.cli import UI_STOP_TIMEOUT_S
 from tests.test_end_to_end import CLM, FIXTURE, PII_KEY, ROOT, make_env, marts_digest, query
 
 pytestmark = pytest.mark.slow
@@ -352,12 +355,18 @@ def test_publish_selected_alone_in_the_ui_is_refused(defs, tmp_path: Path) -> No
         assert set(failed) == {"serving_database"}, failed
         assert NEEDS_WHOLE_JOB in failed["serving_database"], failed
     finally:
+        # clm ui stops dagster dev's own process group, and kills it after UI_STOP_TIMEOUT_S: wait past that.
+        # Killing clm ui sooner orphaned dagster dev and its code servers (seen: still running 30 min later).
+        started = psutil.Process(proc.pid).children(recursive=True)
         os.killpg(proc.pid, signal.SIGTERM)
         try:
-            proc.wait(timeout=30)
+            proc.wait(timeout=UI_STOP_TIMEOUT_S + 30)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=30)
+        for child in started:  # a safety net: nothing the test started outlives it
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.kill()
 
     assert not (data_dir / "serving.duckdb").exists()
     assert not list(data_dir.glob(".serving.duckdb.*"))

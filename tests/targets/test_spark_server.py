@@ -90,11 +90,14 @@ def _pgid(pid: int) -> int | None:
 
 
 def test_a_killed_parent_takes_the_server_with_it(tmp_path: Path) -> None:
-    """The parent (clm run) is killed with SIGKILL, so no finally runs: the parent-death signal ends it."""
+    """The parent (clm run) is killed with SIGKILL, so no finally runs: the parent-death signal ends it. The
+    parent ignores SIGTERM, as a CI worker did (an ignored signal is inherited across exec): the server must
+    still get it."""
     script = textwrap.dedent(
         f"""
-        import sys, time
+        import signal, sys, time
         from pathlib import Path
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         from clm.targets import spark_server
         spark_server.command = lambda _dir, _port: {STAND_IN!r}
         spark_server.spark_submit = lambda: Path(sys.executable)
