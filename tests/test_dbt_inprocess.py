@@ -6,23 +6,19 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from clm import cli, dbt_inprocess
+from tests.dbt.conftest import copy_project
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def _project_with_a_broken_model(destination: Path) -> Path:
-    destination.mkdir()
-    for name in ("dbt_project.yml", "profiles.yml"):
-        shutil.copy2(REPO / name, destination / name)
-    for name in ("dbt_project", "seeds"):
-        shutil.copytree(REPO / name, destination / name)
+    copy_project(destination)
     broken = destination / "dbt_project" / "models" / "intermediate" / "int_zz_broken.sql"
     broken.write_text("select 1 from {{ ref('no_such_model') }}\n")
     return destination

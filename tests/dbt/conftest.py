@@ -152,6 +152,17 @@ def _collect(lines: list[str], debug: bool) -> Callable[[object], None]:
     return collect
 
 
+def copy_project(destination: Path) -> Path:
+    """A copy of the dbt project (project and profiles files, models, macros, seeds) in ``destination``, for a
+    test that adds or breaks a model without touching the repo."""
+    destination.mkdir()
+    for name in ("dbt_project.yml", "profiles.yml"):
+        shutil.copy2(REPO / name, destination / name)
+    for name in ("dbt_project", "seeds"):
+        shutil.copytree(REPO / name, destination / name)
+    return destination
+
+
 Query = Callable[[str], list[tuple]]
 # A fixture module's ``load(execute, placeholder)``: creates the raw tables with a DB-API-like execute.
 Loader = Callable[[Callable[..., object], str], None]

@@ -8,10 +8,7 @@ dbt runs on a copy of the project in tmp, so the extra models never touch the re
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
-from tests.dbt.conftest import REPO, duckdb_reader, run_dbt
+from tests.dbt.conftest import copy_project, duckdb_reader, run_dbt
 
 NEW_MART = "mart_without_contract"
 
@@ -30,17 +27,8 @@ models:
 """
 
 
-def _copy_project(destination: Path) -> Path:
-    destination.mkdir()
-    for name in ("dbt_project.yml", "profiles.yml"):
-        shutil.copy2(REPO / name, destination / name)
-    for name in ("dbt_project", "seeds"):
-        shutil.copytree(REPO / name, destination / name)
-    return destination
-
-
 def test_a_published_mart_needs_an_enforced_contract(tmp_path):
-    project = _copy_project(tmp_path / "project")
+    project = copy_project(tmp_path / "project")
     core = project / "dbt_project" / "models" / "marts" / "core"
     (core / f"{NEW_MART}.sql").write_text("select 1 as id\n")
     # An analyst's model tagged published outside the marts folder: contract but wrong schema.
