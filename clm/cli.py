@@ -18,7 +18,7 @@ from pathlib import Path
 
 import click
 
-from clm import dbt_inprocess, dbt_parse_cache, inputs, lock, runs
+from clm import dbt_inprocess, dbt_parse_cache, inputs, lock, progress, runs
 from clm.config import REPO_ROOT, Settings, SettingsError, load_settings
 from clm.context import TARGETS, RunContext, UsageError, check_as_of_gap, resolve_as_of
 from clm.generate.layout import APPEND_LIMIT_DAYS
@@ -151,8 +151,7 @@ def _dbt_parse(run: RunContext | None = None) -> None:
     Skipped when the manifest in the target directory came from a parse of the same project files, command
     line and dbt environment (a dbt process costs about 4 s to start even when its partial parse finds
     nothing to do)."""
-    dbt = Path(sys.executable).with_name("dbt")
-    cmd = [str(dbt), "parse", "--quiet", "--project-dir", str(REPO_ROOT), "--profiles-dir", str(REPO_ROOT)]
+    cmd = ["parse", "--quiet", "--project-dir", str(REPO_ROOT), "--profiles-dir", str(REPO_ROOT)]
     if run is not None:
         from clm.dbt_vars import dbt_environment, dbt_vars  # imports GX (4 s): not for an unchanged run
 
@@ -161,40 +160,84 @@ def _dbt_parse(run: RunContext | None = None) -> None:
         cmd += ["--vars", dbt_vars(run, target), "--target", target.dbt_target]
     target_dir = Path(os.environ.get("DBT_TARGET_PATH") or REPO_ROOT / "target")
     stamp = target_dir / ".clm-parse-key"
-    key = inputs.dbt_parse_key(cmd[2:], os.environ)
+    key = inputs.dbt_parse_key(cmd[1:], os.environ)
     if (target_dir / "manifest.json").is_file() and stamp.is_file() and stamp.read_text() == key:
         return
     stamp.unlink(missing_ok=True)
     settings = run.settings if run is not None else load_settings()
-    flavour = [*cmd[2:], os.environ.get("CLM_TARGET", "")]  # profiles.yml's target without --target
-    with dbt_parse_cache.cached_parse(settings.dbt_parse_cache, target_dir, REPO_ROOT, flavour):
-        code, _manifest, error = dbt_inprocess.invoke(cmd[1:])  # no dbt process to start (about 3 s)
+    flavour = [*cmd[1:], os.environ.get("CLM_TARGET", "")]  # profiles.yml's target without --target
+    with (
+        progress.phase("dbt parse", "the project or its settings changed") as shown,
+        dbt_parse_cache.cached_parse(settings.dbt_parse_cache, target_dir, REPO_ROOT, flavour),
+    ):
+        code, manifest, error = dbt_inprocess.invoke(cmd)  # no dbt process to start (about 3 s)
+        shown.done(_parsed(manifest) if code == 0 else "FAILED")
     if code != 0:
         why = " ".join(str(error).split()) if error is not None else "see the log"
         raise RuntimeError(f"dbt parse failed: the dbt project does not compile: {why}")
     stamp.write_text(key)
 
 
+def _parsed(manifest: object) -> str:
+    nodes = getattr(manifest, "nodes", None)
+    if not isinstance(nodes, dict):
+        return "done"
+    kinds = [node.split(".", 1)[0] for node in nodes]
+    return ", ".join(
+        progress.plural(kinds.count(kind), label) for kind, label in (("model", "model"), ("test", "test"))
+    )
+
+
 EXIT_PUBLISHED, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 
 
 @contextlib.contextmanager
-def _output_to(log_path: Path) -> Iterator[None]:
+def _output_to(log_path: Path, echo: bool = False) -> Iterator[None]:
     """Send everything written to stdout and stderr (Dagster, dbt, warnings, tracebacks of any library) to
-    the run's log file; the terminal gets only what ``_say`` writes."""
+    the run's log file; the terminal gets only what ``_say`` and the phases (clm.progress) write, or, with
+    ``echo`` (clm run -v), the log as well."""
     sys.stdout.flush()
     sys.stderr.flush()
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "ab", buffering=0) as log:
-        os.dup2(log.fileno(), 1)
-        os.dup2(log.fileno(), 2)
+    with open(log_path, "ab", buffering=0) as log, _tee(log.fileno(), echo) as sink:
+        os.dup2(sink, 1)
+        os.dup2(sink, 2)
         try:
-            yield
+            with progress.attached(_TERMINAL_OUT, whole_lines=echo):
+                yield
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
             os.dup2(_TERMINAL_OUT, 1)
             os.dup2(_TERMINAL_ERR, 2)
+
+
+@contextlib.contextmanager
+def _tee(log_fd: int, echo: bool) -> Iterator[int]:
+    """``log_fd`` itself, or with ``echo`` a pipe whose every byte a thread copies to the log and the
+    terminal (stderr, as the logs would go without clm)."""
+    if not echo:
+        yield log_fd
+        return
+    import threading
+
+    read_fd, write_fd = os.pipe()
+
+    def copy() -> None:
+        while chunk := os.read(read_fd, 65536):
+            os.write(log_fd, chunk)
+            with contextlib.suppress(OSError):  # a terminal that went away loses the echo, not the log
+                os.write(_TERMINAL_ERR, chunk)
+
+    thread = threading.Thread(target=copy, name="clm-log-echo", daemon=True)
+    thread.start()
+    try:
+        yield write_fd
+    finally:
+        os.close(write_fd)  # the caller restored fds 1 and 2 first: this was the pipe's last writer here
+        thread.join(timeout=10)  # a child that outlived the run may still hold the pipe open
+        if not thread.is_alive():
+            os.close(read_fd)
 
 
 _TERMINAL_OUT, _TERMINAL_ERR = os.dup(1), os.dup(2)
@@ -209,8 +252,12 @@ def _say(text: str, err: bool = False) -> None:
 @click.option("--as-of", "as_of", callback=_parse_date, help="Default: newest load date landed.")
 @click.option("--full-refresh", is_flag=True, help="Reload every landed file and rebuild every model.")
 @click.option("--target", type=click.Choice(TARGETS), default="duckdb", show_default=True)
-def run(raw_dir: Path | None, as_of: date | None, full_refresh: bool, target: str) -> None:
-    """Run the pipeline in-process: ingest, dbt build, quality gate, publish.
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Also show dbt's and Dagster's logs (always in the run's log)."
+)
+def run(raw_dir: Path | None, as_of: date | None, full_refresh: bool, target: str, verbose: bool) -> None:
+    """Run the pipeline in-process: ingest, dbt build, quality gate, publish. Prints one line per phase
+    and a summary; the full log goes to a file under CLM_DATA_DIR/logs.
 
     Exit codes: 0 published (or nothing new to publish), 1 blocked or failed, 2 usage error (nothing was
     done), 3 another run holds the data directory (nothing was done).
@@ -250,7 +297,7 @@ def run(raw_dir: Path | None, as_of: date | None, full_refresh: bool, target: st
         # The id is printed and the lock held: from here on a kill must leave a row the next run settles.
         with connect_build(settings) as con:
             runs.start_run(con, run_id, resolved, target)
-        with _output_to(log_path):
+        with _output_to(log_path, echo=verbose):
             server = _start_spark_server(settings, target)
             _dbt_parse(ctx)
             from clm.pipeline import run_pipeline
@@ -287,7 +334,9 @@ def _start_spark_server(settings: Settings, target: str):
     from clm.targets.spark_server import LocalThriftServer
 
     server = LocalThriftServer(settings.spark_dir, settings.spark_port)
-    endpoint = server.start()
+    with progress.phase("spark", "starting a local Thrift server") as shown:
+        endpoint = server.start()
+        shown.done(f"answering at {endpoint}")
     print(
         f"clm: local Spark Thrift server at {endpoint} answered after {server.start_seconds:.1f} s",
         flush=True,

@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from clm.config import REPO_ROOT, Settings
+from clm.progress import plural
 from clm.warehouse import connect, duckdb_config
 from expectations.checkpoint import (
     CheckpointRun,
@@ -67,6 +68,16 @@ class GateResult:
     tables_missing: tuple[str, ...]
     seconds: float
     data_docs_warning: str | None = None  # the Data Docs could not be made to work offline
+    expectations: int = 0  # evaluated over the validated tables
+
+    @property
+    def counts_line(self) -> str:
+        """What ``clm run`` shows when the gate ends (clm.progress)."""
+        verdict = "passed" if self.passed else f"BLOCKED by {plural(len(self.failures), 'check')}"
+        return (
+            f"{verdict}: {plural(self.expectations, 'expectation')}, "
+            f"{plural(len(self.tables_validated), 'table')}, {plural(len(self.warnings), 'warning')}"
+        )
 
     @property
     def message(self) -> str:
@@ -240,6 +251,7 @@ def run_gate(
         tables_missing=tuple(s.qualified_name for s in run.missing_tables),
         seconds=time.perf_counter() - started,
         data_docs_warning=run.data_docs_warning,
+        expectations=sum(len(result.results) for result in run.results.values()),
     )
 
 
@@ -551,6 +563,28 @@ def warehouse_query(warehouse: Warehouse):
             engine.dispose()
 
     return run
+
+
+def dbt_build_counts(run_results_path: Path) -> str:
+    """What a dbt build did, for clm run's progress line: "52 models, 3 seeds; 230 tests: 228 pass, 2 warn".
+    Nodes are counted by resource type, tests also by status (a folded test of a model's column checks is
+    one test here)."""
+    if not run_results_path.exists():
+        return "no run_results.json"
+    built: dict[str, int] = {}
+    tests: dict[str, int] = {}
+    for result in json.loads(run_results_path.read_text())["results"]:
+        kind = result["unique_id"].split(".", 1)[0]
+        if kind == "test":
+            tests[result["status"]] = tests.get(result["status"], 0) + 1
+        elif kind not in ("operation", "unit_test", "exposure"):
+            built[kind] = built.get(kind, 0) + 1
+    parts = [plural(count, kind) for kind, count in sorted(built.items())] or ["no models"]
+    line = ", ".join(parts)
+    if tests:
+        statuses = ", ".join(f"{count:,} {status}" for status, count in sorted(tests.items()))
+        line += f"; {plural(sum(tests.values()), 'test')}: {statuses}"
+    return line
 
 
 def dbt_failure_summary(

@@ -79,6 +79,26 @@ def test_first_run_publishes_a_summary(small_run: dict) -> None:
     assert "dim_customers (5 rows)" in out
 
 
+def test_the_first_run_shows_one_line_per_phase_and_nothing_of_the_logs(small_run: dict) -> None:
+    """Issue 17: one progress line per phase with its counts, then the summary; dbt's and Dagster's logs
+    only in the log file the header names."""
+    first = small_run["first"]
+    assert first.stderr == ""
+    lines = first.stdout.splitlines()
+    assert len(lines) < 40, lines  # `make run` prints under 40 lines besides pip's
+    phases = {line.split(":")[0].strip(): line for line in lines if line.startswith("  ") and " ... " in line}
+    phases.pop("dbt parse", None)  # only when the manifest came from another parse
+    assert list(phases) == ["ingest", "dbt", "CLV", "dbt (CLV marts)", "gate", "publish"], lines
+    # the counts of test_first_run_publishes_a_summary, as the phase ends
+    assert "... 10 new files, 27 rows read, 27 loaded, 0 quarantined (" in phases["ingest"]
+    assert phases["dbt"].startswith("  dbt: full build of ") and " models, 3 seeds; " in phases["dbt"]
+    assert " passed: " in phases["gate"] and " BLOCKED " not in phases["gate"]
+    declared = len(list((ROOT / "dbt_project" / "models" / "marts").rglob("*.sql")))
+    assert f"... {declared} marts, " in phases["publish"], phases["publish"]
+    log = (ROOT / first.stdout.split("full log: ", 1)[1].split()[0]).read_text()  # relative to ROOT, or not
+    assert "quality gate passed" in log and "quality gate passed" not in first.stdout
+
+
 def test_the_duckdb_command_of_the_environment_reads_the_served_file(small_run: dict) -> None:
     # README "Reading the marts from a BI tool": .venv/bin/duckdb is a 1.x client, as BI drivers are.
     cli = Path(sys.executable).with_name("duckdb")
@@ -306,9 +326,12 @@ def test_full_refresh_reloads_every_file_and_rebuilds_identical_marts(small_run:
     build = small_run["tmp"] / "warehouse" / "build" / "serving.duckdb"
     with duckdb.connect(str(build)) as con:
         con.execute("create table marts.old_model as select 1 as x")
-    refreshed = clm("run", "--full-refresh", env=small_run["env"])
+    refreshed = clm("run", "--full-refresh", "-v", env=small_run["env"])
     assert refreshed.returncode == 0, refreshed.stdout + refreshed.stderr
     assert "ingested 10 new file(s): 27 rows read, 27 loaded, 0 quarantined" in refreshed.stdout
+    # -v: the logs on the terminal too (stderr), and each phase line whole between them
+    assert "quality gate passed" in refreshed.stderr
+    assert "  ingest: reading every landed file (full refresh) ...\n" in refreshed.stdout
     assert marts_digest(serving) == before
     # The manifest now lists each file once, from the refreshing run: a rerun still loads nothing.
     assert query(serving, "select count(*), count(distinct run_id) from audit.load_manifest") == [(10, 1)]

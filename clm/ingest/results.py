@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from clm.progress import plural
+
 LOADED = "loaded"
 SKIPPED = "skipped_already_loaded"
 DUPLICATE = "duplicate"
@@ -95,6 +97,16 @@ class IngestResult:
     @property
     def entries_skipped(self) -> int:
         return self._count(SKIPPED_ENTRY)
+
+    @property
+    def counts_line(self) -> str:
+        """What ``clm run`` shows when ingestion ends (clm.progress)."""
+        new = len(self.files) - self.files_skipped - self.entries_skipped
+        line = (
+            f"{plural(new, 'new file')}, {self.rows_read:,} rows read, {self.rows_loaded:,} loaded, "
+            f"{self.rows_quarantined:,} quarantined"
+        )
+        return line + (f", {self.files_failed} FAILED" if self.files_failed else "")
 
     @property
     def summary(self) -> str:

@@ -38,6 +38,8 @@ PUBLISHED_AS_OF_SQL = "select max(as_of) from audit.runs where status = 'publish
 
 class Target(ABC):
     name: str
+    # What prepare_build does, as clm run's progress line says it while it runs (None: it does nothing).
+    preparing: str | None = None
 
     def __init__(self, settings: Settings):
         self.settings = settings

@@ -234,6 +234,8 @@ class PostgresTarget(Target):
         # dbt on Postgres reads the user's FX relation in the Postgres database, not in the DuckDB build file
         return postgres_rate_months(connection)
 
+    preparing = "copying the raw tables to Postgres"
+
     def prepare_build(self) -> str:
         # dbt on Postgres reads raw.* there: mirror the DuckDB raw schema in one transaction.
         with connection() as pg, connect_build(self.settings, read_only=True) as duck:

@@ -229,11 +229,12 @@ class SparkTarget(Target):
             if other != current:
                 shutil.rmtree(other, ignore_errors=True)
 
+    preparing = "exporting the raw tables to Spark as Parquet"
+
     def prepare_build(self) -> str:
         """The DuckDB build file's raw tables as Parquet, registered as Spark's raw.<table>."""
         from clm.warehouse import connect_build
 
-        started = time.monotonic()
         target_dir = self._fresh_dir("raw")
         counts: dict[str, int] = {}
         with connect_build(self.settings, read_only=True) as duck, self.cursor() as cur:
@@ -247,11 +248,7 @@ class SparkTarget(Target):
                     f"create table {RAW_SCHEMA}.{_ident(table)} using parquet location {_literal(str(path))}"
                 )
         self._remove_older(target_dir)
-        seconds = time.monotonic() - started
-        return (
-            f"registered {len(counts)} raw tables ({sum(counts.values()):,} rows) on Spark as Parquet "
-            f"in {seconds:.1f} s"
-        )
+        return f"registered {len(counts)} raw tables ({sum(counts.values()):,} rows) on Spark as Parquet"
 
     def gate_warehouse(self):
         from expectations.checkpoint import spark_warehouse

@@ -10,9 +10,10 @@ from datetime import datetime, time
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
-from clm import runs
+from clm import progress, runs
 from clm.clv import pipeline, store
 from clm.config import REPO_ROOT
+from clm.progress import plural
 from clm.warehouse import connect_build
 
 from ..resources import ClmResource
@@ -42,16 +43,21 @@ def clv_fits(context: dg.AssetExecutionContext, clm: ClmResource):
         # extracts and as-of give the same marts on any day); when the run happened is in audit.runs.
         fitted_at = datetime.combine(ctx.as_of, time())
         clv_settings = pipeline.load_settings(REPO_ROOT / "dbt_project.yml")
-        renewals, purchases = target.read_clv_inputs()
-        result = pipeline.run(renewals, purchases, fitted_at, clv_settings)
-        frames = {"customer_predictions": result.predictions, "model_parameters": result.parameters}
-        target.write_clv_results(frames)
+        with progress.phase("CLV", "fitting sBG, BG/NBD, Gamma-Gamma") as shown:
+            renewals, purchases = target.read_clv_inputs()
+            result = pipeline.run(renewals, purchases, fitted_at, clv_settings)
+            frames = {"customer_predictions": result.predictions, "model_parameters": result.parameters}
+            target.write_clv_results(frames)
+            fitted = result.parameters[["model", "segment"]].drop_duplicates()
+            shown.done(
+                f"{plural(len(fitted), 'fit')} ({len(renewals):,} subscribers, {len(purchases):,} "
+                f"one-off buyers), {plural(len(result.warnings), 'segment')} not fitted"
+            )
         for subject, message in result.warnings:
             context.log.warning(f"{subject}: {message}")
         if result.warnings:
             with connect_build(ctx.settings) as con:
                 runs.record_warnings(con, ctx.run_id, "clv", result.warnings)
-        fitted = result.parameters[["model", "segment"]].drop_duplicates()
         context.log.info(
             f"CLV: {len(fitted)} model fits over {len(renewals)} subscribers and {len(purchases)} one-off "
             f"buyers; {len(result.warnings)} segment(s) not fitted"

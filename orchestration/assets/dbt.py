@@ -9,14 +9,15 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from clm import increments, runs
+from clm import increments, progress, runs
 from clm.context import SINCE_ENV
 from clm.dbt_vars import dbt_environment, dbt_vars
 from clm.freshness import stale_sources
 
 # The one-line message of a failed build lives in clm.gate (no Dagster needed to word or test it).
-from clm.gate import data_test_results, warehouse_query
+from clm.gate import data_test_results, dbt_build_counts, warehouse_query
 from clm.gate import dbt_failure_summary as failure_summary
+from clm.progress import plural
 from clm.warehouse import connect_build
 
 from ..project import dbt_project
@@ -56,9 +57,12 @@ def warned_tests(
     return [(test.name, test.warning) for test in results if test.status == "warn"]
 
 
-def _build(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, clm: ClmResource, *, first_phase: bool
-):
+def _starting(context: dg.AssetExecutionContext, full: bool) -> str:
+    kind = "full" if full else "incremental"
+    return f"{kind} build of {plural(len(context.selected_asset_keys), 'model')} and seeds, with tests"
+
+
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, clm: ClmResource, *, first_phase: bool):
     with clm_step(context, clm) as (ctx, target):
         dbt_environment(ctx, target)
         variables = dbt_vars(ctx, target)
@@ -85,11 +89,15 @@ def _build(
             "--exclude-resource-type",
             "unit_test",
         ]
-        if ctx.full_refresh or (plan is not None and plan.full_refresh):
+        full = ctx.full_refresh or (plan is not None and plan.full_refresh)
+        if full:
             args.append("--full-refresh")
-        # context= makes dagster-dbt select exactly this asset's models (its select/exclude).
-        invocation = dbt.cli(args, context=context, raise_on_error=False)
-        yield from invocation.stream()
+        with progress.phase("dbt" if first_phase else "dbt (CLV marts)", _starting(context, full)) as shown:
+            # context= makes dagster-dbt select exactly this asset's models (its select/exclude).
+            invocation = dbt.cli(args, context=context, raise_on_error=False)
+            yield from invocation.stream()
+            failed = "" if invocation.is_successful() else "FAILED: "
+            shown.done(failed + dbt_build_counts(invocation.target_path / "run_results.json"))
         if plan is not None and invocation.is_successful():
             with connect_build(ctx.settings) as con:
                 increments.record_build(con, plan.now)

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from clm import runs
+from clm import progress, runs
 from clm.gate import run_gate
 from clm.publishing import record_gate_verdict
 from clm.warehouse import connect_build
@@ -23,14 +23,16 @@ from .dbt import clm_dbt_clv_models, clm_dbt_models
 def quality_gate(context: dg.AssetExecutionContext, clm: ClmResource) -> dg.MaterializeResult:
     with clm_step(context, clm, blocks=True) as (ctx, target):
         settings = ctx.settings
-        result = run_gate(
-            settings.build_db,
-            settings.data_docs_dir,
-            run_id=ctx.run_id,
-            config_path=settings.gate_config,
-            settings=settings,
-            warehouse=target.gate_warehouse(),
-        )
+        with progress.phase("gate", "Great Expectations suites") as shown:
+            result = run_gate(
+                settings.build_db,
+                settings.data_docs_dir,
+                run_id=ctx.run_id,
+                config_path=settings.gate_config,
+                settings=settings,
+                warehouse=target.gate_warehouse(),
+            )
+            shown.done(result.counts_line)
         for finding in (*result.failures, *result.warnings):
             context.log.warning(finding.message)
         if result.data_docs_warning:

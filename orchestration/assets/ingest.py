@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from clm import runs
+from clm import progress, runs
 from clm.ingest import ingest
 from clm.ingest.fx import fx_coverage
 from clm.ingest.schemas import ENTITIES, RAW_TABLES
@@ -37,7 +37,8 @@ def raw_extracts(context: dg.AssetExecutionContext, clm: ClmResource):
         # Under the lock, before anything else: settle what a killed run left behind.
         for note in recover(ctx, target, lambda run_id: _dagster_status(context.instance, run_id)):
             context.log.warning(note)
-        with connect_build(settings) as con:
+        reading = "every landed file (full refresh)" if ctx.full_refresh else "new landed files"
+        with connect_build(settings) as con, progress.phase("ingest", f"reading {reading}") as shown:
             runs.start_run(con, ctx.run_id, ctx.as_of, ctx.target)
             if ctx.full_refresh:
                 context.log.info("full refresh: every landed file is read again")
@@ -55,10 +56,13 @@ def raw_extracts(context: dg.AssetExecutionContext, clm: ClmResource):
             )
             warnings = ingest_warnings(result, settings.raw_dir)
             runs.record_warnings(con, ctx.run_id, "ingest", warnings)
+            shown.done(result.counts_line)
         for subject, message in warnings:
             context.log.warning(f"{subject}: {message}")
         context.log.info(result.summary)
-        prepared = target.prepare_build()
+        with progress.phase(target.name, target.preparing) as shown:  # silent where there is nothing to do
+            prepared = target.prepare_build()
+            shown.done(prepared or "done")
         if prepared:
             context.log.info(prepared)
         loaded: dict[str, int] = {}

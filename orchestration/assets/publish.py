@@ -12,7 +12,9 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
+from clm import progress
 from clm.manifest import PUBLISHED_TAG, DeclaredMart, GroupOwner, declared_marts
+from clm.progress import plural
 from clm.publishing import NotValidated, publish_run
 
 from ..project import dbt_project
@@ -108,11 +110,16 @@ def materializations(
     "marts.",
 )
 def serving_database(context: dg.AssetExecutionContext, clm: ClmResource) -> Iterator[dg.MaterializeResult]:
-    with clm_step(context, clm, last=True) as (ctx, target):
+    with (
+        clm_step(context, clm, last=True) as (ctx, target),
+        progress.phase("publish", "swapping in the validated marts") as shown,
+    ):
         try:
             published = publish_run(ctx, target, dbt_project.manifest_path)
         except NotValidated as refused:
             raise dg.Failure(description=str(refused), allow_retries=False) from None
+        marts = sum(1 for name in published.tables if name.startswith("marts."))
+        shown.done(f"{plural(marts, 'mart')}, {plural(len(published.tables) - marts, 'audit table')}")
     where = target.location()
     context.log.info(f"published {len(published.tables)} tables to {where}")
     metadata = {"published_to": where, "as_of": str(ctx.as_of)}

@@ -282,3 +282,27 @@ def test_bad_dbt_tests_settings_are_refused(write_config, settings, message):
     with pytest.raises(ValueError) as error:
         load_config(write_config(dbt_tests={"x": settings}))
     assert str(error.value) == message
+
+
+def test_dbt_build_counts_words_what_a_build_did(tmp_path: Path) -> None:
+    """The `dbt:` progress line of clm run, from a run_results.json written here: 2 models and 1 seed built
+    (exposures and hooks are not nodes a user counts), 4 tests of which 1 warned."""
+    import json
+
+    from clm.gate import dbt_build_counts
+
+    statuses = {
+        "model.clm.a": "success",
+        "model.clm.b": "success",
+        "seed.clm.s": "success",
+        "exposure.clm.dashboard": "success",
+        "operation.clm.clm-on-run-end-0": "success",
+        "test.clm.t1": "pass",
+        "test.clm.t2": "pass",
+        "test.clm.t3": "pass",
+        "test.clm.t4": "warn",
+    }
+    path = tmp_path / "run_results.json"
+    path.write_text(json.dumps({"results": [{"unique_id": u, "status": s} for u, s in statuses.items()]}))
+    assert dbt_build_counts(path) == "2 models, 1 seed; 4 tests: 3 pass, 1 warn"
+    assert dbt_build_counts(tmp_path / "missing.json") == "no run_results.json"

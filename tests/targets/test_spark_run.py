@@ -241,23 +241,31 @@ def test_a_reader_never_sees_half_a_publish(runs: dict) -> None:
         for table in ("dim_customers", "rpt_mrr_bridge"):
             cur.execute(f"insert into build_marts.{table} select * from build_marts.{table}")
     seen: set[tuple] = set()
-    stop = threading.Event()
+    queries = [0]
+    published = threading.Event()
 
     def read() -> None:
+        # Reads until one query that started after the publish returned has answered: under load one query can
+        # outlast the publish, and a reader stopped by a clock would then never see the new version.
         with thrift_connection(endpoint) as conn:
             cur = conn.cursor()
-            while not stop.is_set():
+            while True:
+                after = published.is_set()
                 seen.add(fetch(cur, both)[0])
+                queries[0] += 1
+                if after:
+                    return
 
     reader = threading.Thread(target=read)
     reader.start()
     try:
-        time.sleep(1)
+        while not queries[0] and reader.is_alive():  # the reader is answering before the publish starts
+            time.sleep(0.1)
         counts = target.publish(_published(runs), run_id, "published again by the reader test")
-        time.sleep(1)
     finally:
-        stop.set()
-        reader.join(timeout=120)
+        published.set()
+        reader.join(timeout=300)
+    assert not reader.is_alive(), "the reader's last query did not answer within 300 s"
     assert counts["marts.dim_customers"] == 2 * customers
     assert seen <= {(customers, months), (2 * customers, 2 * months)}, seen
     assert (customers, months) in seen and (2 * customers, 2 * months) in seen, seen
