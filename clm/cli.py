@@ -167,7 +167,7 @@ def _dbt_parse(run: RunContext | None = None) -> None:
     settings = run.settings if run is not None else load_settings()
     flavour = [*cmd[1:], os.environ.get("CLM_TARGET", "")]  # profiles.yml's target without --target
     with (
-        progress.phase("dbt parse", "the project or its settings changed") as shown,
+        progress.phase("dbt parse", "parsing the dbt project") as shown,
         dbt_parse_cache.cached_parse(settings.dbt_parse_cache, target_dir, REPO_ROOT, flavour),
     ):
         code, manifest, error = dbt_inprocess.invoke(cmd)  # no dbt process to start (about 3 s)

@@ -182,3 +182,11 @@ def _dbt_vars(env: dict[str, str]) -> dict[str, Any]:
         where = "; ".join(f"{name}: {_RESERVED_DBT_VARS[name]}" for name in reserved)
         raise SettingsError(f"{origin} may not set {', '.join(reserved)} (set through {where})")
     return parsed
+
+
+def show(path: Path) -> str:
+    """A path as the user typed it: relative to the working directory when it lies below it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

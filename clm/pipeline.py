@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from clm import runs
+from clm.config import show
 from clm.context import RunContext
 from clm.publishing import finish_unpublished
 from clm.targets import Target
@@ -20,6 +21,7 @@ CODE_LOCATION = "orchestration.definitions"
 # The Dagster event log storage that dagster.yaml names (clm.cli.dagster_yaml).
 EVENT_LOG_MODULE = "orchestration.event_log"
 PIPELINE_JOB_NAME = "clm_pipeline"
+SUMMARY_WIDTH = 110
 
 
 @dataclass(frozen=True)
@@ -88,12 +90,16 @@ def failure_report(ctx: RunContext, target: Target, result, log_path: Path) -> s
     )
 
 
-def show(path: Path) -> str:
-    """A path as the user typed it: relative to the working directory when it lies below it."""
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+def _wrapped(head: str, items: list[str], sep: str = ", ") -> str:
+    """``head`` and ``items`` on lines of at most SUMMARY_WIDTH characters, continued indented, never
+    breaking an item ("dim_customers (5 rows)" stays whole)."""
+    lines = [head]
+    for i, item in enumerate(items):
+        piece = item + (sep.rstrip() if i < len(items) - 1 else "")
+        if len(lines[-1]) + 1 + len(piece) > SUMMARY_WIDTH and lines[-1].strip() != head.strip():
+            lines.append("   ")
+        lines[-1] += " " + piece
+    return "\n".join(lines)
 
 
 def published_report(ctx: RunContext, target: Target, log_path: Path) -> str:
@@ -129,13 +135,14 @@ def published_report(ctx: RunContext, target: Target, log_path: Path) -> str:
         lines.append("  quarantine entries by entity: " + ", ".join(f"{e} {n}" for e, n in reasons))
         lines.append(f"  rejected rows with reasons: {show(settings.quarantine_dir / run_id)}")
     if warnings:
-        shown = "; ".join(f"{subject}: {message}" for _origin, subject, message in warnings[:3])
-        more = f" (and {len(warnings) - 3} more in audit.run_warnings)" if len(warnings) > 3 else ""
-        lines.append(f"  {len(warnings)} warning(s): {shown}{more}")
+        shown = [f"{subject}: {message}" for _origin, subject, message in warnings[:3]]
+        more = [f"(and {len(warnings) - 3} more in audit.run_warnings)"] if len(warnings) > 3 else []
+        lines.append(_wrapped(f"  {len(warnings)} warning(s):", shown + more, sep="; "))
     marts = target.published_marts()
-    lines.append("  marts: " + ", ".join(f"{name} ({rows:,} rows)" for name, rows in marts))
+    lines.append(_wrapped("  marts:", [f"{name} ({rows:,} rows)" for name, rows in marts]))
     lines += [
         f"  published to {target.location()}",
+        *([f"  read it: {hint}"] if (hint := target.how_to_read()) else []),
         "  runs so far: " + ", ".join(f"{n} {status}" for status, n in history),
         f"  data docs: {show(settings.data_docs_dir / 'index.html')}",
         f"  full log: {show(log_path)}",

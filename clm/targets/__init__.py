@@ -62,6 +62,10 @@ class Target(ABC):
 
         return duckdb_rate_months(build)
 
+    def how_to_read(self) -> str | None:
+        """A command that queries what was published, for the run's summary."""
+        return None
+
     def prepare_build(self) -> str | None:
         """Runs after ingestion, before dbt; returns a line for the log, if any."""
         return None

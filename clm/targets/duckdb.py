@@ -4,14 +4,17 @@ replaces atomically (``clm.publish``)."""
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from clm import publish as serving
 from clm.clv import store
+from clm.config import show
 from clm.targets import PUBLISHED_AS_OF_SQL, PUBLISHED_RUNS_SQL, Target
 from clm.warehouse import connect, connect_build, duckdb_config
 
@@ -94,7 +97,12 @@ class DuckDBTarget(Target):
         return rows[0][0] if rows else None
 
     def location(self) -> str:
-        return str(self.settings.serving_db)
+        return str(self.settings.serving_db)  # also in audit.runs and asset metadata: never relative
+
+    def how_to_read(self) -> str:
+        # the duckdb-cli dependency: a 1.x client, as BI drivers are (the file is written for them)
+        cli = Path(sys.executable).with_name("duckdb")
+        return f"{show(cli)} -readonly {show(self.settings.serving_db)}"
 
     def clean_leftovers(self) -> list[str]:
         removed = []
