@@ -2,10 +2,10 @@
 noisy, so compare the ratios measured within one run).
 
 Usage: python benchmarks/run.py [--customers 10000,100000,1000000] [--seed 7] [--work DIR] [--keep]
-                                [--memory-limit 2GB]
+                                [--memory-limit 2GB] [--target duckdb|postgres|spark]
 
-Per size, every command as a subprocess whose whole process tree (dbt runs as a subprocess) is sampled for
-resident memory every 0.1 s (measure()):
+Per size, every command as a subprocess whose whole process tree (with a Spark run's local Thrift server) is
+sampled for resident memory every 0.1 s (measure()):
 1. `clm generate` (with --keep, a zone generated earlier for the same size and seed is reused);
 2. the floor, benchmarks/floor.py: DuckDB reading every landed file once into a table in a fresh file;
 3. `clm run` from an empty data directory, with the time of each Dagster step (from the run's step stats in
@@ -14,7 +14,8 @@ resident memory every 0.1 s (measure()):
 5. the plain pandas revenue marts, benchmarks/pandas_marts.py, on the same zone;
 6. when `clm generate --append-day` exists: one more daily drop, then `clm run` on it.
 Appends a section to benchmarks/results.md and replaces this size's row of the table in README.md (between
-the bench markers).
+the bench markers). With ``--target`` other than duckdb, every `clm run` builds and publishes there (the floor
+and pandas stay what they are) and only results.md gets the section: the README's table is DuckDB's.
 """
 
 from __future__ import annotations
@@ -438,10 +439,10 @@ class SizeResult:
 
 
 def clm_run(
-    env: dict[str, str], data: Path, name: str, prefix: str
+    env: dict[str, str], data: Path, name: str, prefix: str, target: str = "duckdb"
 ) -> tuple[Measured, str | None, list[Row]]:
     """`clm run`, measured, with its per-step rows (none for a run that did not start Dagster)."""
-    m = run_measured([CLM, "run"], env)
+    m = run_measured([CLM, "run", "--target", target], env)
     id8, status = run_status(m.output)
     say(f"{name}: {m.seconds:.1f} s, peak {m.peak_mib:,.0f} MiB, exit {m.code}, {status}")
     rows = [measured_row(name, m, status or "")]
@@ -458,7 +459,7 @@ def bench_size(customers: int, args: argparse.Namespace, can_append: bool) -> Si
     began = time.perf_counter()
     size_dir = args.work / f"{customers}c-s{args.seed}"
     size_dir.mkdir(parents=True, exist_ok=True)
-    data = size_dir / "warehouse"
+    data = size_dir / ("warehouse" if args.target == "duckdb" else f"warehouse-{args.target}")
     shutil.rmtree(data, ignore_errors=True)
     env = {**os.environ, "CLM_DATA_DIR": str(data), "CLM_RAW_DIR": str(size_dir / "raw")}
     env.pop("CLM_SERVING_DB", None)
@@ -488,11 +489,13 @@ def bench_size(customers: int, args: argparse.Namespace, can_append: bool) -> Si
     )
     rows.append(measured_row("floor: DuckDB reads every extract once into a table", floor))
 
-    full, _, full_rows = clm_run(env, data, "clm run, full (empty data directory)", "full run")
+    full, _, full_rows = clm_run(env, data, "clm run, full (empty data directory)", "full run", args.target)
     rows += full_rows
     rerun = rerun_status = None
     if full.code == 0:
-        rerun, rerun_status, rerun_rows = clm_run(env, data, "clm run again, nothing new", "rerun")
+        rerun, rerun_status, rerun_rows = clm_run(
+            env, data, "clm run again, nothing new", "rerun", args.target
+        )
         rows += rerun_rows
 
     pandas_cmd = [
@@ -515,7 +518,7 @@ def bench_size(customers: int, args: argparse.Namespace, can_append: bool) -> Si
         say(f"append one day: {append.seconds:.1f} s, exit {append.code}")
         rows.append(measured_row("clm generate --append-day", append))
         if append.code == 0:
-            one_day, _, day_rows = clm_run(env, data, "clm run, one new day", "one new day")
+            one_day, _, day_rows = clm_run(env, data, "clm run, one new day", "one new day", args.target)
             rows += day_rows
         else:
             say(append.output[-2000:])
@@ -601,7 +604,8 @@ def section(result: SizeResult, stamp: str, args: argparse.Namespace, host: str)
     unset = "clm's default (CLM_DUCKDB_MEMORY_LIMIT unset); the floor's, DuckDB's (80 % of RAM)"
     limit = args.memory_limit or unset
     lines = [
-        f"\n## {stamp}: `make bench`, {result.customers:,} customers, seed {args.seed}",
+        f"\n## {stamp}: `make bench`, {result.customers:,} customers, seed {args.seed}"
+        + ("" if args.target == "duckdb" else f", `clm run --target {args.target}`"),
         f"Machine: {host}. DuckDB memory limit: {limit}.",
         f"Landing zone: {result.zone.files} files, {result.zone.mib:,.0f} MiB (generator version "
         f"{args.generator_version}). Everything below for this size took {result.wall:.0f} s.",
@@ -646,6 +650,9 @@ def main(argv: list[str] | None = None) -> int:
         help="stop the pandas baseline above this resident memory (default 60 %% of RAM)",
     )
     parser.add_argument("--no-readme", action="store_true", help="append to results.md only")
+    parser.add_argument(
+        "--target", choices=("duckdb", "postgres", "spark"), default="duckdb", help="clm run --target"
+    )
     args = parser.parse_args(argv)
 
     began = time.perf_counter()
@@ -660,7 +667,7 @@ def main(argv: list[str] | None = None) -> int:
         lines = section(result, stamp, args, host)
         with RESULTS.open("a") as out:
             out.write("\n".join(lines) + "\n")
-        if not args.no_readme:
+        if not args.no_readme and args.target == "duckdb":
             README.write_text(
                 upsert_readme_row(README.read_text(), customers, readme_cells(result, stamp, args))
             )
