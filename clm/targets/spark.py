@@ -51,6 +51,7 @@ BUILD_PREFIX = "build_"
 SERVING_DB = "clm_serving"
 POINTER_VIEW = f"{SERVING_DB}.current_version"
 VERSION_COLUMN = "clm_version"
+SHAPE_CHARS = 12  # hex digits of the column list's hash in a serving table's name
 PUBLISHED = ("marts", "audit")
 # Session settings of clm's own connections, as profiles.yml gives dbt's (UTC wall time; division by zero and
 # overflow give null, as dbt-spark asks). A Thrift server applies only those named set:hiveconf:<key>.
@@ -337,11 +338,11 @@ class SparkTarget(Target):
                 newest = max([newest, *self._versions(cur, table)])
         return newest + 1, pointer
 
-    def _stage(self, cur: Any, kind: str, name: str, source: str, version: int) -> int:
+    def _stage(self, cur: Any, kind: str, name: str, source: str, version: int, current: int) -> int:
         """Copy ``source`` into partition ``version`` of clm_serving.<kind>__<name>__<schema hash> and point
-        the view <kind>.<name> at that table's current partition (the pointer still names the old one)."""
+        the view <kind>.<name> at that table's current partition (the pointer still names ``current``)."""
         cols = [(c, "timestamp" if t == "timestamp_ntz" else t) for c, t in columns(cur, source)]
-        shape = hashlib.sha256(json.dumps(cols).encode()).hexdigest()[:12]
+        shape = hashlib.sha256(json.dumps(cols).encode()).hexdigest()[:SHAPE_CHARS]
         table = f"{kind}__{name}__{shape}"
         body = ", ".join(f"{_ident(c)} {t}" for c, t in cols)
         cur.execute(
@@ -354,15 +355,37 @@ class SparkTarget(Target):
             f"select {select} from {source}"
         )
         names = ", ".join(_ident(c) for c, _ in cols)
-        cur.execute(
-            f"create or replace view {kind}.{_ident(name)} as "
-            f"select {names} from {SERVING_DB}.{_ident(table)} "
-            f"where {VERSION_COLUMN} = (select {kind}_version from {POINTER_VIEW})"
-        )
+        pointer = f"{VERSION_COLUMN} = (select {kind}_version from {POINTER_VIEW})"
+        branches = [f"select {names} from {SERVING_DB}.{_ident(table)} where {pointer}"]
+        # A mart whose columns changed (a code upgrade) has a new table that holds no version BI reads yet:
+        # until the switch, the view reads that version from the older shape's table, in the new columns
+        # (new ones null; try_cast, so a reader's ANSI session cannot fail on a changed type). After the
+        # switch the older branch selects nothing, and the next publish drops it.
+        for older in self._older_shapes(cur, kind, name, table, current):
+            had = {column for column, _ in columns(cur, f"{SERVING_DB}.{_ident(older)}")}
+            mapped = ", ".join(
+                f"try_cast({_ident(c) if c in had else 'null'} as {t}) as {_ident(c)}" for c, t in cols
+            )
+            branches.append(f"select {mapped} from {SERVING_DB}.{_ident(older)} where {pointer}")
+        cur.execute(f"create or replace view {kind}.{_ident(name)} as " + " union all ".join(branches))
         ((count,),) = fetch(cur, f"select count(*) from {source}")
         return int(count)
 
-    def _stage_audit(self, cur: Any, version: int, published_run: tuple[str, str] | None) -> dict[str, int]:
+    def _older_shapes(self, cur: Any, kind: str, name: str, table: str, current: int) -> list[str]:
+        """Tables of other shapes of <kind>.<name> that hold the version BI reads now."""
+        prefix = f"{kind}__{name}__".lower()
+        return [
+            other
+            for other in table_names(cur, SERVING_DB)
+            if other.startswith(prefix)
+            and len(other) == len(prefix) + SHAPE_CHARS
+            and other != table.lower()
+            and current in self._versions(cur, other)
+        ]
+
+    def _stage_audit(
+        self, cur: Any, version: int, current: int, published_run: tuple[str, str] | None
+    ) -> dict[str, int]:
         """The DuckDB build's audit tables (the run marked published in the copy, as on DuckDB)."""
         from clm.warehouse import connect_build
 
@@ -397,7 +420,7 @@ class SparkTarget(Target):
                     f"create or replace temporary view {view} using parquet "
                     f"options (path {_literal(str(path))})"
                 )
-                counts[f"audit.{table}"] = self._stage(cur, "audit", table, view, version)
+                counts[f"audit.{table}"] = self._stage(cur, "audit", table, view, version, current)
         shutil.rmtree(target_dir, ignore_errors=True)  # copied into clm_serving
         return counts
 
@@ -428,11 +451,11 @@ class SparkTarget(Target):
             version, previous = self._next_version(cur)
             counts = {
                 f"marts.{name}": self._stage(
-                    cur, "marts", name, f"{BUILD_PREFIX}marts.{_ident(name)}", version
+                    cur, "marts", name, f"{BUILD_PREFIX}marts.{_ident(name)}", version, previous[0]
                 )
                 for name in marts
             }
-            counts |= self._stage_audit(cur, version, (run_id, message))
+            counts |= self._stage_audit(cur, version, previous[1], (run_id, message))
             self._switch(cur, version, version, previous)
             self._drop_views(cur, "marts", set(marts))
             self._drop_views(
@@ -444,7 +467,7 @@ class SparkTarget(Target):
     def publish_audit(self) -> None:
         with self.cursor() as cur:
             version, previous = self._next_version(cur)
-            self._stage_audit(cur, version, None)
+            self._stage_audit(cur, version, previous[1], None)
             self._switch(cur, previous[0], version, previous)
             self._remember_published(cur)
 

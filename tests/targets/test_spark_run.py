@@ -221,10 +221,9 @@ def test_the_pii_hash_has_no_key_in_sql_and_needs_the_session_pads(runs: dict) -
         _spark_rows(runs, compiled)
 
 
-def test_a_reader_never_sees_half_a_publish(runs: dict) -> None:
-    """Publish again, with every row of two build marts doubled, while a reader counts both published marts
-    in one query, again and again: each answer is the old version of both or the new version of both.
-    (Last in the module: it changes what is published.)"""
+def _publish_while_reading(runs: dict, query: str, message: str) -> tuple[set[tuple], dict[str, int]]:
+    """Publish the build's marts again while a reader runs ``query`` over and over: every answer it saw, and
+    the publish's row counts."""
     import threading
 
     from clm.config import load_settings
@@ -233,13 +232,7 @@ def test_a_reader_never_sees_half_a_publish(runs: dict) -> None:
     endpoint = runs["reader"].endpoint
     env = runs["spark_env"] | {"CLM_SPARK_HOST": endpoint.host, "CLM_SPARK_PORT": str(endpoint.port)}
     target = SparkTarget(load_settings(env))
-    both = "select (select count(*) from marts.dim_customers), (select count(*) from marts.rpt_mrr_bridge)"
     ((run_id,),) = _spark_rows(runs, "select run_id from audit.runs where status = 'published'")
-    ((customers, months),) = _spark_rows(runs, both)
-    with thrift_connection(endpoint) as conn:
-        cur = conn.cursor()
-        for table in ("dim_customers", "rpt_mrr_bridge"):
-            cur.execute(f"insert into build_marts.{table} select * from build_marts.{table}")
     seen: set[tuple] = set()
     queries = [0]
     published = threading.Event()
@@ -251,7 +244,7 @@ def test_a_reader_never_sees_half_a_publish(runs: dict) -> None:
             cur = conn.cursor()
             while True:
                 after = published.is_set()
-                seen.add(fetch(cur, both)[0])
+                seen.add(fetch(cur, query)[0])
                 queries[0] += 1
                 if after:
                     return
@@ -261,11 +254,38 @@ def test_a_reader_never_sees_half_a_publish(runs: dict) -> None:
     try:
         while not queries[0] and reader.is_alive():  # the reader is answering before the publish starts
             time.sleep(0.1)
-        counts = target.publish(_published(runs), run_id, "published again by the reader test")
+        counts = target.publish(_published(runs), run_id, message)
     finally:
         published.set()
         reader.join(timeout=300)
     assert not reader.is_alive(), "the reader's last query did not answer within 300 s"
+    return seen, counts
+
+
+def test_a_reader_never_sees_half_a_publish(runs: dict) -> None:
+    """Publish again, with every row of two build marts doubled, while a reader counts both published marts
+    in one query, again and again: each answer is the old version of both or the new version of both.
+    (Near the end of the module: it changes what is published.)"""
+    both = "select (select count(*) from marts.dim_customers), (select count(*) from marts.rpt_mrr_bridge)"
+    ((customers, months),) = _spark_rows(runs, both)
+    for table in ("dim_customers", "rpt_mrr_bridge"):
+        _spark_rows(runs, f"insert into build_marts.{table} select * from build_marts.{table}")
+    seen, counts = _publish_while_reading(runs, both, "published again by the reader test")
     assert counts["marts.dim_customers"] == 2 * customers
     assert seen <= {(customers, months), (2 * customers, 2 * months)}, seen
     assert (customers, months) in seen and (2 * customers, 2 * months) in seen, seen
+
+
+def test_a_mart_whose_columns_changed_never_reads_empty_during_its_publish(runs: dict) -> None:
+    """A code upgrade adds a column to a mart: its rows go to a new serving table, and its view changes
+    before the pointer moves. A reader counting the mart's rows over and over sees them all on every answer,
+    never an empty mart; afterwards the view has the new column. (Last in the module.)"""
+    count = "select count(*) from marts.rpt_mrr_bridge"
+    ((months,),) = _spark_rows(runs, count)
+    assert months > 0
+    _spark_rows(runs, "alter table build_marts.rpt_mrr_bridge add columns (clm_test_extra int)")
+    seen, counts = _publish_while_reading(runs, count, "published again with a new column")
+    assert counts["marts.rpt_mrr_bridge"] == months
+    assert seen == {(months,)}, seen
+    after = "select count(*), count(clm_test_extra) from marts.rpt_mrr_bridge"
+    assert _spark_rows(runs, after) == [(months, 0)]  # the new column, null in every row
