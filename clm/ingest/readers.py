@@ -385,6 +385,10 @@ def _stage_rejected_lines(con: duckdb.DuckDBPyConnection, first_data_line: int, 
     it) and its text, which for an unterminated quote runs over the following lines: every one of those
     lines is quarantined under its own number, so none vanishes.
     """
+    if not _count(con, _REJ_ERRORS):
+        # The common case: nothing rejected, and planning the query below costs more than reading the file.
+        _empty_rejected(con)
+        return
     con.execute(
         f"""
         create or replace temp table {REJECTED_ROWS} as
@@ -413,6 +417,10 @@ def _stage_rejected_lines(con: duckdb.DuckDBPyConnection, first_data_line: int, 
         order by l.line, l.first_line
         """
     )
+
+
+def _empty_rejected(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"create or replace temp table {REJECTED_ROWS} (line bigint, raw varchar, reason varchar)")
 
 
 def _error_case(col: str) -> str:
@@ -712,7 +720,7 @@ def stage_parquet(con: duckdb.DuckDBPyConnection, entity: Entity, path: Path) ->
         )
     except duckdb.Error as exc:
         raise unreadable("Parquet file", exc) from exc
-    con.execute(f"create or replace temp table {REJECTED_ROWS} (line bigint, raw varchar, reason varchar)")
+    _empty_rejected(con)
     missing = _tabular_src(con, entity, header)
     staged = Staged(_count(con, SRC), 0, _tabular_raw_sql(header), missing)
     staged.physical = parquet_rows(con, path)  # from the file's metadata, not from reading its rows
