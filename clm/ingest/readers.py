@@ -649,10 +649,12 @@ def stage_jsonl(con: duckdb.DuckDBPyConnection, entity: Entity, path: Path, scan
         raise unreadable("JSON Lines file", exc) from exc
     _stage_rejected_lines(con, first_data_line=1, what="unreadable line")
     numbered = _numbered_in_order(con, _LINES, scan, 1) or _numbered(_LINES, 1, "1", True)
+    # Blank lines are not records. A line that is JSON is not blank: only the others are trimmed (trim() of a
+    # long line costs more than parsing it).
     con.execute(
         f"""create or replace temp table {REC} as
-            select *, try(json_type(text)) as __type
-            from ({numbered}) where trim(coalesce(text, '')) <> ''"""
+            select * from (select *, try(json_type(text)) as __type from ({numbered}))
+            where __type is not null or trim(coalesce(text, '')) <> ''"""
     )
     con.execute(
         f"""insert into {REJECTED_ROWS}
