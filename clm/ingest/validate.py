@@ -130,6 +130,12 @@ def _in_list(value: str, allowed: Iterable[str]) -> str:
     return "(" + " or ".join(f"{value} in ({chunk})" for chunk in chunks or ["null"]) + ")"
 
 
+def _upper_trim(sql: str) -> str:
+    """A currency code as compared: the text is the same wherever a check needs it, so that
+    ``_reasons_select`` can compute it once per row."""
+    return f"upper(trim({sql}))"
+
+
 def _reason(label: str, text: str) -> str:
     """SQL text '<label>: <text>'; label is an SQL text expression naming the field, text a constant."""
     return f"{label} || {sql_literal(': ' + text)}"
@@ -180,7 +186,7 @@ def _amount_checks(
         others = sorted((c, d) for c, d in rules.currencies.items() if d != 2)
         if currency and others:
             whens = " ".join(f"when '{c}' then {d}" for c, d in others)
-            digits = f"(case upper(trim({currency})) {whens} else 2 end)"
+            digits = f"(case {_upper_trim(currency)} {whens} else 2 end)"
         pattern, major, unit = (
             r"[+-]?\d{1,18}",
             f"(try_cast({t} as double) / power(10, {digits}))",
@@ -238,7 +244,7 @@ def field_reason(f: s.Field, v: str, label: str, rules: Rules, currency: str | N
         not_allowed = f"not {_in_list(f'lower({t})', f.values)}"
         checks.append((not_allowed, _reason(label, f"not one of {', '.join(f.values)}")))
     elif f.kind == s.CURRENCY:
-        unknown = f"not {_in_list(f'upper({t})', sorted(rules.currencies))}"
+        unknown = f"not {_in_list(_upper_trim(v), sorted(rules.currencies))}"
         checks.append((unknown, _reason(label, "not a known currency")))
     elif f.kind == s.COUNTRY:
         checks.append(
@@ -328,7 +334,7 @@ def _entity_fx_reason(entity: s.Entity, fx: s.FxCovered, rules: Rules) -> str:
     currency = ident(_field(entity.fields, fx.currency).column)
     present = _present([ident(_field(entity.fields, a).column) for a in fx.amounts])
     sql = _FxSql(
-        f"upper(trim({currency}))",
+        _upper_trim(currency),
         sql_literal(fx.currency),
         time,
         _reason(label, _no_rate_in_month(rules)),
@@ -358,11 +364,15 @@ def _child_fx_reason(entity: s.Entity, child: s.ChildTable, fx: s.FxCovered, rul
     else:
         time = _time_of(child.fields, fx.time)
         month_reason = _reason(_child_label(child, f".{fx.time}"), _no_rate_in_month(rules))
-    currency = f"upper(trim(coalesce(nullif(trim({own}), ''), __parent_currency)))"
+    currency = _upper_trim(_child_fx_currency(own))
     # Without a currency of its own, the line is in its parent's: name that field.
     own_label = _child_label(child, f".{fx.currency}")
     label = f"case when nullif(trim({own}), '') is null then {sql_literal(fx.currency)} else {own_label} end"
     return _fx_reason(_FxSql(currency, label, time, month_reason, present), rules)
+
+
+def _child_fx_currency(own: str) -> str:
+    return f"coalesce(nullif(trim({own}), ''), __parent_currency)"
 
 
 def _child_label(child: s.ChildTable, rest: str) -> str:
@@ -465,9 +475,21 @@ def _array_reason(child: s.ChildTable) -> str:
                     else '{name}: not valid JSON' end"""
 
 
+def _child_amount_currency(child: s.ChildTable) -> str:
+    """The currency of a child's amounts: its own, else its parent's."""
+    own = _currency_column(child.fields)
+    return f"coalesce({own}, __parent_currency)" if own else "__parent_currency"
+
+
+def _child_currencies(child: s.ChildTable) -> list[str]:
+    """The currency codes the child checks compare (see _upper_trim)."""
+    shared = [_upper_trim(_child_amount_currency(child))]
+    own = _currency_column(child.fields)
+    return shared + ([_upper_trim(own), _upper_trim(_child_fx_currency(own))] if own else [])
+
+
 def _child_reasons(entity: s.Entity, child: s.ChildTable, rules: Rules) -> list[str]:
-    own_currency = _currency_column(child.fields)
-    currency = f"coalesce({own_currency}, __parent_currency)" if own_currency else "__parent_currency"
+    currency = _child_amount_currency(child)
     checks = [f"case when not __is_object then {_reason(_child_label(child, ''), 'not a JSON object')} end"]
     checks += [
         field_reason(f, ident(f.column), _child_label(child, f".{f.path}"), rules, currency)
@@ -482,9 +504,12 @@ def _time_columns(fields: tuple[s.Field, ...]) -> list[tuple[s.Field, str]]:
     return [(f, f.column) for f in fields if f.kind in _TIME_KINDS]
 
 
-def _reasons_select(reasons: list[str], table: str, times: list[tuple[s.Field, str]], k: str) -> str:
+def _reasons_select(
+    reasons: list[str], table: str, times: list[tuple[s.Field, str]], k: str, shared: list[str]
+) -> str:
     """select _ord, k, reason from table: every time column is parsed once, in an inner projection,
-    instead of once per check that reads it (a Unix time field is read by four or five checks)."""
+    instead of once per check that reads it (a Unix time field is read by four or five checks); so is
+    every ``shared`` expression (total ones only: it is computed for every row, whatever the checks)."""
     sql = f"nullif(concat_ws('; ', {', '.join(reasons)}), '')"
     parsed = []
     for i, (f, column) in enumerate(dict.fromkeys(times)):
@@ -492,6 +517,10 @@ def _reasons_select(reasons: list[str], table: str, times: list[tuple[s.Field, s
         if expr in sql:
             sql = sql.replace(expr, f"__ts{i}")
             parsed.append(f"{expr} as __ts{i}")
+    for i, expr in enumerate(dict.fromkeys(shared)):
+        if expr in sql:
+            sql = sql.replace(expr, f"__sh{i}")
+            parsed.append(f"{expr} as __sh{i}")
     source = f"(select *, {', '.join(parsed)} from {table})" if parsed else table
     return f"select _ord, {k} as k, {sql} as reason from {source}"
 
@@ -503,7 +532,8 @@ def stage_bad_rows(con: duckdb.DuckDBPyConnection, entity: s.Entity, rules: Rule
     parent += [field_reason(f, ident(f.column), sql_literal(f.path), rules, currency) for f in entity.fields]
     parent += [_array_reason(c) for c in entity.children]
     parent += _record_reasons(con, entity, rules)
-    parts = [_reasons_select(parent, SRC, _time_columns(entity.fields), "-1")]
+    shared = [_upper_trim(currency)] if currency else []
+    parts = [_reasons_select(parent, SRC, _time_columns(entity.fields), "-1", shared)]
     for child in entity.children:
         stage_children(con, entity, child)
         checks = _child_reasons(entity, child, rules)
@@ -511,7 +541,7 @@ def stage_bad_rows(con: duckdb.DuckDBPyConnection, entity: s.Entity, rules: Rule
         times += [
             (_field(entity.fields, fx.time), _parent_column(fx.time)) for fx in child.fx if fx.from_parent
         ]
-        parts.append(_reasons_select(checks, child_table(child), times, "idx"))
+        parts.append(_reasons_select(checks, child_table(child), times, "idx", _child_currencies(child)))
     union = " union all ".join(parts)
     con.execute(
         f"""create or replace temp table {BAD} as
