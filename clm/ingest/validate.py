@@ -444,14 +444,16 @@ def stage_children(con: duckdb.DuckDBPyConnection, entity: s.Entity, child: s.Ch
     carried_names = "".join(f", {ident(_parent_column(p))}" for p in parent_paths)
     con.execute(
         f"""create or replace temp table {child_table(child)} as
-            with arrays as (
-                select _ord, {parent_currency} as __parent_currency{carried},
-                       case json_type(x) when 'ARRAY' then x::json
-                                         when 'OBJECT' then json_extract(x, '$.data') end as a
+            with valid as (
+                select _ord, {parent_currency} as __parent_currency{carried}, x, json_type(x) as t
                 from (select *, {arr} as x from {SRC}) where x is not null and json_valid(x)
+            ), arrays as (
+                -- each array's text parsed as few times as can be: it is most of a record's bytes
+                select _ord, __parent_currency{carried_names},
+                       case t when 'ARRAY' then x else json_extract(x, '$.data')::varchar end as a
+                from valid where t = 'ARRAY' or (t = 'OBJECT' and json_type(x, '$.data') = 'ARRAY')
             ), elements as (
-                select _ord, __parent_currency{carried_names}, json_extract(a, '$[*]') as els
-                from arrays where json_type(a) = 'ARRAY'
+                select _ord, __parent_currency{carried_names}, json_extract(a, '$[*]') as els from arrays
             ), unnested as (
                 select _ord, __parent_currency{carried_names}, unnest(els) as el,
                        generate_subscripts(els, 1) - 1 as idx
