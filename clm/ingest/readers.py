@@ -385,6 +385,10 @@ def _stage_rejected_lines(con: duckdb.DuckDBPyConnection, first_data_line: int, 
     it) and its text, which for an unterminated quote runs over the following lines: every one of those
     lines is quarantined under its own number, so none vanishes.
     """
+    if not _count(con, _REJ_ERRORS):
+        # The common case: nothing rejected, and planning the query below costs more than reading the file.
+        _empty_rejected(con)
+        return
     con.execute(
         f"""
         create or replace temp table {REJECTED_ROWS} as
@@ -413,6 +417,10 @@ def _stage_rejected_lines(con: duckdb.DuckDBPyConnection, first_data_line: int, 
         order by l.line, l.first_line
         """
     )
+
+
+def _empty_rejected(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"create or replace temp table {REJECTED_ROWS} (line bigint, raw varchar, reason varchar)")
 
 
 def _error_case(col: str) -> str:
@@ -641,10 +649,12 @@ def stage_jsonl(con: duckdb.DuckDBPyConnection, entity: Entity, path: Path, scan
         raise unreadable("JSON Lines file", exc) from exc
     _stage_rejected_lines(con, first_data_line=1, what="unreadable line")
     numbered = _numbered_in_order(con, _LINES, scan, 1) or _numbered(_LINES, 1, "1", True)
+    # Blank lines are not records. A line that is JSON is not blank: only the others are trimmed (trim() of a
+    # long line costs more than parsing it).
     con.execute(
         f"""create or replace temp table {REC} as
-            select *, try(json_type(text)) as __type
-            from ({numbered}) where trim(coalesce(text, '')) <> ''"""
+            select * from (select *, try(json_type(text)) as __type from ({numbered}))
+            where __type is not null or trim(coalesce(text, '')) <> ''"""
     )
     con.execute(
         f"""insert into {REJECTED_ROWS}
@@ -712,7 +722,7 @@ def stage_parquet(con: duckdb.DuckDBPyConnection, entity: Entity, path: Path) ->
         )
     except duckdb.Error as exc:
         raise unreadable("Parquet file", exc) from exc
-    con.execute(f"create or replace temp table {REJECTED_ROWS} (line bigint, raw varchar, reason varchar)")
+    _empty_rejected(con)
     missing = _tabular_src(con, entity, header)
     staged = Staged(_count(con, SRC), 0, _tabular_raw_sql(header), missing)
     staged.physical = parquet_rows(con, path)  # from the file's metadata, not from reading its rows

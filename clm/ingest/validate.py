@@ -118,6 +118,24 @@ class Rules:
         return self.load_date + timedelta(days=1)
 
 
+_IN_CHUNK = 4  # DuckDB plans an IN list of five or more constants as a mark join
+
+
+def _in_list(value: str, allowed: Iterable[str]) -> str:
+    """SQL ``value in (allowed)`` as an OR of IN lists of at most four constants each: the same three-valued
+    result, but no mark join (a hash-join pipeline per list, whose set-up costs more than checking a small
+    file's rows). DuckDB rewrites list_contains over constants into an IN list too."""
+    literals = [sql_literal(a) for a in allowed]
+    chunks = [", ".join(literals[i : i + _IN_CHUNK]) for i in range(0, len(literals), _IN_CHUNK)]
+    return "(" + " or ".join(f"{value} in ({chunk})" for chunk in chunks or ["null"]) + ")"
+
+
+def _upper_trim(sql: str) -> str:
+    """A currency code as compared: the text is the same wherever a check needs it, so that
+    ``_reasons_select`` can compute it once per row."""
+    return f"upper(trim({sql}))"
+
+
 def _reason(label: str, text: str) -> str:
     """SQL text '<label>: <text>'; label is an SQL text expression naming the field, text a constant."""
     return f"{label} || {sql_literal(': ' + text)}"
@@ -164,9 +182,11 @@ def _amount_checks(
         pattern, major, unit = r"[+-]?(\d+(\.\d*)?|\.\d+)", f"try_cast({t} as double)", "a number"
     else:
         digits = "2"
-        if currency:
-            whens = " ".join(f"when '{c}' then {d}" for c, d in sorted(rules.currencies.items()))
-            digits = f"(case upper(trim({currency})) {whens} else 2 end)"
+        # Only the currencies whose minor unit is not the default 2 need a branch (fewer to bind per file).
+        others = sorted((c, d) for c, d in rules.currencies.items() if d != 2)
+        if currency and others:
+            whens = " ".join(f"when '{c}' then {d}" for c, d in others)
+            digits = f"(case {_upper_trim(currency)} {whens} else 2 end)"
         pattern, major, unit = (
             r"[+-]?\d{1,18}",
             f"(try_cast({t} as double) / power(10, {digits}))",
@@ -219,14 +239,13 @@ def field_reason(f: s.Field, v: str, label: str, rules: Rules, currency: str | N
     elif f.kind == s.INTEGER:
         checks += _integer_checks(f, label, t)
     elif f.kind == s.BOOLEAN:
-        allowed = ", ".join(sql_literal(b) for b in _BOOLEANS)
-        checks.append((f"lower({t}) not in ({allowed})", _reason(label, "not a boolean")))
+        checks.append((f"not {_in_list(f'lower({t})', _BOOLEANS)}", _reason(label, "not a boolean")))
     elif f.kind == s.ENUM:
-        allowed = ", ".join(sql_literal(x) for x in f.values)
-        checks.append((f"lower({t}) not in ({allowed})", _reason(label, f"not one of {', '.join(f.values)}")))
+        not_allowed = f"not {_in_list(f'lower({t})', f.values)}"
+        checks.append((not_allowed, _reason(label, f"not one of {', '.join(f.values)}")))
     elif f.kind == s.CURRENCY:
-        allowed = ", ".join(sql_literal(c) for c in sorted(rules.currencies))
-        checks.append((f"upper({t}) not in ({allowed})", _reason(label, "not a known currency")))
+        unknown = f"not {_in_list(_upper_trim(v), sorted(rules.currencies))}"
+        checks.append((unknown, _reason(label, "not a known currency")))
     elif f.kind == s.COUNTRY:
         checks.append(
             (f"not regexp_full_match({t}, '[A-Za-z]{{2}}')", _reason(label, "not a 2-letter country code"))
@@ -286,18 +305,18 @@ def _fx_reason(x: _FxSql, rules: Rules) -> str:
 
     An unknown currency is left to the currency field's own check.
     """
-    known = ", ".join(sql_literal(c) for c in sorted(rules.currencies))
+    unknown = f"not {_in_list(x.currency, sorted(rules.currencies))}"
     covered = sorted(rules.fx.first_month)
-    in_fx = ", ".join(sql_literal(c) for c in covered) or "null"
     firsts = " ".join(f"when {sql_literal(c)} then date '{rules.fx.first_month[c]}'" for c in covered)
     month = f"cast(date_trunc('month', {x.time}) as date)"
     uncovered = f"{month} < (case {x.currency} {firsts} end)" if covered else "false"
     if rules.fx.gaps:
-        gaps = ", ".join(sql_literal(f"{c} {m:%Y-%m}") for c, m in sorted(rules.fx.gaps))
-        uncovered = f"({uncovered} or {x.currency} || ' ' || strftime({month}, '%Y-%m') in ({gaps}))"
+        gaps = [f"{c} {m:%Y-%m}" for c, m in sorted(rules.fx.gaps)]
+        currency_month = f"{x.currency} || ' ' || strftime({month}, '%Y-%m')"
+        uncovered = f"({uncovered} or {_in_list(currency_month, gaps)})"
     no_currency = _reason(x.currency_label, f"no FX rate for this currency ({rules.fx.source})")
-    return f"""case when not ({x.present}) or {x.currency} not in ({known}) then null
-                    when {x.currency} not in ({in_fx}) then {no_currency}
+    return f"""case when not ({x.present}) or {unknown} then null
+                    when not {_in_list(x.currency, covered)} then {no_currency}
                     when {uncovered} then {x.month_reason} end"""
 
 
@@ -315,7 +334,7 @@ def _entity_fx_reason(entity: s.Entity, fx: s.FxCovered, rules: Rules) -> str:
     currency = ident(_field(entity.fields, fx.currency).column)
     present = _present([ident(_field(entity.fields, a).column) for a in fx.amounts])
     sql = _FxSql(
-        f"upper(trim({currency}))",
+        _upper_trim(currency),
         sql_literal(fx.currency),
         time,
         _reason(label, _no_rate_in_month(rules)),
@@ -345,11 +364,15 @@ def _child_fx_reason(entity: s.Entity, child: s.ChildTable, fx: s.FxCovered, rul
     else:
         time = _time_of(child.fields, fx.time)
         month_reason = _reason(_child_label(child, f".{fx.time}"), _no_rate_in_month(rules))
-    currency = f"upper(trim(coalesce(nullif(trim({own}), ''), __parent_currency)))"
+    currency = _upper_trim(_child_fx_currency(own))
     # Without a currency of its own, the line is in its parent's: name that field.
     own_label = _child_label(child, f".{fx.currency}")
     label = f"case when nullif(trim({own}), '') is null then {sql_literal(fx.currency)} else {own_label} end"
     return _fx_reason(_FxSql(currency, label, time, month_reason, present), rules)
+
+
+def _child_fx_currency(own: str) -> str:
+    return f"coalesce(nullif(trim({own}), ''), __parent_currency)"
 
 
 def _child_label(child: s.ChildTable, rest: str) -> str:
@@ -421,14 +444,16 @@ def stage_children(con: duckdb.DuckDBPyConnection, entity: s.Entity, child: s.Ch
     carried_names = "".join(f", {ident(_parent_column(p))}" for p in parent_paths)
     con.execute(
         f"""create or replace temp table {child_table(child)} as
-            with arrays as (
-                select _ord, {parent_currency} as __parent_currency{carried},
-                       case json_type(x) when 'ARRAY' then x::json
-                                         when 'OBJECT' then json_extract(x, '$.data') end as a
+            with valid as (
+                select _ord, {parent_currency} as __parent_currency{carried}, x, json_type(x) as t
                 from (select *, {arr} as x from {SRC}) where x is not null and json_valid(x)
+            ), arrays as (
+                -- each array's text parsed as few times as can be: it is most of a record's bytes
+                select _ord, __parent_currency{carried_names},
+                       case t when 'ARRAY' then x else json_extract(x, '$.data')::varchar end as a
+                from valid where t = 'ARRAY' or (t = 'OBJECT' and json_type(x, '$.data') = 'ARRAY')
             ), elements as (
-                select _ord, __parent_currency{carried_names}, json_extract(a, '$[*]') as els
-                from arrays where json_type(a) = 'ARRAY'
+                select _ord, __parent_currency{carried_names}, json_extract(a, '$[*]') as els from arrays
             ), unnested as (
                 select _ord, __parent_currency{carried_names}, unnest(els) as el,
                        generate_subscripts(els, 1) - 1 as idx
@@ -445,14 +470,28 @@ def _array_reason(child: s.ChildTable) -> str:
     is_list = f"""(json_type({x}) = 'ARRAY'
                   or (json_type({x}) = 'OBJECT' and json_type({x}, '$.data') = 'ARRAY'))"""
     name = child.array_path
-    return f"""case when {x} is null or trim({x}) = '' then null
-                    when not json_valid({x}) then '{name}: not valid JSON'
-                    when not {is_list} then '{name}: not a JSON array' end"""
+    # Valid JSON first: a blank text is never valid JSON, and trim() of a whole array's text costs more than
+    # parsing it, so only the texts that are not JSON are trimmed.
+    return f"""case when json_valid({x}) then case when not {is_list} then '{name}: not a JSON array' end
+                    when {x} is null or trim({x}) = '' then null
+                    else '{name}: not valid JSON' end"""
+
+
+def _child_amount_currency(child: s.ChildTable) -> str:
+    """The currency of a child's amounts: its own, else its parent's."""
+    own = _currency_column(child.fields)
+    return f"coalesce({own}, __parent_currency)" if own else "__parent_currency"
+
+
+def _child_currencies(child: s.ChildTable) -> list[str]:
+    """The currency codes the child checks compare (see _upper_trim)."""
+    shared = [_upper_trim(_child_amount_currency(child))]
+    own = _currency_column(child.fields)
+    return shared + ([_upper_trim(own), _upper_trim(_child_fx_currency(own))] if own else [])
 
 
 def _child_reasons(entity: s.Entity, child: s.ChildTable, rules: Rules) -> list[str]:
-    own_currency = _currency_column(child.fields)
-    currency = f"coalesce({own_currency}, __parent_currency)" if own_currency else "__parent_currency"
+    currency = _child_amount_currency(child)
     checks = [f"case when not __is_object then {_reason(_child_label(child, ''), 'not a JSON object')} end"]
     checks += [
         field_reason(f, ident(f.column), _child_label(child, f".{f.path}"), rules, currency)
@@ -467,9 +506,12 @@ def _time_columns(fields: tuple[s.Field, ...]) -> list[tuple[s.Field, str]]:
     return [(f, f.column) for f in fields if f.kind in _TIME_KINDS]
 
 
-def _reasons_select(reasons: list[str], table: str, times: list[tuple[s.Field, str]], k: str) -> str:
+def _reasons_select(
+    reasons: list[str], table: str, times: list[tuple[s.Field, str]], k: str, shared: list[str]
+) -> str:
     """select _ord, k, reason from table: every time column is parsed once, in an inner projection,
-    instead of once per check that reads it (a Unix time field is read by four or five checks)."""
+    instead of once per check that reads it (a Unix time field is read by four or five checks); so is
+    every ``shared`` expression (total ones only: it is computed for every row, whatever the checks)."""
     sql = f"nullif(concat_ws('; ', {', '.join(reasons)}), '')"
     parsed = []
     for i, (f, column) in enumerate(dict.fromkeys(times)):
@@ -477,6 +519,10 @@ def _reasons_select(reasons: list[str], table: str, times: list[tuple[s.Field, s
         if expr in sql:
             sql = sql.replace(expr, f"__ts{i}")
             parsed.append(f"{expr} as __ts{i}")
+    for i, expr in enumerate(dict.fromkeys(shared)):
+        if expr in sql:
+            sql = sql.replace(expr, f"__sh{i}")
+            parsed.append(f"{expr} as __sh{i}")
     source = f"(select *, {', '.join(parsed)} from {table})" if parsed else table
     return f"select _ord, {k} as k, {sql} as reason from {source}"
 
@@ -488,7 +534,8 @@ def stage_bad_rows(con: duckdb.DuckDBPyConnection, entity: s.Entity, rules: Rule
     parent += [field_reason(f, ident(f.column), sql_literal(f.path), rules, currency) for f in entity.fields]
     parent += [_array_reason(c) for c in entity.children]
     parent += _record_reasons(con, entity, rules)
-    parts = [_reasons_select(parent, SRC, _time_columns(entity.fields), "-1")]
+    shared = [_upper_trim(currency)] if currency else []
+    parts = [_reasons_select(parent, SRC, _time_columns(entity.fields), "-1", shared)]
     for child in entity.children:
         stage_children(con, entity, child)
         checks = _child_reasons(entity, child, rules)
@@ -496,7 +543,7 @@ def stage_bad_rows(con: duckdb.DuckDBPyConnection, entity: s.Entity, rules: Rule
         times += [
             (_field(entity.fields, fx.time), _parent_column(fx.time)) for fx in child.fx if fx.from_parent
         ]
-        parts.append(_reasons_select(checks, child_table(child), times, "idx"))
+        parts.append(_reasons_select(checks, child_table(child), times, "idx", _child_currencies(child)))
     union = " union all ".join(parts)
     con.execute(
         f"""create or replace temp table {BAD} as
