@@ -101,12 +101,18 @@ def spark_submit() -> Path:
     return Path(pyspark.__file__).parent / "bin" / "spark-submit"
 
 
+# The local server's JVM heap (driver and executors are one JVM in local mode). Spark's default, 1g, failed a
+# 100,000-customer build ("Not enough memory to build and broadcast the table").
+DRIVER_MEMORY = "2g"
+
+
 def server_settings(spark_dir: Path) -> dict[str, str]:
     """The server's Spark settings: the catalog and the tables' files under ``spark_dir``."""
     from clm.targets.spark import session_settings
 
     settings = session_settings(spark_dir)
     settings["spark.sql.shuffle.partitions"] = "2"
+    settings["spark.driver.memory"] = DRIVER_MEMORY
     return settings
 
 
