@@ -16,7 +16,7 @@ may open), the user's (``CLM_SPARK_HOST``/``CLM_SPARK_PORT``) or a local one tha
 5. publishing copies the declared marts and the audit tables into partition ``clm_version=<n>`` of tables in
    the database ``clm_serving``, and BI reads the views ``marts.<mart>`` and ``audit.<table>``, each of which
    selects the partition that one pointer view names (``clm_serving.current_version``). The switch is ONE
-   catalog operation (``create or replace view clm_serving.current_version``): a query resolves the pointer
+   catalog operation (``alter view clm_serving.current_version``): a query resolves the pointer
    once and sees the old version of every mart or the new one, never a mix. Older versions are dropped one
    publish later, so a query that started on the previous version finishes on it.
 
@@ -329,9 +329,7 @@ class SparkTarget(Target):
         pointer = self._pointer(cur)
         if pointer is None:
             pointer = (0, 0)
-            cur.execute(
-                f"create or replace view {POINTER_VIEW} as select 0 as marts_version, 0 as audit_version"
-            )
+            _set_view(cur, POINTER_VIEW, "select 0 as marts_version, 0 as audit_version")
         newest = max(pointer)
         for table in table_names(cur, SERVING_DB):
             if table != "current_version":
@@ -367,7 +365,7 @@ class SparkTarget(Target):
                 f"try_cast({_ident(c) if c in had else 'null'} as {t}) as {_ident(c)}" for c, t in cols
             )
             branches.append(f"select {mapped} from {SERVING_DB}.{_ident(older)} where {pointer}")
-        cur.execute(f"create or replace view {kind}.{_ident(name)} as " + " union all ".join(branches))
+        _set_view(cur, f"{kind}.{_ident(name)}", " union all ".join(branches))
         ((count,),) = fetch(cur, f"select count(*) from {source}")
         return int(count)
 
@@ -426,9 +424,8 @@ class SparkTarget(Target):
 
     def _switch(self, cur: Any, marts_version: int, audit_version: int, kept: tuple[int, int]) -> None:
         """The one catalog operation that publishes; then versions older than the previous one go."""
-        cur.execute(
-            f"create or replace view {POINTER_VIEW} as "
-            f"select {marts_version} as marts_version, {audit_version} as audit_version"
+        _set_view(
+            cur, POINTER_VIEW, f"select {marts_version} as marts_version, {audit_version} as audit_version"
         )
         keep = {marts_version, audit_version, *kept}
         for table in table_names(cur, SERVING_DB):
@@ -539,6 +536,15 @@ class SparkTarget(Target):
                     shutil.rmtree(stray, ignore_errors=True)
                     removed.append(str(stray))
         return removed
+
+
+def _set_view(cur: Any, view: str, select: str) -> None:
+    """Point ``view`` at ``select``. An existing view is altered in place (ALTER VIEW: one metastore update),
+    never replaced: Spark's CREATE OR REPLACE VIEW drops the view and creates it again, and a reader querying
+    in between gets TABLE_OR_VIEW_NOT_FOUND (seen by the reader test in CI)."""
+    database, name = view.split(".", 1)
+    exists = name.strip("`").lower() in table_names(cur, database)
+    cur.execute(f"{'alter' if exists else 'create'} view {view} as {select}")
 
 
 def _duck_literal(text: str) -> str:

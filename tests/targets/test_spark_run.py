@@ -237,17 +237,23 @@ def _publish_while_reading(runs: dict, query: str, message: str) -> tuple[set[tu
     queries = [0]
     published = threading.Event()
 
+    errors: list[BaseException] = []
+
     def read() -> None:
         # Reads until one query that started after the publish returned has answered: under load one query can
-        # outlast the publish, and a reader stopped by a clock would then never see the new version.
-        with thrift_connection(endpoint) as conn:
-            cur = conn.cursor()
-            while True:
-                after = published.is_set()
-                seen.add(fetch(cur, query)[0])
-                queries[0] += 1
-                if after:
-                    return
+        # outlast the publish, and a reader stopped by a clock would then never see the new version. A failed
+        # query is a failed test (a view that was missing for a moment), not an end of reading.
+        try:
+            with thrift_connection(endpoint) as conn:
+                cur = conn.cursor()
+                while True:
+                    after = published.is_set()
+                    seen.add(fetch(cur, query)[0])
+                    queries[0] += 1
+                    if after:
+                        return
+        except Exception as error:
+            errors.append(error)
 
     reader = threading.Thread(target=read)
     reader.start()
@@ -259,6 +265,7 @@ def _publish_while_reading(runs: dict, query: str, message: str) -> tuple[set[tu
         published.set()
         reader.join(timeout=300)
     assert not reader.is_alive(), "the reader's last query did not answer within 300 s"
+    assert not errors, f"a reader's query failed during the publish: {errors[0]}"
     return seen, counts
 
 
