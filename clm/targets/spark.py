@@ -34,6 +34,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -160,6 +161,35 @@ _SPARK_TYPES = {
     "double precision": "double",
     "timestamp": "timestamp",
 }
+
+
+def _versions(cur: Any, table: str) -> list[int]:
+    rows = fetch(cur, f"show partitions {SERVING_DB}.{_ident(table)}")
+    return [int(spec.split("=", 1)[1]) for (spec,) in rows]
+
+
+@dataclass
+class _Catalog:
+    """What clm_serving, marts and audit hold, listed once when a publish starts and kept current by the
+    publish itself: each listing is a Thrift round trip, which a cluster's metastore makes slow."""
+
+    names: dict[str, set[str]]  # database -> its tables and views (lower case, as Spark stores them)
+    versions: dict[str, list[int]] = field(default_factory=dict)  # clm_serving table -> versions it holds
+
+    @classmethod
+    def read(cls, cur: Any) -> _Catalog:
+        names = {database: set(table_names(cur, database)) for database in (SERVING_DB, *PUBLISHED)}
+        versions = {table: _versions(cur, table) for table in names[SERVING_DB] if table != "current_version"}
+        return cls(names, versions)
+
+    def set_view(self, cur: Any, database: str, name: str, select: str) -> None:
+        """Point view ``database.name`` at ``select``. An existing view is altered in place (ALTER VIEW: one
+        metastore update), never replaced: Spark's CREATE OR REPLACE VIEW drops the view and creates it
+        again, and a reader querying in between gets TABLE_OR_VIEW_NOT_FOUND (seen by the reader test in
+        CI)."""
+        exists = name.lower() in self.names[database]
+        cur.execute(f"{'alter' if exists else 'create'} view {database}.{_ident(name)} as {select}")
+        self.names[database].add(name.lower())
 
 
 class SparkTargetError(RuntimeError):
@@ -311,32 +341,31 @@ class SparkTarget(Target):
         return digest.hexdigest()
 
     # -------------------------------------------------------------------------------- publish
-    def _pointer(self, cur: Any) -> tuple[int, int] | None:
+    def _pointer(self, cur: Any, catalog: _Catalog | None = None) -> tuple[int, int] | None:
         """(marts version, audit version) that BI reads now; None before the first publish."""
-        if "current_version" not in table_names(cur, SERVING_DB):
+        serving = catalog.names[SERVING_DB] if catalog else table_names(cur, SERVING_DB)
+        if "current_version" not in serving:
             return None
         ((marts, audit),) = fetch(cur, f"select marts_version, audit_version from {POINTER_VIEW}")
         return int(marts), int(audit)
 
-    @staticmethod
-    def _versions(cur: Any, table: str) -> list[int]:
-        rows = fetch(cur, f"show partitions {SERVING_DB}.{_ident(table)}")
-        return [int(spec.split("=", 1)[1]) for (spec,) in rows]
-
-    def _next_version(self, cur: Any) -> tuple[int, tuple[int, int]]:
+    def _next_version(self, cur: Any) -> tuple[int, tuple[int, int], _Catalog]:
+        """The version to publish, the pointer's versions, and the catalog they were read from."""
         for database in (SERVING_DB, *PUBLISHED):
             cur.execute(f"create database if not exists {database}")
-        pointer = self._pointer(cur)
+        catalog = _Catalog.read(cur)
+        pointer = self._pointer(cur, catalog)
         if pointer is None:
             pointer = (0, 0)
-            _set_view(cur, POINTER_VIEW, "select 0 as marts_version, 0 as audit_version")
-        newest = max(pointer)
-        for table in table_names(cur, SERVING_DB):
-            if table != "current_version":
-                newest = max([newest, *self._versions(cur, table)])
-        return newest + 1, pointer
+            catalog.set_view(
+                cur, SERVING_DB, "current_version", "select 0 as marts_version, 0 as audit_version"
+            )
+        newest = max([*pointer, *(v for versions in catalog.versions.values() for v in versions)])
+        return newest + 1, pointer, catalog
 
-    def _stage(self, cur: Any, kind: str, name: str, source: str, version: int, current: int) -> int:
+    def _stage(
+        self, cur: Any, catalog: _Catalog, kind: str, name: str, source: str, version: int, current: int
+    ) -> int:
         """Copy ``source`` into partition ``version`` of clm_serving.<kind>__<name>__<schema hash> and point
         the view <kind>.<name> at that table's current partition (the pointer still names ``current``)."""
         cols = [(c, "timestamp" if t == "timestamp_ntz" else t) for c, t in columns(cur, source)]
@@ -352,6 +381,7 @@ class SparkTarget(Target):
             f"insert overwrite table {SERVING_DB}.{_ident(table)} partition ({VERSION_COLUMN} = {version}) "
             f"select {select} from {source}"
         )
+        catalog.versions.setdefault(table.lower(), []).append(version)
         names = ", ".join(_ident(c) for c, _ in cols)
         pointer = f"{VERSION_COLUMN} = (select {kind}_version from {POINTER_VIEW})"
         branches = [f"select {names} from {SERVING_DB}.{_ident(table)} where {pointer}"]
@@ -359,30 +389,18 @@ class SparkTarget(Target):
         # until the switch, the view reads that version from the older shape's table, in the new columns
         # (new ones null; try_cast, so a reader's ANSI session cannot fail on a changed type). After the
         # switch the older branch selects nothing, and the next publish drops it.
-        for older in self._older_shapes(cur, kind, name, table, current):
+        for older in _older_shapes(catalog, kind, name, table, current):
             had = {column for column, _ in columns(cur, f"{SERVING_DB}.{_ident(older)}")}
             mapped = ", ".join(
                 f"try_cast({_ident(c) if c in had else 'null'} as {t}) as {_ident(c)}" for c, t in cols
             )
             branches.append(f"select {mapped} from {SERVING_DB}.{_ident(older)} where {pointer}")
-        _set_view(cur, f"{kind}.{_ident(name)}", " union all ".join(branches))
+        catalog.set_view(cur, kind, name, " union all ".join(branches))
         ((count,),) = fetch(cur, f"select count(*) from {source}")
         return int(count)
 
-    def _older_shapes(self, cur: Any, kind: str, name: str, table: str, current: int) -> list[str]:
-        """Tables of other shapes of <kind>.<name> that hold the version BI reads now."""
-        prefix = f"{kind}__{name}__".lower()
-        return [
-            other
-            for other in table_names(cur, SERVING_DB)
-            if other.startswith(prefix)
-            and len(other) == len(prefix) + SHAPE_CHARS
-            and other != table.lower()
-            and current in self._versions(cur, other)
-        ]
-
     def _stage_audit(
-        self, cur: Any, version: int, current: int, published_run: tuple[str, str] | None
+        self, cur: Any, catalog: _Catalog, version: int, current: int, published_run: tuple[str, str] | None
     ) -> dict[str, int]:
         """The DuckDB build's audit tables (the run marked published in the copy, as on DuckDB)."""
         from clm.warehouse import connect_build
@@ -418,54 +436,59 @@ class SparkTarget(Target):
                     f"create or replace temporary view {view} using parquet "
                     f"options (path {_literal(str(path))})"
                 )
-                counts[f"audit.{table}"] = self._stage(cur, "audit", table, view, version, current)
+                counts[f"audit.{table}"] = self._stage(cur, catalog, "audit", table, view, version, current)
         shutil.rmtree(target_dir, ignore_errors=True)  # copied into clm_serving
         return counts
 
-    def _switch(self, cur: Any, marts_version: int, audit_version: int, kept: tuple[int, int]) -> None:
+    @staticmethod
+    def _switch(
+        cur: Any, catalog: _Catalog, marts_version: int, audit_version: int, kept: tuple[int, int]
+    ) -> None:
         """The one catalog operation that publishes; then versions older than the previous one go."""
-        _set_view(
-            cur, POINTER_VIEW, f"select {marts_version} as marts_version, {audit_version} as audit_version"
+        catalog.set_view(
+            cur,
+            SERVING_DB,
+            "current_version",
+            f"select {marts_version} as marts_version, {audit_version} as audit_version",
         )
         keep = {marts_version, audit_version, *kept}
-        for table in table_names(cur, SERVING_DB):
-            if table == "current_version":
-                continue
-            for version in self._versions(cur, table):
-                if version not in keep and version < max(keep):
-                    cur.execute(
-                        f"alter table {SERVING_DB}.{_ident(table)} drop if exists partition "
-                        f"({VERSION_COLUMN} = {version})"
-                    )
+        for table, versions in catalog.versions.items():
+            for version in [v for v in versions if v not in keep and v < max(keep)]:
+                cur.execute(
+                    f"alter table {SERVING_DB}.{_ident(table)} drop if exists partition "
+                    f"({VERSION_COLUMN} = {version})"
+                )
+                versions.remove(version)
 
-    def _drop_views(self, cur: Any, kind: str, keep: set[str]) -> None:
-        for name in table_names(cur, kind):
-            if name not in keep:
-                cur.execute(f"drop view if exists {kind}.{_ident(name)}")
+    @staticmethod
+    def _drop_views(cur: Any, catalog: _Catalog, kind: str, keep: set[str]) -> None:
+        for name in sorted(catalog.names[kind] - {name.lower() for name in keep}):
+            cur.execute(f"drop view if exists {kind}.{_ident(name)}")
+            catalog.names[kind].discard(name)
 
     def publish(self, marts: Sequence[str], run_id: str, message: str) -> dict[str, int]:
         with self.cursor() as cur:
-            version, previous = self._next_version(cur)
+            version, previous, catalog = self._next_version(cur)
             counts = {
                 f"marts.{name}": self._stage(
-                    cur, "marts", name, f"{BUILD_PREFIX}marts.{_ident(name)}", version, previous[0]
+                    cur, catalog, "marts", name, f"{BUILD_PREFIX}marts.{_ident(name)}", version, previous[0]
                 )
                 for name in marts
             }
-            counts |= self._stage_audit(cur, version, previous[1], (run_id, message))
-            self._switch(cur, version, version, previous)
-            self._drop_views(cur, "marts", set(marts))
+            counts |= self._stage_audit(cur, catalog, version, previous[1], (run_id, message))
+            self._switch(cur, catalog, version, version, previous)
+            self._drop_views(cur, catalog, "marts", set(marts))
             self._drop_views(
-                cur, "audit", {name.split(".", 1)[1] for name in counts if name.startswith("audit.")}
+                cur, catalog, "audit", {name.split(".", 1)[1] for name in counts if name.startswith("audit.")}
             )
             self._remember_published(cur)
         return counts
 
     def publish_audit(self) -> None:
         with self.cursor() as cur:
-            version, previous = self._next_version(cur)
-            self._stage_audit(cur, version, previous[1], None)
-            self._switch(cur, previous[0], version, previous)
+            version, previous, catalog = self._next_version(cur)
+            self._stage_audit(cur, catalog, version, previous[1], None)
+            self._switch(cur, catalog, previous[0], version, previous)
             self._remember_published(cur)
 
     def _remember_published(self, cur: Any) -> None:
@@ -522,7 +545,7 @@ class SparkTarget(Target):
                 for table in table_names(cur, SERVING_DB):
                     if table == "current_version":
                         continue
-                    for version in self._versions(cur, table):
+                    for version in _versions(cur, table):
                         if version > max(pointer):
                             cur.execute(
                                 f"alter table {SERVING_DB}.{_ident(table)} drop if exists partition "
@@ -538,13 +561,17 @@ class SparkTarget(Target):
         return removed
 
 
-def _set_view(cur: Any, view: str, select: str) -> None:
-    """Point ``view`` at ``select``. An existing view is altered in place (ALTER VIEW: one metastore update),
-    never replaced: Spark's CREATE OR REPLACE VIEW drops the view and creates it again, and a reader querying
-    in between gets TABLE_OR_VIEW_NOT_FOUND (seen by the reader test in CI)."""
-    database, name = view.split(".", 1)
-    exists = name.strip("`").lower() in table_names(cur, database)
-    cur.execute(f"{'alter' if exists else 'create'} view {view} as {select}")
+def _older_shapes(catalog: _Catalog, kind: str, name: str, table: str, current: int) -> list[str]:
+    """Tables of other shapes of <kind>.<name> that hold the version BI reads now."""
+    prefix = f"{kind}__{name}__".lower()
+    return sorted(
+        other
+        for other, versions in catalog.versions.items()
+        if other.startswith(prefix)
+        and len(other) == len(prefix) + SHAPE_CHARS
+        and other != table.lower()
+        and current in versions
+    )
 
 
 def _duck_literal(text: str) -> str:
