@@ -106,6 +106,44 @@ def spark_submit() -> Path:
 DRIVER_MEMORY = "2g"
 
 
+# pyspark's jars lack Hive's hive-llap-common (SPARK-51041), so Hive's FunctionRegistry cannot initialise:
+# its static block loads GenericUDTFGetSplits, whose code refers to LlapSigner.Signable. The Thrift server
+# gets there on some session closes (SessionState.close asks Hive.get for a metastore client; a worker
+# thread without one creates it, registering every Hive function first): the NoClassDefFoundError fails the
+# client's close (dbt stopped a 100,000-customer build with "TCloseSessionResp ... LlapSigner$Signable") and
+# leaves Hive's registration pending. The interface's declaration (hive_stub/LlapSigner.java), compiled once
+# into the catalog's folder and put on the server's class path, lets the registry initialise.
+HIVE_STUB_SOURCE = Path(__file__).with_name("hive_stub") / "LlapSigner.java"
+HIVE_STUB_DIR = "hive-stub"
+
+
+def _javac() -> str | None:
+    home = os.environ.get("JAVA_HOME")
+    if home and (Path(home) / "bin" / "javac").is_file():
+        return str(Path(home) / "bin" / "javac")
+    return shutil.which("javac")
+
+
+def hive_stub_classes(spark_dir: Path) -> Path | None:
+    """The folder of the compiled Hive stub for the server's class path (compiled on first use), or None
+    without a JDK's javac: the server then runs without it and may fail a client's session close."""
+    classes = spark_dir / HIVE_STUB_DIR
+    compiled = classes / "org/apache/hadoop/hive/llap/security/LlapSigner$Signable.class"
+    if compiled.is_file() and compiled.stat().st_mtime >= HIVE_STUB_SOURCE.stat().st_mtime:
+        return classes
+    javac = _javac()
+    if javac is None:
+        return None
+    done = subprocess.run(
+        [javac, "--release", "17", "-nowarn", "-d", str(classes), str(HIVE_STUB_SOURCE)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise SparkServerError(f"compiling {HIVE_STUB_SOURCE} for the local Thrift server: {done.stderr}")
+    return classes
+
+
 def server_settings(spark_dir: Path) -> dict[str, str]:
     """The server's Spark settings: the catalog and the tables' files under ``spark_dir``."""
     from clm.targets.spark import session_settings
@@ -116,8 +154,10 @@ def server_settings(spark_dir: Path) -> dict[str, str]:
     return settings
 
 
-def command(spark_dir: Path, port: int, master: str = "local[2]") -> list[str]:
+def command(spark_dir: Path, port: int, master: str = "local[2]", stub: Path | None = None) -> list[str]:
     cmd = [str(spark_submit()), "--master", master, "--class", THRIFT_SERVER_CLASS, "--name", "clm-thrift"]
+    if stub is not None:  # local mode: the driver's class path is the whole server's
+        cmd += ["--driver-class-path", str(stub)]
     for key, value in server_settings(spark_dir).items():
         cmd += ["--conf", f"{key}={value}"]
     hive = {
@@ -199,9 +239,16 @@ class LocalThriftServer:
         env.setdefault("PYSPARK_PYTHON", sys.executable)
         env["SPARK_HOME"] = str(spark_submit().parent.parent)
         started = time.monotonic()
+        stub = hive_stub_classes(self.spark_dir)
         with open(self.log_path, "ab") as log:
+            if stub is None:
+                log.write(
+                    b"clm: no javac (a JDK's) found: the server starts without the Hive stub "
+                    b"(clm/targets/spark_server.py), and a client's session close may fail (SPARK-51041)\n"
+                )
+                log.flush()
             self.process = subprocess.Popen(
-                command(self.spark_dir, port),
+                command(self.spark_dir, port, stub=stub),
                 cwd=self.spark_dir,  # derby.log and anything else relative lands here
                 stdin=subprocess.DEVNULL,
                 stdout=log,

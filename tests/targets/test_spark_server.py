@@ -53,7 +53,8 @@ def _wait_gone(pid: int, seconds: float = 20) -> bool:
 
 @pytest.fixture
 def stand_in(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(spark_server, "command", lambda _dir, _port: STAND_IN)
+    monkeypatch.setattr(spark_server, "command", lambda _dir, _port, **_: STAND_IN)
+    monkeypatch.setattr(spark_server, "hive_stub_classes", lambda _dir: None)
     monkeypatch.setattr(spark_server, "spark_submit", lambda: Path(sys.executable))
     monkeypatch.setattr(spark_server, "answers", lambda _endpoint, timeout_s=0: True)
 
@@ -99,7 +100,8 @@ def test_a_killed_parent_takes_the_server_with_it(tmp_path: Path) -> None:
         from pathlib import Path
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         from clm.targets import spark_server
-        spark_server.command = lambda _dir, _port: {STAND_IN!r}
+        spark_server.command = lambda _dir, _port, **_: {STAND_IN!r}
+        spark_server.hive_stub_classes = lambda _dir: None
         spark_server.spark_submit = lambda: Path(sys.executable)
         spark_server.answers = lambda _endpoint, timeout_s=0: True
         server = spark_server.LocalThriftServer(Path({str(tmp_path / "spark")!r}), port=None)
@@ -134,3 +136,53 @@ def test_the_users_server_wins(tmp_path: Path) -> None:
     assert target.endpoint() == Endpoint("spark.example", 10001)
     assert target.dbt_env()["CLM_SPARK_METHOD"] == "thrift"
     assert target.dbt_vars() == {"schema_prefix": "build_"}
+
+
+# Loads Hive's FunctionRegistry (its static block registers every Hive function) and says whether it could.
+PROBE = """
+public class Probe {
+  public static void main(String[] args) {
+    try {
+      Class.forName("org.apache.hadoop.hive.ql.exec.FunctionRegistry");
+      System.out.println("initialised");
+    } catch (Throwable error) {
+      for (Throwable e = error; e != null; e = e.getCause()) System.out.println(e);
+    }
+  }
+}
+"""
+
+
+def test_the_hive_stub_lets_hives_function_registry_initialise(tmp_path: Path) -> None:
+    """pyspark's jars lack hive-llap-common (SPARK-51041): on them alone Hive's FunctionRegistry fails to
+    initialise on LlapSigner$Signable, which failed a dbt session close on the local Thrift server; with
+    the compiled stub on the class path it initialises. A JVM on pyspark's jars, as the server's."""
+    javac = spark_server._javac()
+    try:
+        import pyspark
+    except ImportError:
+        pyspark = None
+    if javac is None or pyspark is None:
+        message = "needs a JDK's javac and pyspark (the spark extra)"
+        if os.environ.get("CLM_REQUIRE_SPARK") == "1":
+            pytest.fail(message + " (CLM_REQUIRE_SPARK=1)")
+        pytest.skip(message)
+    (tmp_path / "Probe.java").write_text(PROBE)
+    subprocess.run([javac, "-d", str(tmp_path), str(tmp_path / "Probe.java")], check=True)
+    java = Path(javac).with_name("java")
+    jars = Path(pyspark.__file__).parent / "jars" / "*"
+
+    def probe(*extra: Path) -> str:
+        class_path = os.pathsep.join([str(tmp_path), *map(str, extra), str(jars)])
+        cmd = [str(java), "--add-opens=java.base/java.net=ALL-UNNAMED", "-cp", class_path, "Probe"]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=True).stdout
+
+    assert "NoClassDefFoundError: org/apache/hadoop/hive/llap/security/LlapSigner$Signable" in probe()
+    stub = spark_server.hive_stub_classes(tmp_path / "spark")
+    assert stub is not None
+    assert probe(stub).strip() == "initialised"
+    # compiled once: a second start reuses the classes
+    compiled = stub / "org/apache/hadoop/hive/llap/security/LlapSigner$Signable.class"
+    before = compiled.stat().st_mtime_ns
+    assert spark_server.hive_stub_classes(tmp_path / "spark") == stub
+    assert compiled.stat().st_mtime_ns == before
