@@ -290,3 +290,32 @@ def test_a_reader_never_sees_half_a_publish_nor_an_empty_changed_mart(runs: dict
     assert (customers, months) in seen and (2 * customers, 2 * months) in seen, seen
     after = "select count(*), count(clm_test_extra) from marts.rpt_mrr_bridge"
     assert _spark_rows(runs, after) == [(2 * months, 0)]
+
+
+def test_money_products_are_exact_on_spark(runs: dict, tmp_path: Path) -> None:
+    """A GBP 749.70 line at 1.334167 (seeds/fx_rates.csv, 2026-03) is exactly 1000.2249999 USD, so MRR
+    1000.22. Spark cuts a product of more than 38 digits to 6 decimals (1000.225000, MRR 1000.23): a
+    1,000,000-customer run on Spark had such cents in six marts. The Spark forms of clm_mrr_part's numerator
+    and of clm_to_reporting_currency keep the product exact. Compiled by dbt for Spark, run on the server."""
+    from clm.config import load_settings
+    from clm.targets.spark import SparkTarget
+
+    endpoint = runs["reader"].endpoint
+    env = runs["spark_env"] | {"CLM_SPARK_HOST": endpoint.host, "CLM_SPARK_PORT": str(endpoint.port)}
+    amount, rate = "cast(749.7 as decimal(38, 4))", "cast(1.334167 as decimal(38, 10))"
+    inline = (
+        f"select {{{{ clm_to_reporting_currency('{amount}', '{rate}') }}}} as reporting, "
+        f"{{{{ clm_mrr_total(clm_mrr_part('{amount}', '1', '1', '{rate}')) }}}} as mrr"
+    )
+    dbt_env = env | SparkTarget(load_settings(env)).dbt_env() | {"CLM_TARGET": "spark"}
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    compiled = subprocess.run(
+        [dbt, "compile", "--quiet", "--target-path", str(tmp_path / "target"), "--inline", inline],
+        env=dbt_env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
+    assert _spark_rows(runs, compiled.stdout.strip()) == [(Decimal("1000.2249999000"), Decimal("1000.22"))]
