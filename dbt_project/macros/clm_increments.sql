@@ -82,3 +82,74 @@
         delete from {{ this }} where {{ column }} in ({{ clm_changed_keys(relation, key_expr) }})
     {%- endif -%}
 {%- endmacro %}
+
+{#-
+    Incremental intermediate models, by customer (docs/commands.md#daily-runs). A customer-level model (one
+    customer's rows depend only on that customer's records, the FX seed and the as-of date) changes between two
+    builds only for
+    * the customers in int_increments__changed_customers: a billing record of theirs changed (a raw row the
+      previous build did not see), a billing customer moved to or from them (identity), or one of their
+      invoice lines starts or ends between the previous as-of date and this one (what a move of the as-of date
+      changes in a line: its renewal-pending flag, the first snapshot it covers); and
+    * for every customer, the rows of months on or after the previous as-of month: the as-of month's snapshot
+      is the as-of date, and a new month adds a row.
+    Such a model deletes the changed customers' rows (and, where it keeps months, the months since the previous
+    as-of month; pre-hook) and inserts them again, computed from the same inputs as a full build.
+    On Spark the models stay tables (no DELETE on Parquet), and a full refresh never reads any of this.
+-#}
+
+{#- clm_materialized_by_customer(): the materialization of a customer-level intermediate model. -#}
+{% macro clm_materialized_by_customer() -%}
+    {{- 'table' if target.type == 'spark' else 'incremental' -}}
+{%- endmacro %}
+
+{#- clm_since_month(): the first day of the previous build's as-of month (SQL), or none when every month
+    counts as changed (CLM_INCREMENTAL_SINCE unset). -#}
+{% macro clm_since_month() -%}
+    {%- set since = clm_incremental_since() -%}
+    {%- if since is none -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {{- return(clm_month("cast('" ~ since[0] ~ "' as date)")) -}}
+{%- endmacro %}
+
+{#- clm_changed_customers(column): `column in (the changed customers)`, for a where clause. -#}
+{% macro clm_changed_customers(column) -%}
+    {{ column }} in (
+        select customer_id from {{ ref('int_increments__changed_customers') }} where customer_id is not null
+    )
+{%- endmacro %}
+
+{#- clm_changed_billing_customers(column): `column in (the changed billing customers)`. -#}
+{% macro clm_changed_billing_customers(column) -%}
+    {{ column }} in (select billing_customer_id from {{ ref('int_increments__changed_customers') }})
+{%- endmacro %}
+
+{#- clm_changed_or_since(customer_column, month_column): true for a changed customer's rows and for every
+    row of a month on or after the previous as-of month. -#}
+{% macro clm_changed_or_since(customer_column, month_column) -%}
+    {%- set since_month = clm_since_month() -%}
+    {%- if since_month is none -%}
+        true
+    {%- else -%}
+        ({{ clm_changed_customers(customer_column) }} or {{ month_column }} >= {{ since_month }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- clm_delete_changed_customers(customer_column, month_column=none): the pre-hook of a customer-level
+    incremental model: delete the rows it is about to insert again. -#}
+{% macro clm_delete_changed_customers(customer_column, month_column=none) -%}
+    {%- if clm_is_incremental() -%}
+        delete from {{ this }} where
+        {%- if month_column is none %} {{ clm_changed_customers(customer_column) }}
+        {%- else %} {{ clm_changed_or_since(customer_column, month_column) }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- clm_delete_changed_billing_customers(column): the pre-hook of a model keyed by billing customer. -#}
+{% macro clm_delete_changed_billing_customers(column) -%}
+    {%- if clm_is_incremental() -%}
+        delete from {{ this }} where {{ clm_changed_billing_customers(column) }}
+    {%- endif -%}
+{%- endmacro %}

@@ -24,6 +24,9 @@ def var(name: str, default: object = None) -> object:
 
 
 # ------------------------------------------------------------------------------------- dbt's cross-db macros
+# flags: dbt's run flags (a full refresh renders a model's incremental-only parts away)
+flags = SimpleNamespace(FULL_REFRESH=False)
+target = SimpleNamespace(type="duckdb")
 dbt = SimpleNamespace(
     datediff=lambda first, second, part: f"date_diff('{part}', {first}, {second})",
     dateadd=lambda part, interval, expr: f"date_add({expr}, interval ({interval}) {part})",
@@ -175,6 +178,34 @@ def clm_only_changed_keys(column_expr: str, relation: str, key_expr: str) -> str
 
 def clm_delete_changed_keys(column: str, relation: str, key_expr: str) -> str:
     return f"delete from this where {column} in ({clm_changed_keys(relation, key_expr)})"
+
+
+def clm_materialized_by_customer() -> str:
+    return "incremental"
+
+
+def clm_incremental_since() -> tuple[str, str]:
+    return ("2024-02-29", "2024-02-29 06:00:00")
+
+
+def clm_changed_customers(column: str) -> str:
+    return f"{column} in (select customer_id from int_increments__changed_customers)"
+
+
+def clm_changed_billing_customers(column: str) -> str:
+    return f"{column} in (select billing_customer_id from int_increments__changed_customers)"
+
+
+def clm_changed_or_since(customer_column: str, month_column: str) -> str:
+    return f"({clm_changed_customers(customer_column)} or {month_column} >= cast('2024-02-01' as date))"
+
+
+def clm_delete_changed_customers(customer_column: str, month_column: str | None = None) -> str:
+    return f"delete from this where {clm_changed_customers(customer_column)}"
+
+
+def clm_delete_changed_billing_customers(column: str) -> str:
+    return f"delete from this where {clm_changed_billing_customers(column)}"
 
 
 def clm_first_unpaid_invoices(invoices: str) -> str:

@@ -8,7 +8,17 @@
       their own-currency amounts are converted at that month's rate and rounded to the cent once per
       customer-month, like mrr: in the cohort month the figure equals the customer's starting MRR exactly.
     * Null when the month lacks a rate for one of the starting currencies.
+
+    Incremental (macros/clm_increments.sql): a daily build deletes and recomputes the rows of the customers in
+    int_increments__changed_customers and every customer's rows of the months since the previous as-of month
+    (a cohort month among them has a new snapshot date).
 -#}
+-- depends_on: {{ ref('int_increments__changed_customers') }}
+{{ config(
+    materialized=clm_materialized_by_customer(),
+    incremental_strategy='append',
+    pre_hook="{{ clm_delete_changed_customers('customer_id', 'month') }}",
+) }}
 with
 
 customer_months as (
@@ -80,6 +90,9 @@ revalued as (
     left join fx_rates
         on fx_rates.month = customer_months.month
         and fx_rates.currency = starting_amounts.currency
+    {%- if clm_is_incremental() %}
+    where {{ clm_changed_or_since('customer_months.customer_id', 'customer_months.month') }}
+    {%- endif %}
     group by customer_months.customer_id, customer_months.first_paid_month, customer_months.month
 
 ),

@@ -25,12 +25,29 @@
     A month whose rate is missing for a covered line's currency gives mrr null (test not_null fails loudly);
     likewise mrr_at_next_month_rate is null when the next month's rate is missing (not tested: the as-of
     month's next month is never compared).
+
+    Incremental (macros/clm_increments.sql): a daily build deletes and recomputes the rows of the customers in
+    int_increments__changed_customers, and every customer's rows of the months since the previous as-of
+    month (their snapshots and lines are the only ones that can change for the others). A customer's
+    first_paid_month then comes from its rows kept from earlier months; only a customer without any, which never
+    paid before those months, takes it from them.
 -#}
+-- depends_on: {{ ref('int_increments__changed_customers') }}
+{{ config(
+    materialized=clm_materialized_by_customer(),
+    incremental_strategy='append',
+    pre_hook="{{ clm_delete_changed_customers('customer_id', 'month') }}",
+) }}
+{%- set incremental = clm_is_incremental() %}
 with
 
 invoice_lines as (
 
     select * from {{ ref('int_invoice_lines__paying_periods') }}
+    {%- if incremental %}
+    -- the changed customers' lines, and every line that pays on a day of the months being recomputed
+    where {{ clm_changed_or_since('customer_id', 'paying_end_date') }}
+    {%- endif %}
 
 ),
 
@@ -82,6 +99,9 @@ covered_lines as (
     from invoice_lines
     inner join snapshots
         on {{ clm_line_pays_on('invoice_lines', 'snapshots.snapshot_date') }}
+    {%- if incremental %}
+    where {{ clm_changed_or_since('invoice_lines.customer_id', 'snapshots.month') }}
+    {%- endif %}
 
 ),
 
@@ -168,13 +188,36 @@ active_months as (
 
 ),
 
+{% if incremental -%}
+-- the first paying month of each customer with rows kept from before (the pre-hook deleted the rest)
+kept_first_paid_months as (
+
+    select
+        customer_id,
+        min(first_paid_month) as first_paid_month
+    from {{ this }}
+    group by customer_id
+
+),
+
+{% endif -%}
 first_paid_months as (
 
     select
         customer_id,
         min(month) as first_paid_month
     from active_months
+    {%- if incremental %}
+    where active_months.customer_id not in (select kept_first_paid_months.customer_id from kept_first_paid_months)
+    {%- endif %}
     group by customer_id
+    {%- if incremental %}
+    union all
+    select
+        customer_id,
+        first_paid_month
+    from kept_first_paid_months
+    {%- endif %}
 
 ),
 
@@ -187,6 +230,9 @@ customer_months as (
     from first_paid_months
     inner join months
         on months.month >= first_paid_months.first_paid_month
+    {%- if incremental %}
+    where {{ clm_changed_or_since('first_paid_months.customer_id', 'months.month') }}
+    {%- endif %}
 
 ),
 

@@ -10,7 +10,17 @@
     month: amount / interval_count; year: amount / (12 x interval_count);
     week: amount x 52 / (12 x interval_count) (52 weeks in 12 months);
     day: amount x 365 / (12 x interval_count) (365 days in 12 months).
+
+    Incremental by billing customer (macros/clm_increments.sql): a daily build deletes and recomputes the lines
+    of the billing customers in int_increments__changed_customers.
 -#}
+-- depends_on: {{ ref('int_increments__changed_customers') }}
+{{ config(
+    materialized=clm_materialized_by_customer(),
+    incremental_strategy='append',
+    pre_hook="{{ clm_delete_changed_billing_customers('billing_customer_id') }}",
+) }}
+
 with
 
 invoice_lines as (
@@ -22,6 +32,9 @@ invoice_lines as (
 invoices as (
 
     select * from {{ ref('stg_billing__invoices') }}
+    {%- if clm_is_incremental() %}
+    where {{ clm_changed_billing_customers('billing_customer_id') }}
+    {%- endif %}
 
 ),
 

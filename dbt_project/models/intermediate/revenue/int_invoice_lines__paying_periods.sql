@@ -41,7 +41,17 @@
     as unpaid" after failed dunning) renews nothing: not pending, so it churns when its last invoiced period
     ends, in MRR and lifecycle. MRR does not count it (no invoice covers the as-of date); the lifecycle counts
     the customer as still paying on the as-of date, so it is not churned by an extract's timing.
+
+    Incremental by customer (macros/clm_increments.sql): a line's period depends only on its customer's lines,
+    subscriptions and invoices, and on the as-of date for lines ending on it; a daily build deletes and
+    recomputes the lines of the customers in int_increments__changed_customers.
 -#}
+-- depends_on: {{ ref('int_increments__changed_customers') }}
+{{ config(
+    materialized=clm_materialized_by_customer(),
+    incremental_strategy='append',
+    pre_hook="{{ clm_delete_changed_customers('customer_id') }}",
+) }}
 {%- set churn_recognition = clm_revenue_policy('revenue_churn_recognition') -%}
 {%- set delinquent_days = clm_revenue_policy('revenue_delinquent_churn_days') -%}
 {%- set free_subscriptions = clm_revenue_policy('revenue_free_subscriptions') -%}
@@ -52,6 +62,9 @@ invoice_lines as (
 
     select * from {{ ref('int_invoice_lines__normalized') }}
     where counts_towards_mrr
+    {%- if clm_is_incremental() %}
+        and {{ clm_changed_customers('customer_id') }}
+    {%- endif %}
 
 ),
 
