@@ -188,6 +188,10 @@ def clm_incremental_since() -> tuple[str, str]:
     return ("2024-02-29", "2024-02-29 06:00:00")
 
 
+def clm_since_month() -> str:
+    return "cast('2024-02-01' as date)"
+
+
 def clm_changed_customers(column: str) -> str:
     return f"{column} in (select customer_id from int_increments__changed_customers)"
 

@@ -24,13 +24,61 @@
       MRR was lost at the contraction); not active -> free (it paid only between two month-end snapshots):
       new or reactivation at 0. So churn is always active -> not active, and the bridge and KPIs count
       customers by is_active.
+
+    Incremental (macros/clm_increments.sql), like int_customer_months__mrr: a daily build deletes and recomputes
+    the rows of the customers in int_increments__changed_customers and every customer's rows of the months
+    since the previous as-of month, each compared with the month before it (read, not rewritten), and with the
+    customer's last paying month before that.
 -#}
+-- depends_on: {{ ref('int_increments__changed_customers') }}
+{{ config(
+    materialized=clm_materialized_by_customer(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ clm_delete_changed_customers('customer_id', 'month') }}",
+) }}
 {%- set reactivation_window = clm_revenue_policy('revenue_reactivation_window_months') %}
+{%- set incremental = clm_is_incremental() %}
+{%- set since_month = clm_since_month() %}
+{%- set windowed = incremental and since_month is not none %}
 with
 
-customer_months as (
+all_customer_months as (
 
     select * from {{ ref('int_customer_months__mrr') }}
+
+),
+
+-- each customer's last active month before the months compared below (null: none, or every month compared)
+earlier_paying_months as (
+
+    select
+        customer_id,
+        max(month) as last_paying_month
+    from all_customer_months
+    {%- if windowed %}
+    where is_active
+        and {{ dbt.dateadd('month', 1, 'month') }} < {{ since_month }}
+        and not {{ clm_changed_customers('customer_id') }}
+    {%- else %}
+    where false
+    {%- endif %}
+    group by customer_id
+
+),
+
+-- the months compared: the changed customers' all, the others' from the month before the previous as-of month
+customer_months as (
+
+    select
+        all_customer_months.*,
+        earlier_paying_months.last_paying_month as earlier_paying_month
+    from all_customer_months
+    left join earlier_paying_months
+        on earlier_paying_months.customer_id = all_customer_months.customer_id
+    {%- if windowed %}
+    where {{ clm_changed_or_since('all_customer_months.customer_id', dbt.dateadd('month', 1, 'all_customer_months.month')) }}
+    {%- endif %}
 
 ),
 
@@ -53,8 +101,11 @@ compared as (
                 then cast(0 as decimal(18, 2))
             else lag(mrr_at_next_month_rate) over (partition by customer_id order by month)
         end as previous_mrr_at_current_rate,
-        max(case when is_active then month end) over (
-            partition by customer_id order by month rows between unbounded preceding and 1 preceding
+        coalesce(
+            max(case when is_active then month end) over (
+                partition by customer_id order by month rows between unbounded preceding and 1 preceding
+            ),
+            earlier_paying_month
         ) as last_paying_month
     from customer_months
 
@@ -99,6 +150,10 @@ classified as (
     where not (
         mrr = 0 and previous_mrr = 0 and previous_mrr_at_current_rate = 0 and not is_active and not previous_is_active
     )
+    {%- if windowed %}
+        -- the month before the window was read for its figures only
+        and {{ clm_changed_or_since('customer_id', 'month') }}
+    {%- endif %}
 
 ),
 
