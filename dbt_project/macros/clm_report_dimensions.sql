@@ -83,3 +83,24 @@
     select cast(null as {{ clm_type_string() }}) as dimension where 1 = 0
     {%- endfor %}
 {%- endmacro %}
+
+{#
+    clm_cohort_cuts(relation, columns, attributes): a select (use it as a CTE body) of `relation`'s `columns`
+    once as dimension 'all' (dimension_value 'all') and once per attribute (dimension = its name,
+    dimension_value = its value, 'unknown' when null). `relation` holds figures already added up by attribute
+    values, so each copy is small; the consumer adds them up again by dimension.
+#}
+{% macro clm_cohort_cuts(relation, columns, attributes) -%}
+    select
+        {%- for column in columns %}
+        {{ relation }}.{{ column }},
+        {%- endfor %}
+        cast('all' as {{ clm_type_string() }}) as dimension,
+        cast('all' as {{ clm_type_string() }}) as dimension_value
+    from {{ relation }}
+
+    union all
+    {%- set cuts = {} %}
+    {%- for attribute in attributes %}{% do cuts.update({attribute: attribute}) %}{% endfor %}
+    {{ clm_dimension_rows(relation, columns, cuts) }}
+{%- endmacro %}

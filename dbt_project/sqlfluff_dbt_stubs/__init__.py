@@ -229,6 +229,10 @@ def clm_dimension_rows(relation: str, columns: list[str], dimensions: dict[str, 
     return f"select {', '.join(columns)}, 'all' as dimension, 'all' as dimension_value from {relation}"
 
 
+def clm_cohort_cuts(relation: str, columns: list[str], attributes: list[str]) -> str:
+    return clm_dimension_rows(relation, columns, {a: a for a in attributes})
+
+
 def clm_dimension_names(dimensions: list[str]) -> str:
     return "select 'all' as dimension"
 

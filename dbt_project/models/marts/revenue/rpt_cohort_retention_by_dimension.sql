@@ -27,9 +27,16 @@
       stay in the reporting currency at each month's own rate (docs/marts.md#mrr). The revalued model's cohort
       month (int_customer_months__mrr.first_paid_month, the first month with MRR > 0) is the month of the
       customer's `new` movement: the join on both keeps the same customers.
+    * How: each measure is added up once per combination of the members' attribute values (cohort month x
+      month k x segment x channel x ... : few rows), and only those sums are then cut by dimension and added up
+      again (counts and sums add up; a revalued sum stays null when any member's figure is). The members'
+      months (fct_mrr_movements' rows) are read once, not once per dimension: on Spark, which computes a CTE
+      again for every reference, the per-dimension copies of every member's months needed most of a 2 GB
+      server's memory at 100,000 customers.
 -#}
 
 {%- set customer_dimensions = clm_report_dimensions() %}
+{%- set attributes = customer_dimensions + ['billing_interval'] %}
 
 with
 
@@ -152,23 +159,28 @@ member_attributes as (
 
 ),
 
--- every cohort member once per dimension: the whole base, then one cut per dimension
-members_by_dimension as (
+-- the cohorts by attribute values: members and their starting MRR
+cohorts_by_attributes as (
 
     select
-        customer_id,
         cohort_month,
-        starting_mrr,
-        cast('all' as {{ clm_type_string() }}) as dimension,
-        cast('all' as {{ clm_type_string() }}) as dimension_value
+        {%- for attribute in attributes %}
+        {{ attribute }},
+        {%- endfor %}
+        count(*) as cohort_customers,
+        sum(starting_mrr) as starting_mrr
     from member_attributes
+    group by
+        cohort_month
+        {%- for attribute in attributes %},
+        {{ attribute }}
+        {%- endfor %}
 
-    union all
+),
 
-    {%- set cuts = {} %}
-    {%- for dimension in customer_dimensions %}{% do cuts.update({dimension: dimension}) %}{% endfor %}
-    {%- do cuts.update({'billing_interval': 'billing_interval'}) %}
-    {{ clm_dimension_rows('member_attributes', ['customer_id', 'cohort_month', 'starting_mrr'], cuts) }}
+cohorts_by_dimension as (
+
+    {{ clm_cohort_cuts('cohorts_by_attributes', ['cohort_month', 'cohort_customers', 'starting_mrr'], attributes) }}
 
 ),
 
@@ -178,9 +190,9 @@ cohorts as (
         dimension,
         dimension_value,
         cohort_month,
-        count(*) as cohort_customers,
+        cast(sum(cohort_customers) as bigint) as cohort_customers,
         sum(starting_mrr) as starting_mrr
-    from members_by_dimension
+    from cohorts_by_dimension
     group by dimension, dimension_value, cohort_month
 
 ),
@@ -207,25 +219,42 @@ cells as (
 
 ),
 
--- the members' movements from their cohort month on (sparse: months without a row have MRR 0);
--- capped_mrr is the MRR counted by gross revenue retention, at most the customer's starting MRR
-member_months as (
+-- the members' movements from their cohort month on (sparse: months without a row have MRR 0), added up by
+-- attribute values; capped_mrr is the MRR counted by gross revenue retention, at most the starting MRR
+activity_by_attributes as (
 
     select
-        members_by_dimension.dimension,
-        members_by_dimension.dimension_value,
-        members_by_dimension.cohort_month,
+        member_attributes.cohort_month,
         cast(
-            {{ dbt.datediff('members_by_dimension.cohort_month', 'movements.month', 'month') }} as integer
+            {{ dbt.datediff('member_attributes.cohort_month', 'movements.month', 'month') }} as integer
         ) as months_since_start,
-        movements.mrr,
-        movements.is_active,
-        least(movements.mrr, members_by_dimension.starting_mrr) as capped_mrr
-    from members_by_dimension
+        {%- for attribute in attributes %}
+        member_attributes.{{ attribute }},
+        {%- endfor %}
+        sum(case when movements.is_active then 1 else 0 end) as active_customers,
+        sum(movements.mrr) as mrr,
+        sum(least(movements.mrr, member_attributes.starting_mrr)) as capped_mrr
+    from member_attributes
     inner join movements
-        on movements.customer_id = members_by_dimension.customer_id
-        and movements.month >= members_by_dimension.cohort_month
+        on movements.customer_id = member_attributes.customer_id
+        and movements.month >= member_attributes.cohort_month
         and movements.month <= {{ clm_month(clm_as_of()) }}
+    group by
+        member_attributes.cohort_month,
+        movements.month
+        {%- for attribute in attributes %},
+        member_attributes.{{ attribute }}
+        {%- endfor %}
+
+),
+
+activity_by_dimension as (
+
+    {{ clm_cohort_cuts(
+        'activity_by_attributes',
+        ['cohort_month', 'months_since_start', 'active_customers', 'mrr', 'capped_mrr'],
+        attributes,
+    ) }}
 
 ),
 
@@ -236,38 +265,66 @@ activity as (
         dimension_value,
         cohort_month,
         months_since_start,
-        sum(case when is_active then 1 else 0 end) as active_customers,
+        cast(sum(active_customers) as bigint) as active_customers,
         sum(mrr) as mrr,
         sum(capped_mrr) as capped_mrr
-    from member_months
+    from activity_by_dimension
     group by dimension, dimension_value, cohort_month, months_since_start
 
 ),
 
--- the cell's starting MRR at month k's rates: its members' revalued starting lines
+-- the members' starting MRR lines revalued at month k's rates, added up by attribute values, with how many
+-- members have a figure (a missing rate: null)
+revalued_by_attributes as (
+
+    select
+        member_attributes.cohort_month,
+        cast(
+            {{ dbt.datediff('member_attributes.cohort_month', 'starting_mrr_revalued.month', 'month') }}
+            as integer
+        ) as months_since_start,
+        {%- for attribute in attributes %}
+        member_attributes.{{ attribute }},
+        {%- endfor %}
+        count(*) as members,
+        count(starting_mrr_revalued.starting_mrr_at_month_rate) as members_revalued,
+        sum(starting_mrr_revalued.starting_mrr_at_month_rate) as starting_mrr_at_current_rate
+    from member_attributes
+    inner join starting_mrr_revalued
+        on starting_mrr_revalued.customer_id = member_attributes.customer_id
+        and starting_mrr_revalued.cohort_month = member_attributes.cohort_month
+    group by
+        member_attributes.cohort_month,
+        starting_mrr_revalued.month
+        {%- for attribute in attributes %},
+        member_attributes.{{ attribute }}
+        {%- endfor %}
+
+),
+
+revalued_by_dimension as (
+
+    {{ clm_cohort_cuts(
+        'revalued_by_attributes',
+        ['cohort_month', 'months_since_start', 'members', 'members_revalued', 'starting_mrr_at_current_rate'],
+        attributes,
+    ) }}
+
+),
+
+-- the cell's starting MRR at month k's rates: null as soon as one member's figure is null
 revalued_cohorts as (
 
     select
-        members_by_dimension.dimension,
-        members_by_dimension.dimension_value,
-        members_by_dimension.cohort_month,
-        cast(
-            {{ dbt.datediff('members_by_dimension.cohort_month', 'starting_mrr_revalued.month', 'month') }}
-            as integer
-        ) as months_since_start,
+        dimension,
+        dimension_value,
+        cohort_month,
+        months_since_start,
         case
-            when count(starting_mrr_revalued.starting_mrr_at_month_rate) = count(*)
-                then sum(starting_mrr_revalued.starting_mrr_at_month_rate)
+            when sum(members_revalued) = sum(members) then sum(starting_mrr_at_current_rate)
         end as starting_mrr_at_current_rate
-    from members_by_dimension
-    inner join starting_mrr_revalued
-        on starting_mrr_revalued.customer_id = members_by_dimension.customer_id
-        and starting_mrr_revalued.cohort_month = members_by_dimension.cohort_month
-    group by
-        members_by_dimension.dimension,
-        members_by_dimension.dimension_value,
-        members_by_dimension.cohort_month,
-        starting_mrr_revalued.month
+    from revalued_by_dimension
+    group by dimension, dimension_value, cohort_month, months_since_start
 
 ),
 
