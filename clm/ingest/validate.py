@@ -175,23 +175,27 @@ def _time_checks(f: s.Field, label: str, t: str, rules: Rules) -> list[tuple[str
     return checks
 
 
+def _major_sql(f: s.Field, t: str, rules: Rules, currency: str | None) -> str:
+    """An amount field's value in major units (DOUBLE) from its trimmed text t; NULL when not a number."""
+    if f.kind == s.DECIMAL:
+        return f"try_cast({t} as double)"
+    digits = "2"
+    # Only the currencies whose minor unit is not the default 2 need a branch (fewer to bind per file).
+    others = sorted((c, d) for c, d in rules.currencies.items() if d != 2)
+    if currency and others:
+        whens = " ".join(f"when '{c}' then {d}" for c, d in others)
+        digits = f"(case {_upper_trim(currency)} {whens} else 2 end)"
+    return f"(try_cast({t} as double) / power(10, {digits}))"
+
+
 def _amount_checks(
     f: s.Field, label: str, t: str, rules: Rules, currency: str | None
 ) -> list[tuple[str, str]]:
+    major = _major_sql(f, t, rules, currency)
     if f.kind == s.DECIMAL:
-        pattern, major, unit = r"[+-]?(\d+(\.\d*)?|\.\d+)", f"try_cast({t} as double)", "a number"
+        pattern, unit = r"[+-]?(\d+(\.\d*)?|\.\d+)", "a number"
     else:
-        digits = "2"
-        # Only the currencies whose minor unit is not the default 2 need a branch (fewer to bind per file).
-        others = sorted((c, d) for c, d in rules.currencies.items() if d != 2)
-        if currency and others:
-            whens = " ".join(f"when '{c}' then {d}" for c, d in others)
-            digits = f"(case {_upper_trim(currency)} {whens} else 2 end)"
-        pattern, major, unit = (
-            r"[+-]?\d{1,18}",
-            f"(try_cast({t} as double) / power(10, {digits}))",
-            "an integer",
-        )
+        pattern, unit = r"[+-]?\d{1,18}", "an integer"
     checks = [(f"not regexp_full_match({t}, '{pattern}')", _reason(label, f"not {unit}"))]
     if not f.allow_negative:
         checks.append((f"{major} < 0", _reason(label, "negative")))
@@ -527,6 +531,20 @@ def _reasons_select(
     return f"select _ord, {k} as k, {sql} as reason from {source}"
 
 
+def _per_row(
+    fields: tuple[s.Field, ...], rules: Rules, currency: str | None, currencies: list[str]
+) -> list[str]:
+    """Values that several checks of a field read, to compute once per row (see _reasons_select): an
+    amount in major units (its negative and absurd checks), then every field's trimmed text. Longest
+    first: a shorter one is part of the longer ones' text."""
+    majors = [
+        _major_sql(f, f"trim({ident(f.column)})", rules, currency)
+        for f in fields
+        if f.kind in (s.DECIMAL, s.MINOR_AMOUNT)
+    ]
+    return majors + currencies + [f"trim({ident(f.column)})" for f in fields]
+
+
 def stage_bad_rows(con: duckdb.DuckDBPyConnection, entity: s.Entity, rules: Rules) -> None:
     """_clm_bad(_ord, reason): the records to quarantine, with every problem found."""
     currency = _currency_column(entity.fields)
@@ -534,7 +552,7 @@ def stage_bad_rows(con: duckdb.DuckDBPyConnection, entity: s.Entity, rules: Rule
     parent += [field_reason(f, ident(f.column), sql_literal(f.path), rules, currency) for f in entity.fields]
     parent += [_array_reason(c) for c in entity.children]
     parent += _record_reasons(con, entity, rules)
-    shared = [_upper_trim(currency)] if currency else []
+    shared = _per_row(entity.fields, rules, currency, [_upper_trim(currency)] if currency else [])
     parts = [_reasons_select(parent, SRC, _time_columns(entity.fields), "-1", shared)]
     for child in entity.children:
         stage_children(con, entity, child)
@@ -543,7 +561,8 @@ def stage_bad_rows(con: duckdb.DuckDBPyConnection, entity: s.Entity, rules: Rule
         times += [
             (_field(entity.fields, fx.time), _parent_column(fx.time)) for fx in child.fx if fx.from_parent
         ]
-        parts.append(_reasons_select(checks, child_table(child), times, "idx", _child_currencies(child)))
+        shared = _per_row(child.fields, rules, _child_amount_currency(child), _child_currencies(child))
+        parts.append(_reasons_select(checks, child_table(child), times, "idx", shared))
     union = " union all ".join(parts)
     con.execute(
         f"""create or replace temp table {BAD} as
