@@ -446,24 +446,24 @@ def stage_children(con: duckdb.DuckDBPyConnection, entity: s.Entity, child: s.Ch
         f", {ident(_field(entity.fields, p).column)} as {ident(_parent_column(p))}" for p in parent_paths
     )
     carried_names = "".join(f", {ident(_parent_column(p))}" for p in parent_paths)
+    # The array's text is most of a record's bytes: it is parsed twice (its type, its elements) and each
+    # element once. A CASE evaluates its operand once for the rows its first WHEN takes (bare arrays); a
+    # Stripe list object's data that is not an array has no elements; a NULL list unnests to no rows.
+    elements = """case try(json_type(x)) when 'ARRAY' then json_extract(x, '$[*]')
+                                           when 'OBJECT' then json_extract(x, '$.data[*]') end"""
     con.execute(
         f"""create or replace temp table {child_table(child)} as
-            with valid as (
-                select _ord, {parent_currency} as __parent_currency{carried}, x, json_type(x) as t
-                from (select *, {arr} as x from {SRC}) where x is not null and json_valid(x)
-            ), arrays as (
-                -- each array's text parsed as few times as can be: it is most of a record's bytes
-                select _ord, __parent_currency{carried_names},
-                       case t when 'ARRAY' then x else json_extract(x, '$.data')::varchar end as a
-                from valid where t = 'ARRAY' or (t = 'OBJECT' and json_type(x, '$.data') = 'ARRAY')
-            ), elements as (
-                select _ord, __parent_currency{carried_names}, json_extract(a, '$[*]') as els from arrays
+            with elements as (
+                select _ord, __parent_currency{carried_names}, {elements} as els
+                from (select _ord, {parent_currency} as __parent_currency{carried}, {arr} as x from {SRC})
+                where x is not null
             ), unnested as (
                 select _ord, __parent_currency{carried_names}, unnest(els) as el,
                        generate_subscripts(els, 1) - 1 as idx
                 from elements
             )
-            select _ord, idx, __parent_currency{carried_names}, json_type(el) = 'OBJECT' as __is_object,
+            -- an element is written by json_extract: an object's text starts with its brace
+            select _ord, idx, __parent_currency{carried_names}, starts_with(el::varchar, '{{') as __is_object,
                    {cols}
             from (select *, json_extract_string(el, [{paths}]) as __v from unnested)"""
     )
@@ -471,14 +471,18 @@ def stage_children(con: duckdb.DuckDBPyConnection, entity: s.Entity, child: s.Ch
 
 def _array_reason(child: s.ChildTable) -> str:
     x = ident(f"__arr_{child.array_path}")
-    is_list = f"""(json_type({x}) = 'ARRAY'
-                  or (json_type({x}) = 'OBJECT' and json_type({x}, '$.data') = 'ARRAY'))"""
     name = child.array_path
-    # Valid JSON first: a blank text is never valid JSON, and trim() of a whole array's text costs more than
-    # parsing it, so only the texts that are not JSON are trimmed.
-    return f"""case when json_valid({x}) then case when not {is_list} then '{name}: not a JSON array' end
-                    when {x} is null or trim({x}) = '' then null
-                    else '{name}: not valid JSON' end"""
+    # The text's JSON type once (NULL when it is not JSON): a simple CASE is a searched one on its operand,
+    # evaluated again only for the rows an earlier WHEN did not take, and bare arrays are the first WHEN.
+    # Only the texts that are not JSON are trimmed (trim() of a whole array's text costs more than parsing).
+    kind = f"coalesce(try(json_type({x})), case when {x} is null or trim({x}) = '' then '' else '-' end)"
+    not_array = f"'{name}: not a JSON array'"
+    data_not_array = f"json_type({x}, '$.data') <> 'ARRAY'"  # no data: no reason, as before
+    return f"""case {kind} when 'ARRAY' then null
+                    when 'OBJECT' then case when {data_not_array} then {not_array} end
+                    when '' then null
+                    when '-' then '{name}: not valid JSON'
+                    else {not_array} end"""
 
 
 def _child_amount_currency(child: s.ChildTable) -> str:
