@@ -6,6 +6,7 @@ import contextlib
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -115,9 +116,12 @@ def ingest(
     )
     result = IngestResult(run_id)
     try:
-        with _insertion_order(con):
-            for landed in discover(Path(raw_dir)):
-                file_result = _consider(ctx, landed, as_of)
+        # One thread scans the next file's bytes (checksum, line breaks) while DuckDB loads the current one.
+        with _insertion_order(con), ThreadPoolExecutor(max_workers=1) as pool:
+            landed_files = discover(Path(raw_dir))
+            scans = _Prefetch(ctx, pool, [f for f in landed_files if _to_read(ctx, f, as_of)])
+            for landed in landed_files:
+                file_result = _consider(ctx, landed, as_of, scans)
                 if file_result is None:
                     continue
                 result.files.append(file_result)
@@ -128,7 +132,14 @@ def ingest(
     return result
 
 
-def _consider(ctx: _Context, landed: LandedFile, as_of: date | None) -> FileResult | None:
+def _to_read(ctx: _Context, landed: LandedFile, as_of: date | None) -> bool:
+    """Whether _consider reads the file's bytes: not skipped, not from the future, not after as_of."""
+    if landed.skip or (landed.load_date is not None and landed.load_date > ctx.today):
+        return False
+    return as_of is None or landed.load_date is None or landed.load_date <= as_of
+
+
+def _consider(ctx: _Context, landed: LandedFile, as_of: date | None, scans: _Prefetch) -> FileResult | None:
     """What happens to one entry of the landing zone; None for a drop after as_of (left for later)."""
     if landed.skip:
         # Never opened: outside the boundary, dangling, not a regular file. Reported, not recorded.
@@ -139,7 +150,43 @@ def _consider(ctx: _Context, landed: LandedFile, as_of: date | None) -> FileResu
         return _future_drop(ctx, landed)
     if as_of is not None and landed.load_date is not None and landed.load_date > as_of:
         return None
-    return _ingest_file(ctx, landed)
+    scratch, scan = scans.take(landed)
+    try:
+        return _ingest_scanned(ctx, landed, scratch, scan)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+class _Prefetch:
+    """The scans of the files to read, in their order, each started in ``pool`` when the file before it
+    is taken: reading a file's bytes in Python overlaps with DuckDB loading the one before.
+
+    A scan depends only on the file and on the manifest of earlier runs (a path is read once per run), so
+    computing it early changes nothing but when. Each file gets its own scratch folder (a decompressed or
+    normalised copy), removed once the file is done.
+    """
+
+    def __init__(self, ctx: _Context, pool: ThreadPoolExecutor, files: list[LandedFile]) -> None:
+        self.ctx, self.pool = ctx, pool
+        self.queue = list(reversed(files))  # next file last
+        self.pending: dict[str, tuple[Path, Future[FileScan]]] = {}
+        self._start_next()
+
+    def _start_next(self) -> None:
+        if not self.queue:
+            return
+        landed = self.queue.pop()
+        self.ctx.scratch.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(dir=self.ctx.scratch))
+        with_lines = not self.ctx.index.by_path.get(landed.rel_path)
+        future = self.pool.submit(_scan, self.ctx, landed, scratch, with_lines)
+        self.pending[landed.rel_path] = (scratch, future)
+
+    def take(self, landed: LandedFile) -> tuple[Path, FileScan]:
+        """The file's scratch folder and scan (a scan's error raised here); starts the next file's scan."""
+        scratch, future = self.pending.pop(landed.rel_path)
+        self._start_next()
+        return scratch, future.result()
 
 
 def _future_drop(ctx: _Context, landed: LandedFile) -> FileResult:
@@ -171,12 +218,6 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def _ingest_file(ctx: _Context, landed: LandedFile) -> FileResult:
-    ctx.scratch.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=ctx.scratch) as scratch:
-        return _ingest_scanned(ctx, landed, Path(scratch))
-
-
 def _scan(ctx: _Context, landed: LandedFile, scratch: Path, with_lines: bool) -> FileScan:
     text_format = landed.format in ("csv", "jsonl") and landed.problem is None
     return scan_file(
@@ -188,10 +229,10 @@ def _scan(ctx: _Context, landed: LandedFile, scratch: Path, with_lines: bool) ->
     )
 
 
-def _ingest_scanned(ctx: _Context, landed: LandedFile, scratch: Path) -> FileResult:
+def _ingest_scanned(ctx: _Context, landed: LandedFile, scratch: Path, scan: FileScan) -> FileResult:
+    """One file, given its first scan: a path already recorded is most likely skipped, so its scan has
+    the checksum only (the lines can wait)."""
     seen = ctx.index.by_path.get(landed.rel_path, set())
-    # A path already recorded is most likely skipped: its checksum is enough, the lines can wait.
-    scan = _scan(ctx, landed, scratch, with_lines=not seen)
     base = FileResult(
         landed.source, landed.entity, landed.load_date, landed.rel_path, scan.sha256, status=LOADED
     )

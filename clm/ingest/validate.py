@@ -175,23 +175,27 @@ def _time_checks(f: s.Field, label: str, t: str, rules: Rules) -> list[tuple[str
     return checks
 
 
+def _major_sql(f: s.Field, t: str, rules: Rules, currency: str | None) -> str:
+    """An amount field's value in major units (DOUBLE) from its trimmed text t; NULL when not a number."""
+    if f.kind == s.DECIMAL:
+        return f"try_cast({t} as double)"
+    digits = "2"
+    # Only the currencies whose minor unit is not the default 2 need a branch (fewer to bind per file).
+    others = sorted((c, d) for c, d in rules.currencies.items() if d != 2)
+    if currency and others:
+        whens = " ".join(f"when '{c}' then {d}" for c, d in others)
+        digits = f"(case {_upper_trim(currency)} {whens} else 2 end)"
+    return f"(try_cast({t} as double) / power(10, {digits}))"
+
+
 def _amount_checks(
     f: s.Field, label: str, t: str, rules: Rules, currency: str | None
 ) -> list[tuple[str, str]]:
+    major = _major_sql(f, t, rules, currency)
     if f.kind == s.DECIMAL:
-        pattern, major, unit = r"[+-]?(\d+(\.\d*)?|\.\d+)", f"try_cast({t} as double)", "a number"
+        pattern, unit = r"[+-]?(\d+(\.\d*)?|\.\d+)", "a number"
     else:
-        digits = "2"
-        # Only the currencies whose minor unit is not the default 2 need a branch (fewer to bind per file).
-        others = sorted((c, d) for c, d in rules.currencies.items() if d != 2)
-        if currency and others:
-            whens = " ".join(f"when '{c}' then {d}" for c, d in others)
-            digits = f"(case {_upper_trim(currency)} {whens} else 2 end)"
-        pattern, major, unit = (
-            r"[+-]?\d{1,18}",
-            f"(try_cast({t} as double) / power(10, {digits}))",
-            "an integer",
-        )
+        pattern, unit = r"[+-]?\d{1,18}", "an integer"
     checks = [(f"not regexp_full_match({t}, '{pattern}')", _reason(label, f"not {unit}"))]
     if not f.allow_negative:
         checks.append((f"{major} < 0", _reason(label, "negative")))
@@ -442,24 +446,24 @@ def stage_children(con: duckdb.DuckDBPyConnection, entity: s.Entity, child: s.Ch
         f", {ident(_field(entity.fields, p).column)} as {ident(_parent_column(p))}" for p in parent_paths
     )
     carried_names = "".join(f", {ident(_parent_column(p))}" for p in parent_paths)
+    # The array's text is most of a record's bytes: it is parsed twice (its type, its elements) and each
+    # element once. A CASE evaluates its operand once for the rows its first WHEN takes (bare arrays); a
+    # Stripe list object's data that is not an array has no elements; a NULL list unnests to no rows.
+    elements = """case try(json_type(x)) when 'ARRAY' then json_extract(x, '$[*]')
+                                           when 'OBJECT' then json_extract(x, '$.data[*]') end"""
     con.execute(
         f"""create or replace temp table {child_table(child)} as
-            with valid as (
-                select _ord, {parent_currency} as __parent_currency{carried}, x, json_type(x) as t
-                from (select *, {arr} as x from {SRC}) where x is not null and json_valid(x)
-            ), arrays as (
-                -- each array's text parsed as few times as can be: it is most of a record's bytes
-                select _ord, __parent_currency{carried_names},
-                       case t when 'ARRAY' then x else json_extract(x, '$.data')::varchar end as a
-                from valid where t = 'ARRAY' or (t = 'OBJECT' and json_type(x, '$.data') = 'ARRAY')
-            ), elements as (
-                select _ord, __parent_currency{carried_names}, json_extract(a, '$[*]') as els from arrays
+            with elements as (
+                select _ord, __parent_currency{carried_names}, {elements} as els
+                from (select _ord, {parent_currency} as __parent_currency{carried}, {arr} as x from {SRC})
+                where x is not null
             ), unnested as (
                 select _ord, __parent_currency{carried_names}, unnest(els) as el,
                        generate_subscripts(els, 1) - 1 as idx
                 from elements
             )
-            select _ord, idx, __parent_currency{carried_names}, json_type(el) = 'OBJECT' as __is_object,
+            -- an element is written by json_extract: an object's text starts with its brace
+            select _ord, idx, __parent_currency{carried_names}, starts_with(el::varchar, '{{') as __is_object,
                    {cols}
             from (select *, json_extract_string(el, [{paths}]) as __v from unnested)"""
     )
@@ -467,14 +471,18 @@ def stage_children(con: duckdb.DuckDBPyConnection, entity: s.Entity, child: s.Ch
 
 def _array_reason(child: s.ChildTable) -> str:
     x = ident(f"__arr_{child.array_path}")
-    is_list = f"""(json_type({x}) = 'ARRAY'
-                  or (json_type({x}) = 'OBJECT' and json_type({x}, '$.data') = 'ARRAY'))"""
     name = child.array_path
-    # Valid JSON first: a blank text is never valid JSON, and trim() of a whole array's text costs more than
-    # parsing it, so only the texts that are not JSON are trimmed.
-    return f"""case when json_valid({x}) then case when not {is_list} then '{name}: not a JSON array' end
-                    when {x} is null or trim({x}) = '' then null
-                    else '{name}: not valid JSON' end"""
+    # The text's JSON type once (NULL when it is not JSON): a simple CASE is a searched one on its operand,
+    # evaluated again only for the rows an earlier WHEN did not take, and bare arrays are the first WHEN.
+    # Only the texts that are not JSON are trimmed (trim() of a whole array's text costs more than parsing).
+    kind = f"coalesce(try(json_type({x})), case when {x} is null or trim({x}) = '' then '' else '-' end)"
+    not_array = f"'{name}: not a JSON array'"
+    data_not_array = f"json_type({x}, '$.data') <> 'ARRAY'"  # no data: no reason, as before
+    return f"""case {kind} when 'ARRAY' then null
+                    when 'OBJECT' then case when {data_not_array} then {not_array} end
+                    when '' then null
+                    when '-' then '{name}: not valid JSON'
+                    else {not_array} end"""
 
 
 def _child_amount_currency(child: s.ChildTable) -> str:
@@ -527,6 +535,20 @@ def _reasons_select(
     return f"select _ord, {k} as k, {sql} as reason from {source}"
 
 
+def _per_row(
+    fields: tuple[s.Field, ...], rules: Rules, currency: str | None, currencies: list[str]
+) -> list[str]:
+    """Values that several checks of a field read, to compute once per row (see _reasons_select): an
+    amount in major units (its negative and absurd checks), then every field's trimmed text. Longest
+    first: a shorter one is part of the longer ones' text."""
+    majors = [
+        _major_sql(f, f"trim({ident(f.column)})", rules, currency)
+        for f in fields
+        if f.kind in (s.DECIMAL, s.MINOR_AMOUNT)
+    ]
+    return majors + currencies + [f"trim({ident(f.column)})" for f in fields]
+
+
 def stage_bad_rows(con: duckdb.DuckDBPyConnection, entity: s.Entity, rules: Rules) -> None:
     """_clm_bad(_ord, reason): the records to quarantine, with every problem found."""
     currency = _currency_column(entity.fields)
@@ -534,7 +556,7 @@ def stage_bad_rows(con: duckdb.DuckDBPyConnection, entity: s.Entity, rules: Rule
     parent += [field_reason(f, ident(f.column), sql_literal(f.path), rules, currency) for f in entity.fields]
     parent += [_array_reason(c) for c in entity.children]
     parent += _record_reasons(con, entity, rules)
-    shared = [_upper_trim(currency)] if currency else []
+    shared = _per_row(entity.fields, rules, currency, [_upper_trim(currency)] if currency else [])
     parts = [_reasons_select(parent, SRC, _time_columns(entity.fields), "-1", shared)]
     for child in entity.children:
         stage_children(con, entity, child)
@@ -543,7 +565,8 @@ def stage_bad_rows(con: duckdb.DuckDBPyConnection, entity: s.Entity, rules: Rule
         times += [
             (_field(entity.fields, fx.time), _parent_column(fx.time)) for fx in child.fx if fx.from_parent
         ]
-        parts.append(_reasons_select(checks, child_table(child), times, "idx", _child_currencies(child)))
+        shared = _per_row(child.fields, rules, _child_amount_currency(child), _child_currencies(child))
+        parts.append(_reasons_select(checks, child_table(child), times, "idx", shared))
     union = " union all ".join(parts)
     con.execute(
         f"""create or replace temp table {BAD} as
