@@ -24,6 +24,7 @@ the manifest beside the command's run_results.json when the command ends.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import queue
@@ -103,11 +104,28 @@ def keep_parse(args: Sequence[str], env: Mapping[str, str], manifest: Any) -> No
 
 
 def kept_manifest(args: Sequence[str], env: Mapping[str, str], cwd: str | Path | None = None) -> Any | None:
-    """The kept manifest if ``dbt <args>`` would parse exactly what it was parsed from, else None."""
+    """The kept manifest if ``dbt <args>`` would parse exactly what it was parsed from, else None; its nodes
+    as a parse leaves them (``_uncompiled``)."""
     if _kept is None or not args or args[0] not in REUSING_COMMANDS:
         return None
     key, manifest = _kept
-    return manifest if parse_key(args, env, cwd) == key else None
+    return _uncompiled(manifest) if parse_key(args, env, cwd) == key else None
+
+
+def _uncompiled(manifest: Any) -> Any:
+    """``manifest`` with no node's compile state left by an earlier command: dbt compiles a node in place and
+    injects its ephemeral models' CTEs only once (extra_ctes_injected), and the manifest a command writes
+    lists as compiled only what that command compiled."""
+    for node in manifest.nodes.values():
+        # compiled nodes only: a seed answers extra_ctes_injected with a read-only property
+        if "extra_ctes_injected" in {f.name for f in dataclasses.fields(node)}:
+            node.compiled = False
+            node.compiled_code = None
+            node.compiled_path = None
+            node.extra_ctes_injected = False
+            node.extra_ctes = []
+            node._pre_injected_sql = None
+    return manifest
 
 
 def forget_parse() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import duckdb
 import pytest
@@ -118,7 +119,7 @@ def test_a_kept_manifest_is_handed_only_to_commands_with_its_parse(
     monkeypatch.setattr(dbt_inprocess, "_kept", None)
     monkeypatch.setattr("clm.inputs.REPO_ROOT", project)
     env = _env(tmp_path)
-    manifest = object()
+    manifest = SimpleNamespace(nodes={})  # no node to reset
     dbt_inprocess.keep_parse(_args(project, "parse"), env, manifest)
     assert dbt_inprocess.kept_manifest(_args(project, "build"), env) is manifest
     assert dbt_inprocess.kept_manifest(_args(project, "parse"), env) is None  # a parse always parses
@@ -142,6 +143,10 @@ def test_a_command_runs_on_the_kept_parse_until_a_model_changes(
     first = dbt_inprocess.DbtProcess(compile_spine, env=env, cwd=project)
     assert first.wait(timeout=300) == 0
     assert first.reused_parse
+    # the next command gets the nodes as the parse left them, not as the first command compiled them
+    kept = dbt_inprocess.kept_manifest(compile_spine[1:], env, project)
+    spine = kept.nodes["model.clm.metricflow_time_spine"]
+    assert (spine.compiled, spine.compiled_code, spine.extra_ctes_injected) == (False, None, False)
     model = next((project / "dbt_project" / "models").rglob("metricflow_time_spine.sql"))
     model.write_text(model.read_text() + "\n-- edited after the parse\n")
     second = dbt_inprocess.DbtProcess(compile_spine, env=env, cwd=project)
