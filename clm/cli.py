@@ -162,6 +162,8 @@ def _dbt_parse(run: RunContext | None = None) -> None:
     stamp = target_dir / ".clm-parse-key"
     key = inputs.dbt_parse_key(cmd[1:], os.environ)
     if (target_dir / "manifest.json").is_file() and stamp.is_file() and stamp.read_text() == key:
+        if run is not None:
+            _keep_unchanged_parse(cmd)
         return
     stamp.unlink(missing_ok=True)
     settings = run.settings if run is not None else load_settings()
@@ -176,6 +178,17 @@ def _dbt_parse(run: RunContext | None = None) -> None:
         why = " ".join(str(error).split()) if error is not None else "see the log"
         raise RuntimeError(f"dbt parse failed: the dbt project does not compile: {why}")
     stamp.write_text(key)
+    if run is not None:
+        dbt_inprocess.keep_parse(cmd, os.environ, manifest)  # the run's dbt commands build on it
+
+
+def _keep_unchanged_parse(cmd: list[str]) -> None:
+    """The manifest of a parse whose files are current, for the run's dbt commands (clm.dbt_inprocess): dbt
+    reads its partial parse, finds nothing changed and writes nothing. Without it each build would do the same
+    and write the manifest again; a parse that fails here is left to the builds, which report it."""
+    code, manifest, _error = dbt_inprocess.invoke([*cmd, "--no-write-json"])
+    if code == 0:
+        dbt_inprocess.keep_parse(cmd, os.environ, manifest)
 
 
 def _parsed(manifest: object) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -60,11 +61,28 @@ class DeclaredMart:
 
 
 def declared_marts(manifest_path: Path) -> list[DeclaredMart]:
-    """The enabled models tagged ``published`` in ``manifest_path``, sorted by name."""
-    manifest = _load(Path(manifest_path))
+    """The enabled models tagged ``published`` in ``manifest_path``, sorted by name.
+
+    Read once per version of the file (its size and modification time): a run asks four times (the
+    Dagster definitions twice, the gate, the publish step), and each read parses the whole manifest."""
+    path = Path(manifest_path)
+    try:
+        stat = path.stat()
+    except OSError:
+        return list(_declared(path))  # _load says why
+    return list(_declared_version(str(path.resolve()), stat.st_mtime_ns, stat.st_size))
+
+
+@lru_cache(maxsize=4)
+def _declared_version(path: str, _mtime_ns: int, _size: int) -> tuple[DeclaredMart, ...]:
+    return _declared(Path(path))
+
+
+def _declared(path: Path) -> tuple[DeclaredMart, ...]:
+    manifest = _load(path)
     owners = _group_owners(manifest)
     marts = [_mart(node, owners) for node in manifest["nodes"].values() if _is_published(node)]
-    return sorted(marts, key=lambda mart: mart.name)
+    return tuple(sorted(marts, key=lambda mart: mart.name))
 
 
 def unpublishable(marts: Iterable[DeclaredMart]) -> list[str]:

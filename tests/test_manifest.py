@@ -279,3 +279,18 @@ def test_a_missing_or_unreadable_manifest_says_what_to_run(tmp_path, content, ex
     assert str(path) in message
     assert expected in message
     assert "dbt parse" in message
+
+
+def test_a_manifest_is_read_once_per_version(tmp_path, monkeypatch):
+    import clm.manifest as manifest_module
+
+    reads: list[Path] = []
+    real_load = manifest_module._load
+    monkeypatch.setattr(manifest_module, "_load", lambda path: reads.append(path) or real_load(path))
+    path = _write(tmp_path, _model("dim_a"))
+    assert [mart.name for mart in declared_marts(path)] == ["dim_a"]
+    assert [mart.name for mart in declared_marts(path)] == ["dim_a"]
+    assert len(reads) == 1
+    _write(tmp_path, _model("dim_a"), _model("rpt_b"))  # dbt wrote the manifest again
+    assert [mart.name for mart in declared_marts(path)] == ["dim_a", "rpt_b"]
+    assert len(reads) == 2

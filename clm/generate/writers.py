@@ -12,9 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from clm.generate.layout import DropLayout, iso, iso_z
 
 PARQUET_ROW_GROUP = 16_384
@@ -171,7 +168,13 @@ class _ParquetFile:
     """Bounded row groups: at most PARQUET_ROW_GROUP rows are held before they are flushed."""
 
     def __init__(self, path: Path, spec: EntitySpec) -> None:
+        # pyarrow (0.3 s to import) only when a Parquet file is written: `clm` imports this package for
+        # every command, `clm run` included.
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
         self.spec = spec
+        self.table_from_arrays = pa.Table.from_arrays
         self.schema = pa.schema(
             [pa.field(c, pa.int64() if c in spec.integers else pa.string()) for c in spec.columns]
         )
@@ -189,7 +192,7 @@ class _ParquetFile:
 
     def _flush(self) -> None:
         if self.buffer[0]:
-            self.writer.write_table(pa.Table.from_arrays(self.buffer, schema=self.schema))
+            self.writer.write_table(self.table_from_arrays(self.buffer, schema=self.schema))
             self.buffer = [[] for _ in self.spec.columns]
 
     def close(self) -> None:

@@ -98,6 +98,8 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, clm: ClmResou
             yield from invocation.stream()
             failed = "" if invocation.is_successful() else "FAILED: "
             shown.done(failed + dbt_build_counts(invocation.target_path / "run_results.json"))
+        if getattr(invocation.process, "reused_parse", False):  # clm.dbt_inprocess.DbtProcess
+            context.log.info("dbt build ran on the manifest parsed before the steps (no parse of its own)")
         if plan is not None and invocation.is_successful():
             with connect_build(ctx.settings) as con:
                 increments.record_build(con, plan.now)
