@@ -7,6 +7,11 @@ what the build saw: the as-of date, the newest ``_loaded_at`` of any raw row, an
 models read (the project's code, the settings that change results, the target). The next build is incremental
 when that key is the same and the as-of date did not move back; otherwise dbt gets ``--full-refresh``.
 
+Some incremental models also keep what the previous build computed, to compare with (each billing customer's
+customer, each customer's lifecycle fingerprint). A build that fails or is stopped part of the way may have
+updated those and not what depends on them, so a build is marked unfinished when it starts, and the build
+after an unfinished one is a full one.
+
 A user's FX relation (var ``fx_rates_relation``) can change without any of that changing, and every converted
 staging amount reads it: with one configured, every build is a full one.
 """
@@ -25,8 +30,10 @@ from clm.inputs import build_digest
 # In the build database only, never published: it describes the build, not the marts BI reads.
 STATE_SCHEMA = "clm_state"
 STATE_TABLE = f"{STATE_SCHEMA}.dbt_build_state"
+UNFINISHED_TABLE = f"{STATE_SCHEMA}.dbt_build_unfinished"
 
 ROLLED_BACK = "raw's newest row is older than the last build's (raw emptied or rolled back)"
+UNFINISHED = "the last build did not finish (it failed or was stopped)"
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,13 @@ def previous_state(con: duckdb.DuckDBPyConnection) -> BuildState | None:
     return BuildState(*rows[0]) if len(rows) == 1 else None
 
 
+def unfinished_build(con: duckdb.DuckDBPyConnection) -> bool:
+    try:
+        return bool(con.execute(f"select count(*) from {UNFINISHED_TABLE}").fetchall()[0][0])
+    except duckdb.CatalogException:
+        return False
+
+
 def plan_build(
     con: duckdb.DuckDBPyConnection, settings: Settings, target: str, as_of: date, full_refresh: bool
 ) -> BuildPlan:
@@ -81,6 +95,8 @@ def plan_build(
         return BuildPlan(True, "clm run --full-refresh", None, now)
     if previous is None:
         return BuildPlan(True, "no earlier build to add to", None, now)
+    if unfinished_build(con):
+        return BuildPlan(True, UNFINISHED, None, now)
     if settings.dbt_vars.get("fx_rates_relation") not in (None, "", "none", "null"):
         return BuildPlan(True, "a user FX relation (fx_rates_relation) is configured", None, now)
     if previous.key != now.key:
@@ -93,14 +109,26 @@ def plan_build(
     return BuildPlan(False, f"incremental since the build as of {previous.as_of}", previous, now)
 
 
-def record_build(con: duckdb.DuckDBPyConnection, state: BuildState) -> None:
-    """After a successful build: what it saw, the starting point of the next incremental build."""
+def _state_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"create schema if not exists {STATE_SCHEMA}")
     con.execute(
         f"create table if not exists {STATE_TABLE} "
         "(key varchar not null, as_of date not null, loaded_at timestamp)"
     )
+    con.execute(f"create table if not exists {UNFINISHED_TABLE} (started_at timestamp not null)")
+
+
+def begin_build(con: duckdb.DuckDBPyConnection) -> None:
+    """Before dbt starts: the build is unfinished until record_build says otherwise."""
+    _state_tables(con)
+    con.execute(f"insert into {UNFINISHED_TABLE} values (current_timestamp::timestamp)")
+
+
+def record_build(con: duckdb.DuckDBPyConnection, state: BuildState) -> None:
+    """After a successful build: what it saw, the starting point of the next incremental build."""
+    _state_tables(con)
     con.execute("begin")
     con.execute(f"delete from {STATE_TABLE}")
+    con.execute(f"delete from {UNFINISHED_TABLE}")
     con.execute(f"insert into {STATE_TABLE} values (?, ?, ?)", [state.key, state.as_of, state.loaded_at])
     con.execute("commit")

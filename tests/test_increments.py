@@ -127,3 +127,16 @@ def test_a_failed_build_leaves_the_older_record(con, settings) -> None:
     )  # the build fails: nothing recorded
     retry = increments.plan_build(con, settings, "duckdb", date(2024, 4, 1), False)
     assert retry.since_env() == "2024-03-31|2024-03-31 06:00:00.250000"
+
+
+def test_the_build_after_an_unfinished_one_is_full(con, settings) -> None:
+    """A build that failed or was stopped may have updated the models that keep the previous build's answers
+    (int_increments__billing_customer_keys, int_increments__lifecycle_customers) and not what depends on
+    them: the next build rebuilds everything, and the one after it adds to that again."""
+    built(con, settings)
+    increments.begin_build(con)  # ... and no record_build: dbt failed
+    again = increments.plan_build(con, settings, "duckdb", AS_OF, False)
+    assert again.full_refresh and again.reason == increments.UNFINISHED
+    increments.begin_build(con)
+    increments.record_build(con, again.now)
+    assert not increments.plan_build(con, settings, "duckdb", AS_OF, False).full_refresh

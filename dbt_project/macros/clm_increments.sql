@@ -153,3 +153,61 @@
         delete from {{ this }} where {{ clm_changed_billing_customers(column) }}
     {%- endif -%}
 {%- endmacro %}
+
+{#-
+    The lifecycle stage models (int_lifecycle__stage_points, int_lifecycle__stage_spells) are incremental by
+    customer too, over their own changed set: int_increments__lifecycle_customers, which compares each
+    customer's signals and first sighting with the previous build's.
+-#}
+
+{#- clm_run_started_at(): this dbt invocation's start, a timestamp literal: what marks a row as written by
+    this build. -#}
+{% macro clm_run_started_at() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
+{%- endmacro %}
+
+{#- clm_changed_lifecycle_customers(column): `column in (the customers whose stages are recomputed)`. -#}
+{% macro clm_changed_lifecycle_customers(column) -%}
+    {{ column }} in (
+        select customer_id from {{ ref('int_increments__lifecycle_customers') }}
+        where changed_in_run = {{ clm_run_started_at() }}
+    )
+{%- endmacro %}
+
+{#- clm_delete_changed_lifecycle_customers(column): the pre-hook of a lifecycle stage model. -#}
+{% macro clm_delete_changed_lifecycle_customers(column) -%}
+    {%- if clm_is_incremental() -%}
+        delete from {{ this }} where {{ clm_changed_lifecycle_customers(column) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- clm_forget_gone_customers(): the pre-hook of int_increments__lifecycle_customers: a customer gone in the
+    previous build has had its rows deleted then, and is forgotten now. -#}
+{% macro clm_forget_gone_customers() -%}
+    {%- if clm_is_incremental() -%}
+        delete from {{ this }} where fingerprint is null
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    clm_rows_fingerprint(columns): an aggregate that is equal for two groups holding the same rows (as a
+    multiset, in any order) and, but for a 2^-64 chance, different otherwise: a sum of 64-bit row hashes, as
+    text. Only ever compared with a fingerprint of the same engine.
+-#}
+{% macro clm_rows_fingerprint(columns) -%}
+    {{ return(adapter.dispatch('clm_rows_fingerprint', 'clm')(columns)) }}
+{%- endmacro %}
+
+{% macro duckdb__clm_rows_fingerprint(columns) -%}
+    cast(sum(hash({{ columns | join(', ') }})) as {{ clm_type_string() }})
+{%- endmacro %}
+
+{% macro default__clm_rows_fingerprint(columns) -%}
+    cast(sum(hashtextextended(concat_ws('|'
+    {%- for column in columns %}, coalesce(cast({{ column }} as text), '~'){% endfor -%}
+    ), 0)) as {{ clm_type_string() }})
+{%- endmacro %}
+
+{% macro spark__clm_rows_fingerprint(columns) -%}
+    cast(sum(cast(xxhash64({{ columns | join(', ') }}) as decimal(38, 0))) as {{ clm_type_string() }})
+{%- endmacro %}

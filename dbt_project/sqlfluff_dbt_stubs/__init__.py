@@ -212,6 +212,29 @@ def clm_delete_changed_billing_customers(column: str) -> str:
     return f"delete from this where {clm_changed_billing_customers(column)}"
 
 
+def clm_run_started_at() -> str:
+    return "cast('2024-03-31 06:00:00.000000' as timestamp)"
+
+
+def clm_changed_lifecycle_customers(column: str) -> str:
+    return (
+        f"{column} in (select customer_id from int_increments__lifecycle_customers "
+        f"where changed_in_run = {clm_run_started_at()})"
+    )
+
+
+def clm_delete_changed_lifecycle_customers(column: str) -> str:
+    return f"delete from this where {clm_changed_lifecycle_customers(column)}"
+
+
+def clm_forget_gone_customers() -> str:
+    return "delete from this where fingerprint is null"
+
+
+def clm_rows_fingerprint(columns: list[str]) -> str:
+    return f"cast(sum(hash({', '.join(columns)})) as varchar)"
+
+
 def clm_first_unpaid_invoices(invoices: str) -> str:
     return f"select * from {invoices}"
 

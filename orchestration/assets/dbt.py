@@ -77,6 +77,8 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, clm: ClmResou
             for subject, message in stale:
                 context.log.warning(f"{subject}: {message}")
             os.environ[SINCE_ENV] = plan.since_env()
+            with connect_build(ctx.settings) as con:
+                increments.begin_build(con)
             context.log.info(f"dbt build: {'full' if plan.full_refresh else 'incremental'} ({plan.reason})")
         # Unit tests check the SQL, not the data: CI runs them (tests/dbt, tests/test_end_to_end_clv.py), as
         # dbt's guidance has it; a production run builds and runs the data tests only.

@@ -239,5 +239,6 @@ def test_column_checks_are_folded():
                 assert test["clm_column_checks"]["name"] == f"column_checks_{model['name']}"
     # the 250 column-level and grain tests of 48 models and seeds before the fold (issue 15: 181 not_null,
     # 28 unique, 28 accepted_values, 21 unique combinations; the CLV source's tests stay as they were), and
-    # since then int_increments__billing_customer_keys and int_increments__changed_customers
-    assert folded == 50
+    # since then int_increments__billing_customer_keys, int_increments__changed_customers,
+    # int_increments__lifecycle_customers and int_lifecycle__stage_spells
+    assert folded == 52

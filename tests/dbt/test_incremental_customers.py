@@ -1,7 +1,8 @@
 """Incremental customer-level models (dbt_project/macros/clm_increments.sql, docs/commands.md#daily-runs): a
 build that adds late rows to an earlier build gives the revenue chain's rows of a full build of the same raw
 rows (int_invoice_lines__normalized -> __paying_periods -> int_customer_months__mrr ->
-int_customer_cohorts__starting_mrr_revalued, and the mart fct_mrr_movements), and recomputes only the
+int_customer_cohorts__starting_mrr_revalued, and the mart fct_mrr_movements) and of the lifecycle stages
+(int_lifecycle__stage_points -> __stage_spells, and the mart fct_lifecycle_stages), and recomputes only the
 customers that changed.
 
 The hand-written fixture of raw_fixture.py, plus three subscriptions landed early, is built as of 2024-02-29:
@@ -41,15 +42,18 @@ pytestmark = pytest.mark.slow
 
 CHAIN = [
     "build", "--select", "+int_customer_cohorts__starting_mrr_revalued", "+fct_mrr_movements",
-    "--resource-type", "model", "seed",
+    "+fct_lifecycle_stages", "--resource-type", "model", "seed",
 ]  # fmt: skip
-COMPARED = [
+INCREMENTAL = [
     "intermediate.int_invoice_lines__normalized",
     "intermediate.int_invoice_lines__paying_periods",
     "intermediate.int_customer_months__mrr",
     "intermediate.int_customer_cohorts__starting_mrr_revalued",
     "marts.fct_mrr_movements",
+    "intermediate.int_lifecycle__stage_points",
+    "intermediate.int_lifecycle__stage_spells",
 ]
+COMPARED = INCREMENTAL + ["marts.fct_lifecycle_stages"]
 DAY = 86400
 MAR_01 = FEB_01 + 29 * DAY  # 2024 is a leap year
 FEB_20 = FEB_01 + 19 * DAY
@@ -62,6 +66,7 @@ PENDING_G = (
     "select is_renewal_pending from intermediate.int_invoice_lines__paying_periods where invoice_id = 'in_g'"
 )
 FIRST_AS_OF, SECOND_AS_OF = "2024-02-29", "2024-03-31"
+LIFECYCLE_CUSTOMERS = "intermediate.int_increments__lifecycle_customers"
 
 
 def customer_id(kind: str, key: str) -> str:
@@ -213,7 +218,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict:
 def test_the_second_build_is_incremental(builds: dict) -> None:
     """Guards the comparison below: a full rebuild would pass it trivially."""
     log = builds["second"].output
-    for model in COMPARED:
+    for model in INCREMENTAL:
         assert f"incremental model {model}" in log, log
 
 
@@ -293,6 +298,32 @@ def test_unchanged_and_as_of_moved_customers(builds: dict) -> None:
     assert builds["first_pending"] == [(True,)]
 
 
+def test_only_customers_whose_signals_changed_get_new_stages(builds: dict) -> None:
+    """int_increments__lifecycle_customers, by hand from the signals of the two builds:
+    - recomputed: cus_f (its paying signal starts 2024-03-10, reached by the second as-of date), cus_g (paying
+      ended 2024-02-29: open as of then, renewal pending), cus_a = c1 (its March invoice in_3 landed: paid on
+      2024-03-10), c5 (new: erin's contact) and md5('billing:cus_c') (gone into c5: no fingerprint);
+    - kept: cus_b = c2 (its renewal in_1b landed, but it pays on without a break: the same signals), cus_d
+      (nothing landed; its onboarding window ends 2024-04-24, after the second as-of date) and c3 (a lead)."""
+    rows = query(
+        builds["daily"],
+        "select customer_id, fingerprint is null, changed_in_run = (select max(changed_in_run) from "
+        f"{LIFECYCLE_CUSTOMERS}) from {LIFECYCLE_CUSTOMERS}",
+    )
+    assert sorted(rows) == sorted(
+        [
+            (customer_id("billing", "cus_f"), False, True),
+            (customer_id("billing", "cus_g"), False, True),
+            (customer_id("crm", "c1"), False, True),
+            (customer_id("crm", "c5"), False, True),
+            (customer_id("billing", "cus_c"), True, True),
+            (customer_id("crm", "c2"), False, False),
+            (customer_id("billing", "cus_d"), False, False),
+            (customer_id("crm", "c3"), False, False),
+        ]
+    )
+
+
 def _pg_rows(build, tables: list[str]) -> dict[str, list[tuple]]:
     """Each table's rows (build_ schemas), sorted in Python: Postgres has no `order by all`."""
     return {t: sorted(build.query(f"select * from {build.schema_prefix}{t}"), key=repr) for t in tables}
@@ -335,7 +366,7 @@ def test_on_postgres_an_incremental_build_gives_the_rows_of_a_full_build(tmp_pat
             schema_prefix=PG_SCHEMA_PREFIX,
         )
         second.assert_nothing_failed()
-        for model in COMPARED:
+        for model in INCREMENTAL:
             assert f"incremental model {PG_SCHEMA_PREFIX}{model}" in second.output, second.output
         incremental = _pg_rows(daily, COMPARED)
     with build_postgres(

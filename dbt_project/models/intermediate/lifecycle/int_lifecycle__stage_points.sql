@@ -16,7 +16,17 @@
       6 advocate    paid and paying, promoter NPS as latest response in the window, or a referral that paid
       7 at_risk     paid and paying, with any health signal (clm_lifecycle_health_signals)
       8 churned     paid before, not paying now
+
+    Incremental (macros/clm_increments.sql): a daily build deletes and recomputes the points of the customers
+    int_increments__lifecycle_customers marks changed (their signals or first sighting differ, or one of their
+    signals ends on a date the as-of date has now reached); every other customer's points are as they were.
 -#}
+-- depends_on: {{ ref('int_increments__lifecycle_customers') }}
+{{ config(
+    materialized=clm_materialized_by_customer(),
+    incremental_strategy='append',
+    pre_hook="{{ clm_delete_changed_lifecycle_customers('customer_id') }}",
+) }}
 {%- set signals = clm_lifecycle_signals() -%}
 
 with
@@ -24,12 +34,18 @@ with
 signals as (
 
     select * from {{ ref('int_lifecycle__signals') }}
+    {%- if clm_is_incremental() %}
+    where {{ clm_changed_lifecycle_customers('customer_id') }}
+    {%- endif %}
 
 ),
 
 first_sightings as (
 
     select * from {{ ref('int_identity__first_sightings') }}
+    {%- if clm_is_incremental() %}
+    where {{ clm_changed_lifecycle_customers('customer_id') }}
+    {%- endif %}
 
 ),
 
