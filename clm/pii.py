@@ -33,6 +33,8 @@ SHA256_BLOCK = 64
 SPARK_PAD_SETTINGS = ("clm.pii_inner_pad", "clm.pii_outer_pad")
 # The environment variables profiles.yml's spark output reads them from (clm sets them for dbt).
 SPARK_PAD_ENV = ("CLM_PII_INNER_PAD", "CLM_PII_OUTER_PAD")
+# DuckDB: session variables that clm.dbt_plugin sets on every dbt connection (macro duckdb__clm_pii_hash).
+DUCKDB_PAD_VARIABLES = ("clm_pii_inner_pad", "clm_pii_outer_pad")
 
 
 def hmac_pads(key: str) -> tuple[str, str]:

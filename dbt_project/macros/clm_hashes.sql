@@ -1,7 +1,8 @@
 {#
     clm_pii_hash(expr): keyed hash (hex HMAC-SHA256 with CLM_PII_KEY) that replaces personal data in marts.
     Pass the normalized value (clm_normalize_email). The key never appears in SQL or logs:
-    * duckdb: the UDF clm_pii_hash(varchar) registered by the dbt plugin clm.dbt_plugin from the environment;
+    * duckdb: HMAC computed with sha256() from two session variables that the dbt plugin clm.dbt_plugin
+      derives from the environment (duckdb__clm_pii_hash);
     * postgres: pgcrypto's hmac() with the session setting clm.pii_key, which the caller sets through
       PGOPTIONS='-c clm.pii_key=...' (CREATE EXTENSION pgcrypto first: macro clm_postgres_setup);
     * spark: HMAC computed with sha2() from two session settings (spark__clm_pii_hash).
@@ -11,8 +12,18 @@
     {{ return(adapter.dispatch('clm_pii_hash', 'clm')(expr)) }}
 {%- endmacro %}
 
-{% macro default__clm_pii_hash(expr) -%}
-    clm_pii_hash(cast({{ expr }} as {{ clm_type_string() }}))
+{#- HMAC-SHA256 from SHA-256, as on Spark below: the pads are the session variables clm_pii_inner_pad and
+    clm_pii_outer_pad (hex), which clm.dbt_plugin sets on every connection. Without them (a connection that is
+    not dbt's) getvariable gives null, and the error names what is missing rather than hashing to null. -#}
+{% macro duckdb__clm_pii_hash(expr) -%}
+    case
+        when getvariable('clm_pii_inner_pad') is null or getvariable('clm_pii_outer_pad') is null
+            then error('clm_pii_hash: no clm_pii_inner_pad / clm_pii_outer_pad session variables (clm.dbt_plugin)')
+        else sha256(
+            unhex(getvariable('clm_pii_outer_pad'))
+            || unhex(sha256(unhex(getvariable('clm_pii_inner_pad')) || encode(cast({{ expr }} as varchar))))
+        )
+    end
 {%- endmacro %}
 
 {#- HMAC-SHA256 from SHA-256 (RFC 2104): sha256(outer pad || sha256(inner pad || value)). The pads are the
