@@ -333,13 +333,13 @@ def test_margin_products_are_exact_on_spark(runs: dict, tmp_path: Path) -> None:
     3006604995), and 30.06604995 / 1.00 at 4 decimals is 30.0660 (the 5th decimal is 4); 25.95 x 0.654321 =
     16.97962995.
 
-    The old forms, run by hand on the server (Spark 3.5, allowPrecisionLoss on): rpt_clv_by_cohort_channel's
-    `sum(lifetime_revenue) * cast(0.654321 as decimal(10, 6))` is DECIMAL(28, 2) x (10, 6) = DECIMAL(38, 7)
-    and gives 30.0660500, so its clv_cac_ratio over a cac of 1.00 came out 30.0661 instead of 30.0660; a
-    DECIMAL(38, 2) amount x the margin is DECIMAL(38, 6), 16.979630. fct_customer_clv's per-customer
-    products were exact already (DECIMAL(18, 2) x (10, 6) = DECIMAL(29, 8), 16.97962995); the macro keeps
-    them exact whatever the amount's type. Two customers of one group: revenue 20.00 + 25.95, cac 0.40 +
-    0.60."""
+    The old forms, run by hand on the server (pyspark 4.3.0, allowPrecisionLoss on):
+    rpt_clv_by_cohort_channel's `sum(lifetime_revenue) * cast(0.654321 as decimal(10, 6))` is DECIMAL(28, 2)
+    x (10, 6) = DECIMAL(38, 7) and gives 30.0660500, so its clv_cac_ratio over a cac of 1.00 came out 30.0661
+    instead of 30.0660; a DECIMAL(38, 2) amount x the margin is DECIMAL(38, 6), 16.979630. fct_customer_clv's
+    per-customer products were exact already (DECIMAL(18, 2) x (10, 6) = DECIMAL(29, 8), 16.97962995); the
+    macro keeps them exact whatever the amount's type. Two customers of one group: revenue 20.00 + 25.95,
+    cac 0.40 + 0.60."""
     margin = "cast(0.654321 as decimal(10, 6))"
     inline = (
         f"select {{{{ clm_money_times_ratio('sum(revenue)', '{margin}') }}}} as lifetime_margin, "
