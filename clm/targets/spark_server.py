@@ -105,6 +105,8 @@ def spark_submit() -> Path:
 # The local server's JVM heap (driver and executors are one JVM in local mode), shared by the tasks of dbt's
 # two threads. At 100,000 customers rpt_cohort_retention_by_dimension failed on Spark's default, 1g ("Not
 # enough memory to build and broadcast the table"), and once in two runs on 2g (AGGREGATE_OUT_OF_MEMORY).
+# Since that model adds up once per combination of attribute values (a9d0798), a full and a one-new-day 100k
+# run both published at 2g (2026-12-08, benchmarks/results.md); 4g stays, for headroom.
 DRIVER_MEMORY = "4g"
 # Shuffle partitions: a few per core of local[2], so that one task's aggregation holds a quarter of a stage's
 # rows rather than half; adaptive execution coalesces the small ones back (the CI fixture's stages are tiny).
