@@ -327,8 +327,11 @@ def run(raw_dir: Path | None, as_of: date | None, full_refresh: bool, target: st
     except Exception as error:  # not handled by the pipeline: one line here, the traceback in the log
         with open(log_path, "a", encoding="utf-8") as log:
             traceback.print_exc(file=log)
-        _record_failed(settings, run_id, f"{type(error).__name__}: {error}")
-        _say_safely(f"clm run {run_id[:8]}: FAILED: {type(error).__name__}: {error}", err=True)
+        reason = f"{type(error).__name__}: {error}"
+        if guard.signal_name:  # the stop caused it (e.g. the local server it stopped was asked for the audit)
+            reason = f"stopped by {guard.signal_name}, then {reason}"
+        _record_failed(settings, run_id, reason)
+        _say_safely(f"clm run {run_id[:8]}: FAILED: {reason}", err=True)
         _say_safely(f"  full log with the traceback: {show(log_path)}", err=True)
     finally:
         if server is not None:
@@ -370,6 +373,7 @@ class _StopGuard:
         import threading
 
         self.server = None  # the run's LocalThriftServer, once started
+        self.signal_name: str | None = None  # the stop signal received, if any
         self.run_id, self.log_path, self.timeout_s = run_id, log_path, timeout_s
         self._done = threading.Event()
         self._read, self._write = os.pipe()
@@ -390,7 +394,7 @@ class _StopGuard:
             if stop:
                 break
         started = time.monotonic()
-        name = signal.Signals(stop[0]).name
+        name = self.signal_name = signal.Signals(stop[0]).name
         note = (
             f"clm run {self.run_id[:8]}: {name} received: stopping (the local Spark server now, the run "
             f"within {self.timeout_s:.0f} s)"
