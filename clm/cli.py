@@ -377,10 +377,12 @@ class _StopGuard:
         self.run_id, self.log_path, self.timeout_s = run_id, log_path, timeout_s
         self._done = threading.Event()
         self._read, self._write = os.pipe()
+        self._previous: int | None = None
+        if threading.current_thread() is not threading.main_thread():
+            return  # signals reach only the main thread's handlers: nothing to watch (close() still works)
         os.set_blocking(self._write, False)
         self._previous = signal.set_wakeup_fd(self._write, warn_on_full_buffer=False)
-        self._thread = threading.Thread(target=self._watch, name="clm-stop-guard", daemon=True)
-        self._thread.start()
+        threading.Thread(target=self._watch, name="clm-stop-guard", daemon=True).start()
 
     def _watch(self) -> None:
         while True:
@@ -419,8 +421,9 @@ class _StopGuard:
     def close(self) -> None:
         """The run ended by itself: stop watching (a signal from here on has Python's usual effect)."""
         self._done.set()
-        with contextlib.suppress(ValueError):
-            signal.set_wakeup_fd(self._previous)
+        if self._previous is not None:
+            with contextlib.suppress(ValueError):
+                signal.set_wakeup_fd(self._previous)
         os.close(self._write)  # the watcher's read returns empty
 
 
