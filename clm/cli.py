@@ -306,12 +306,13 @@ def run(raw_dir: Path | None, as_of: date | None, full_refresh: bool, target: st
     _prepare_environment(settings)
     code, report = EXIT_FAILED, None
     server = None
+    guard = _StopGuard(run_id, log_path)
     try:
         # The id is printed and the lock held: from here on a kill must leave a row the next run settles.
         with connect_build(settings) as con:
             runs.start_run(con, run_id, resolved, target)
         with _output_to(log_path, echo=verbose):
-            server = _start_spark_server(settings, target)
+            server = guard.server = _start_spark_server(settings, target)
             _dbt_parse(ctx)
             from clm.pipeline import run_pipeline
 
@@ -326,17 +327,104 @@ def run(raw_dir: Path | None, as_of: date | None, full_refresh: bool, target: st
     except Exception as error:  # not handled by the pipeline: one line here, the traceback in the log
         with open(log_path, "a", encoding="utf-8") as log:
             traceback.print_exc(file=log)
-        _record_failed(settings, run_id, f"{type(error).__name__}: {error}")
-        _say_safely(f"clm run {run_id[:8]}: FAILED: {type(error).__name__}: {error}", err=True)
+        reason = f"{type(error).__name__}: {error}"
+        if guard.signal_name:  # the stop caused it (e.g. the local server it stopped was asked for the audit)
+            reason = f"stopped by {guard.signal_name}, then {reason}"
+        _record_failed(settings, run_id, reason)
+        _say_safely(f"clm run {run_id[:8]}: FAILED: {reason}", err=True)
         _say_safely(f"  full log with the traceback: {show(log_path)}", err=True)
     finally:
         if server is not None:
             server.stop()  # also on failure; a kill of this process ends it through its parent-death signal
         lock.release(settings.lock_path, owner="cli")
+        guard.close()
     if report is not None:
         # After the outcome is recorded: a reader that went away (`clm run | head -1`) changes no exit code.
         _say_safely(report)
     _exit_quietly(code)
+
+
+# After a stop signal, how long `clm run` may take to end (its local Spark server stopped at once) before it
+# ends itself as a kill would; and how long the server gets to stop on SIGTERM before it is killed.
+RUN_STOP_TIMEOUT_S = 15
+SERVER_STOP_TIMEOUT_S = 5
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+class _StopGuard:
+    """Bounds how long `clm run` takes to end after SIGTERM, SIGINT or SIGHUP.
+
+    While the Dagster job runs, Dagster handles SIGTERM and SIGINT as an interrupt that the current step sees,
+    and dagster-dbt then "forwards" it to dbt and waits up to DAGSTER_DBT_TERMINATION_TIMEOUT_SECONDS (25 s)
+    for it. But dbt runs on a thread of this process (clm.dbt_inprocess: nothing to signal), and dbt-spark
+    cannot cancel a running Thrift query: a run stopped during a long Spark query went on until that query
+    ended, and a step's own PyHive call cannot be interrupted either. So a thread watches for the signal,
+    whichever handler Python runs for it (``signal.set_wakeup_fd`` writes every handled signal's number to a
+    pipe): on a stop signal it stops the run's local Thrift server at once (SIGTERM, SIGKILL after
+    SERVER_STOP_TIMEOUT_S), which ends every running query with an error, so the steps fail and the run
+    ends the usual way (recorded failed, the published marts unchanged). If the process is still there
+    RUN_STOP_TIMEOUT_S after the signal (a step stuck elsewhere, a cluster's server that is not ours to
+    stop), it exits with EXIT_FAILED as a kill would: the data directory's lock goes with the process, and
+    the next run records this one as interrupted and removes its leftovers (clm.recovery), as after a kill.
+    A signal with no Python handler (SIGTERM before Dagster starts) ends the process outright, and the local
+    server with it (its parent-death signal)."""
+
+    def __init__(self, run_id: str, log_path: Path, timeout_s: float = RUN_STOP_TIMEOUT_S) -> None:
+        import threading
+
+        self.server = None  # the run's LocalThriftServer, once started
+        self.signal_name: str | None = None  # the stop signal received, if any
+        self.run_id, self.log_path, self.timeout_s = run_id, log_path, timeout_s
+        self._done = threading.Event()
+        self._read, self._write = os.pipe()
+        self._previous: int | None = None
+        if threading.current_thread() is not threading.main_thread():
+            return  # signals reach only the main thread's handlers: nothing to watch (close() still works)
+        os.set_blocking(self._write, False)
+        self._previous = signal.set_wakeup_fd(self._write, warn_on_full_buffer=False)
+        threading.Thread(target=self._watch, name="clm-stop-guard", daemon=True).start()
+
+    def _watch(self) -> None:
+        while True:
+            try:
+                data = os.read(self._read, 64)
+            except OSError:
+                return
+            if not data or self._done.is_set():
+                return
+            stop = [number for number in data if number in STOP_SIGNALS]
+            if stop:
+                break
+        started = time.monotonic()
+        name = self.signal_name = signal.Signals(stop[0]).name
+        note = (
+            f"clm run {self.run_id[:8]}: {name} received: stopping (the local Spark server now, the run "
+            f"within {self.timeout_s:.0f} s)"
+        )
+        _say_safely(note, err=True)
+        print(note, file=sys.stderr, flush=True)  # the run's log while the run writes it
+        server = self.server
+        if server is not None:
+            with contextlib.suppress(Exception):
+                server.stop(timeout_s=SERVER_STOP_TIMEOUT_S)
+        if self._done.wait(max(0.0, self.timeout_s - (time.monotonic() - started))):
+            return
+        note = (
+            f"clm run {self.run_id[:8]}: FAILED: stopped by {name}; still running {self.timeout_s:.0f} s "
+            "later, so it ended itself as a kill would (the next run records it as interrupted)"
+        )
+        _say_safely(note, err=True)
+        with contextlib.suppress(OSError), open(self.log_path, "a", encoding="utf-8") as log:
+            log.write(note + "\n")
+        os._exit(EXIT_FAILED)
+
+    def close(self) -> None:
+        """The run ended by itself: stop watching (a signal from here on has Python's usual effect)."""
+        self._done.set()
+        if self._previous is not None:
+            with contextlib.suppress(ValueError):
+                signal.set_wakeup_fd(self._previous)
+        os.close(self._write)  # the watcher's read returns empty
 
 
 def _start_spark_server(settings: Settings, target: str):

@@ -27,6 +27,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -104,6 +105,8 @@ def spark_submit() -> Path:
 # The local server's JVM heap (driver and executors are one JVM in local mode), shared by the tasks of dbt's
 # two threads. At 100,000 customers rpt_cohort_retention_by_dimension failed on Spark's default, 1g ("Not
 # enough memory to build and broadcast the table"), and once in two runs on 2g (AGGREGATE_OUT_OF_MEMORY).
+# Since that model adds up once per combination of attribute values (a9d0798), a full and a one-new-day 100k
+# run both published at 2g (2026-12-08, benchmarks/results.md); 4g stays, for headroom.
 DRIVER_MEMORY = "4g"
 # Shuffle partitions: a few per core of local[2], so that one task's aggregation holds a quarter of a stage's
 # rows rather than half; adaptive execution coalesces the small ones back (the CI fixture's stages are tiny).
@@ -224,6 +227,7 @@ class LocalThriftServer:
         self.process: subprocess.Popen | None = None
         self.endpoint: Endpoint | None = None
         self.start_seconds: float | None = None
+        self._stopping = threading.Lock()
 
     @property
     def log_path(self) -> Path:
@@ -286,21 +290,23 @@ class LocalThriftServer:
         endpoint_path(self.spark_dir).write_text(f"{endpoint}\n")
         return endpoint
 
-    def stop(self) -> None:
-        """End the JVM and its process group (SIGTERM, SIGKILL after STOP_TIMEOUT_S); idempotent."""
-        endpoint_path(self.spark_dir).unlink(missing_ok=True)
-        proc, self.process, self.endpoint = self.process, None, None
-        if proc is None:
-            return
-        if proc.poll() is None:
+    def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> None:
+        """End the JVM and its process group (SIGTERM, SIGKILL after ``timeout_s``); idempotent, and a call
+        from another thread meanwhile (clm run's stop guard) returns once the JVM is gone."""
+        with self._stopping:
+            endpoint_path(self.spark_dir).unlink(missing_ok=True)
+            proc, self.process, self.endpoint = self.process, None, None
+            if proc is None:
+                return
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGTERM)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=timeout_s)
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
+                os.killpg(proc.pid, signal.SIGKILL)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=STOP_TIMEOUT_S)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=STOP_TIMEOUT_S)
 
     def __enter__(self) -> LocalThriftServer:
         self.start()

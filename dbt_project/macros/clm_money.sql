@@ -108,3 +108,35 @@
         as decimal(38, 10)
     )
 {%- endmacro %}
+
+{#
+    clm_money_times_ratio(money_expr, ratio_expr): a money amount x a ratio (var gross_margin), exact: money
+    with at most 10 decimals and |money| < 10^17, a ratio with at most 6 decimals and |ratio| < 10^4 (the
+    margin is DECIMAL(10, 6)). Both are single terms (a column, a cast, an aggregate): the default form is the
+    plain product, so DuckDB and Postgres compile to `money * ratio` as written before this macro, and their
+    decimal products are exact (DuckDB: scale s1 + s2 within DECIMAL(38); Postgres: numeric).
+    Example: 45.95 x 0.654321 = 30.06604995.
+#}
+{% macro clm_money_times_ratio(money_expr, ratio_expr) -%}
+    {{ return(adapter.dispatch('clm_money_times_ratio', 'clm')(money_expr, ratio_expr)) }}
+{%- endmacro %}
+
+{% macro default__clm_money_times_ratio(money_expr, ratio_expr) -%}
+    {{ money_expr }} * {{ ratio_expr }}
+{%- endmacro %}
+
+{#
+    Spark: a product whose operands' precisions add up to more than 38 digits is cut to fewer decimals
+    (spark.sql.decimalOperations.allowPrecisionLoss): sum(lifetime_revenue), DECIMAL(28, 2) on Spark, x
+    DECIMAL(10, 6) is DECIMAL(38, 7), so 45.95 x 0.654321 = 30.06604995 comes back as 30.0660500, and a
+    clv_cac_ratio at 4 decimals over a cac of 1.00 then rounds to 30.0661 instead of 30.0660. DECIMAL(27, 10)
+    x DECIMAL(10, 6) is DECIMAL(38, 16): every digit kept.
+    Not spark.sql.decimalOperations.allowPrecisionLoss=false instead: it keeps a product's decimals (the old
+    forms were exact with it), but a division of DECIMAL(38, 0) values is then DECIMAL(38, 18), and a
+    quotient of 10^20 or more overflows to null (ANSI off), which the exact ratios at scale 18 reach from a
+    value of 100: clm_mrr_part's MRR of 1000.22 and clm_exact_ratio_by_integer(1000.25, 3, 18) came back
+    null on the server (2026-12-08).
+#}
+{% macro spark__clm_money_times_ratio(money_expr, ratio_expr) -%}
+    cast({{ money_expr }} as decimal(27, 10)) * cast({{ ratio_expr }} as decimal(10, 6))
+{%- endmacro %}

@@ -118,6 +118,10 @@ def clm_to_reporting_currency(amount_expr: str, rate_expr: str) -> str:
     return f"cast({amount_expr} * {rate_expr} as decimal(18, 2))"
 
 
+def clm_money_times_ratio(money_expr: str, ratio_expr: str) -> str:
+    return f"{money_expr} * {ratio_expr}"
+
+
 def clm_fx_rates() -> str:
     return "select month, currency, rate from fx_rates"
 

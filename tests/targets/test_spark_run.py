@@ -292,21 +292,13 @@ def test_a_reader_never_sees_half_a_publish_nor_an_empty_changed_mart(runs: dict
     assert _spark_rows(runs, after) == [(2 * months, 0)]
 
 
-def test_money_products_are_exact_on_spark(runs: dict, tmp_path: Path) -> None:
-    """A GBP 749.70 line at 1.334167 (seeds/fx_rates.csv, 2026-03) is exactly 1000.2249999 USD, so MRR
-    1000.22. Spark cuts a product of more than 38 digits to 6 decimals (1000.225000, MRR 1000.23): a
-    1,000,000-customer run on Spark had such cents in six marts. The Spark forms of clm_mrr_part's numerator
-    and of clm_to_reporting_currency keep the product exact. Compiled by dbt for Spark, run on the server."""
+def _compiled_for_spark(runs: dict, tmp_path: Path, inline: str) -> str:
+    """``inline`` (a select with clm's macros) compiled by dbt for the Spark target, as a model is."""
     from clm.config import load_settings
     from clm.targets.spark import SparkTarget
 
     endpoint = runs["reader"].endpoint
     env = runs["spark_env"] | {"CLM_SPARK_HOST": endpoint.host, "CLM_SPARK_PORT": str(endpoint.port)}
-    amount, rate = "cast(749.7 as decimal(38, 4))", "cast(1.334167 as decimal(38, 10))"
-    inline = (
-        f"select {{{{ clm_to_reporting_currency('{amount}', '{rate}') }}}} as reporting, "
-        f"{{{{ clm_mrr_total(clm_mrr_part('{amount}', '1', '1', '{rate}')) }}}} as mrr"
-    )
     dbt_env = env | SparkTarget(load_settings(env)).dbt_env() | {"CLM_TARGET": "spark"}
     dbt = str(Path(sys.executable).with_name("dbt"))
     compiled = subprocess.run(
@@ -318,4 +310,46 @@ def test_money_products_are_exact_on_spark(runs: dict, tmp_path: Path) -> None:
         timeout=300,
     )
     assert compiled.returncode == 0, compiled.stdout + compiled.stderr
-    assert _spark_rows(runs, compiled.stdout.strip()) == [(Decimal("1000.2249999000"), Decimal("1000.22"))]
+    return compiled.stdout.strip()
+
+
+def test_money_products_are_exact_on_spark(runs: dict, tmp_path: Path) -> None:
+    """A GBP 749.70 line at 1.334167 (seeds/fx_rates.csv, 2026-03) is exactly 1000.2249999 USD, so MRR
+    1000.22. Spark cuts a product of more than 38 digits to 6 decimals (1000.225000, MRR 1000.23): a
+    1,000,000-customer run on Spark had such cents in six marts. The Spark forms of clm_mrr_part's numerator
+    and of clm_to_reporting_currency keep the product exact. Compiled by dbt for Spark, run on the server."""
+    amount, rate = "cast(749.7 as decimal(38, 4))", "cast(1.334167 as decimal(38, 10))"
+    inline = (
+        f"select {{{{ clm_to_reporting_currency('{amount}', '{rate}') }}}} as reporting, "
+        f"{{{{ clm_mrr_total(clm_mrr_part('{amount}', '1', '1', '{rate}')) }}}} as mrr"
+    )
+    compiled = _compiled_for_spark(runs, tmp_path, inline)
+    assert _spark_rows(runs, compiled) == [(Decimal("1000.2249999000"), Decimal("1000.22"))]
+
+
+def test_margin_products_are_exact_on_spark(runs: dict, tmp_path: Path) -> None:
+    """The gross margin products of fct_customer_clv and rpt_clv_by_cohort_channel (clm_money_times_ratio)
+    with a margin of 6 decimals, 0.654321. By hand: 45.95 x 0.654321 = 30.06604995 (4595 x 654321 =
+    3006604995), and 30.06604995 / 1.00 at 4 decimals is 30.0660 (the 5th decimal is 4); 25.95 x 0.654321 =
+    16.97962995.
+
+    The old forms, run by hand on the server (pyspark 4.3.0, allowPrecisionLoss on):
+    rpt_clv_by_cohort_channel's `sum(lifetime_revenue) * cast(0.654321 as decimal(10, 6))` is DECIMAL(28, 2)
+    x (10, 6) = DECIMAL(38, 7) and gives 30.0660500, so its clv_cac_ratio over a cac of 1.00 came out 30.0661
+    instead of 30.0660; a DECIMAL(38, 2) amount x the margin is DECIMAL(38, 6), 16.979630. fct_customer_clv's
+    per-customer products were exact already (DECIMAL(18, 2) x (10, 6) = DECIMAL(29, 8), 16.97962995); the
+    macro keeps them exact whatever the amount's type. Two customers of one group: revenue 20.00 + 25.95,
+    cac 0.40 + 0.60."""
+    margin = "cast(0.654321 as decimal(10, 6))"
+    inline = (
+        f"select {{{{ clm_money_times_ratio('sum(revenue)', '{margin}') }}}} as lifetime_margin, "
+        f"{{{{ clm_exact_ratio(clm_money_times_ratio('sum(revenue)', '{margin}'), 'sum(cac)', 4) }}}} "
+        "as clv_cac_ratio, "
+        f"{{{{ clm_money_times_ratio('max(cast(revenue as decimal(38, 2)))', '{margin}') }}}} as wide_margin "
+        "from (select cast(r as decimal(18, 2)) as revenue, cast(c as decimal(18, 2)) as cac "
+        "from values (20.00, 0.40), (25.95, 0.60) as t(r, c))"
+    )
+    compiled = _compiled_for_spark(runs, tmp_path, inline)
+    assert _spark_rows(runs, compiled) == [
+        (Decimal("30.06604995"), Decimal("30.0660"), Decimal("16.97962995"))
+    ]

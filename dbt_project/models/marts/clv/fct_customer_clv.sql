@@ -6,7 +6,9 @@
 -#}
 {#- The predicted revenues (DOUBLE) are cast to DECIMAL(26, 10) before the margin, not (38, 10): Spark cuts a
     product of more than 38 digits to 6 decimals, and a 1M-customer run then differed from DuckDB by a cent
-    in 328 rows. (26, 10) x (10, 6) fits, so the product is exact on every engine. -#}
+    in 328 rows. (26, 10) x (10, 6) fits, so the product is exact on every engine. The margin on lifetime
+    revenue and on the initial MRR goes through clm_money_times_ratio: dim_customers' and fct_mrr_movements'
+    DECIMAL(18, 2) x (10, 6) fits too, and the macro keeps the product exact on Spark if those types widen. -#}
 {%- set gross_margin = 'cast(' ~ var('gross_margin') ~ ' as decimal(10, 6))' -%}
 
 with
@@ -68,7 +70,7 @@ combined as (
         predictions.p_alive_purchases,
         predictions.expected_purchases_12m,
         predictions.expected_spend_per_purchase,
-        customers.lifetime_revenue * {{ gross_margin }} as lifetime_margin,
+        {{ clm_money_times_ratio('customers.lifetime_revenue', gross_margin) }} as lifetime_margin,
         -- revenue of the renewals expected in the next 12 months: each pays one period at today's MRR
         customers.current_mrr * renewals.period_months * predictions.expected_renewals_12m
             as expected_subscription_revenue_12m,
@@ -100,7 +102,7 @@ final as (
             case
                 when cac = 0 then 0
                 when cac > 0 and initial_mrr > 0
-                    then {{ clm_exact_ratio('cac', 'initial_mrr * ' ~ gross_margin, 1) }}
+                    then {{ clm_exact_ratio('cac', clm_money_times_ratio('initial_mrr', gross_margin), 1) }}
             end as decimal(10, 1)
         ) as cac_payback_months,
         -- observed for subscribers (paying or not), modelled (BG/NBD) for one-off buyers

@@ -3,6 +3,10 @@
     acquisition channel ('unknown' without one): one row per cohort month and channel with customers
     acquired. Sums add up across rows; ratios are of the sums.
 -#}
+{#- The margin product through clm_money_times_ratio: on Spark the sum is DECIMAL(28, 2), and a plain product
+    with DECIMAL(10, 6) is cut to 7 decimals. -#}
+{%- set gross_margin = 'cast(' ~ var('gross_margin') ~ ' as decimal(10, 6))' -%}
+
 with
 
 customers as (
@@ -39,7 +43,7 @@ rolled_up as (
         sum(lifetime_revenue) as lifetime_revenue,
         sum(cac) as cac,
         sum(historical_clv_net) as historical_clv_net,
-        sum(lifetime_revenue) * cast({{ var('gross_margin') }} as decimal(10, 6)) as lifetime_margin,
+        {{ clm_money_times_ratio('sum(lifetime_revenue)', gross_margin) }} as lifetime_margin,
         sum(predicted_clv_12m) as predicted_clv_12m
     from acquired
     group by cohort_month, acquisition_channel
