@@ -29,6 +29,7 @@ import pytest
 
 from clm.cli import RUN_STOP_TIMEOUT_S
 from tests.environment import without_clm_settings
+from tests.targets.test_spark_run import _require_spark
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -38,21 +39,6 @@ FIXTURE = ROOT / "tests" / "fixtures" / "landing_small"
 # Time from SIGTERM to the process's exit on top of RUN_STOP_TIMEOUT_S: interpreter and thread wind-down on
 # a loaded 2-core machine. The old path took at least 25 s + 30 s here.
 EXIT_MARGIN_S = 10
-
-
-def _require_spark() -> None:
-    missing = []
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        missing.append("java (Java 17) on PATH or JAVA_HOME")
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        missing.append("pyspark (pip install -e '.[spark]')")
-    if missing:
-        message = "Spark tests need " + " and ".join(missing)
-        if os.environ.get("CLM_REQUIRE_SPARK") == "1":
-            pytest.fail(message + " (CLM_REQUIRE_SPARK=1)")
-        pytest.skip(message)
 
 
 def _java_under(spark_dir: Path) -> list:
